@@ -1,0 +1,109 @@
+"""Read-only views of the index: the article list, one article, the index status.
+
+Shared by the CLI, the HTTP API and the UI; none of these take the write lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+from collections.abc import Iterator
+from typing import Any
+
+from rag.errors import NotFoundError
+from rag.manifest import IndexedArticle, Manifest
+from rag.settings import Settings
+from rag.store import ChunkStore
+
+
+@contextmanager
+def open_manifest(settings: Settings) -> Iterator[Manifest | None]:
+    folder = settings.index_dir / settings.collection_name
+    if not (folder / Manifest.FILE).exists():
+        yield None
+        return
+    manifest = Manifest(folder)
+    try:
+        yield manifest
+    finally:
+        manifest.close()
+
+
+def list_articles(settings: Settings) -> list[dict[str, Any]]:
+    """Indexed articles with their duplicate cluster and its size, ordered by path."""
+    with open_manifest(settings) as manifest:
+        if manifest is None:
+            return []
+        articles = manifest.articles()
+    sizes = Counter(a.cluster for a in articles)
+    return [_summary(a, sizes[a.cluster]) for a in articles]
+
+
+def _summary(article: IndexedArticle, cluster_size: int) -> dict[str, Any]:
+    data = article.to_dict()
+    del data["spans"]
+    data["cluster_size"] = cluster_size
+    return data
+
+
+def get_article(settings: Settings, ref: str) -> dict[str, Any]:
+    """One article with its full text, by id, unique id prefix, path or file name."""
+    with open_manifest(settings) as manifest:
+        articles = manifest.articles() if manifest else []
+        matches = [a for a in articles if a.id == ref or a.path == ref]
+        if not matches:
+            matches = [
+                a for a in articles
+                if (len(ref) >= 4 and a.id.startswith(ref))
+                or a.path.rsplit("/", 1)[-1] == ref
+                or a.external_id == ref
+            ]
+        if not matches:
+            raise NotFoundError(f"no indexed article matches {ref!r}; list them with `rag articles`")
+        if len(matches) > 1:
+            ids = ", ".join(a.id for a in matches[:5])
+            raise NotFoundError(f"{ref!r} matches {len(matches)} articles ({ids}); give more of the id")
+        article = matches[0]
+        assert manifest is not None
+        text = manifest.text(article.id) or ""
+        cluster = [a for a in articles if a.cluster == article.cluster and a.id != article.id]
+    data = article.to_dict()
+    data["text"] = text
+    data["duplicates"] = [{"id": a.id, "path": a.path, "title": a.title} for a in cluster]
+    return data
+
+
+def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, Any]:
+    """Where the index is, what it holds, and whether Chroma agrees with the manifest."""
+    store = ChunkStore(settings)
+    status: dict[str, Any] = {
+        "index_dir": str(settings.index_dir),
+        "backend": "http" if settings.chroma_host else "embedded",
+        "chroma": store.where,
+        "collection": settings.collection_name,
+        "settings_hash": settings.vector_hash(),
+        "model": settings.model_id,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "articles": 0,
+        "chunks": 0,
+        "duplicate_clusters": 0,
+        "updated_at": None,
+        "interrupted": False,
+    }
+    with open_manifest(settings) as manifest:
+        if manifest is not None:
+            clusters = Counter(manifest.clusters().values())
+            status.update(
+                articles=len(manifest.chunk_counts()),
+                chunks=manifest.total_chunks(),
+                duplicate_clusters=sum(1 for n in clusters.values() if n > 1),
+                updated_at=manifest.get_meta("updated_at"),
+                interrupted=manifest.dirty,
+            )
+    if check_store and status["articles"]:
+        status["chunks_in_chroma"] = store.count()
+        status["other_collections"] = [
+            name for name in store.collection_names() if name != settings.collection_name
+        ]
+    return status

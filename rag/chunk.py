@@ -1,0 +1,120 @@
+"""Token-aware chunking on sentence boundaries, keeping exact character spans.
+
+A chunk is a run of whole sentences whose embedded text — a short header
+(title, source, date) plus the passage — fits ``chunk_tokens`` tiktoken
+tokens. Consecutive chunks share up to ``overlap`` tokens of trailing
+sentences. A sentence longer than the budget is cut at token boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tiktoken
+
+from rag.articles import Article
+from rag.sentences import sentence_spans
+
+ENCODING = "cl100k_base"
+MIN_BODY_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    number: int
+    start: int
+    end: int
+    text: str
+    embed_text: str
+
+    @property
+    def id(self) -> str:
+        return chunk_id(self.article_id, self.number)
+
+
+def chunk_id(article_id: str, number: int) -> str:
+    return f"{article_id}:{number:04d}"
+
+
+@lru_cache(maxsize=1)
+def encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding(ENCODING)
+
+
+def embed_header(article: Article) -> str:
+    lines = [article.title]
+    meta = " · ".join(part for part in (article.source, article.published_at) if part)
+    if meta:
+        lines.append(meta)
+    return "\n".join(lines) + "\n\n"
+
+
+class Chunker:
+    def __init__(self, chunk_tokens: int = 256, overlap: int = 32) -> None:
+        if overlap >= chunk_tokens:
+            raise ValueError("chunk overlap must be smaller than the chunk size")
+        self.chunk_tokens = chunk_tokens
+        self.overlap = overlap
+        self.enc = encoding()
+
+    def count(self, text: str) -> int:
+        return len(self.enc.encode(text, disallowed_special=()))
+
+    def _pieces(self, text: str, budget: int) -> list[tuple[int, int, int]]:
+        """Sentence spans with token counts; over-long sentences cut at token boundaries."""
+        pieces: list[tuple[int, int, int]] = []
+        for start, end in sentence_spans(text):
+            tokens = self.enc.encode(text[start:end], disallowed_special=())
+            if len(tokens) <= budget:
+                pieces.append((start, end, len(tokens)))
+                continue
+            _, offsets = self.enc.decode_with_offsets(tokens)
+            cuts = [start + offsets[i] for i in range(0, len(tokens), budget)] + [end]
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                piece = text[a:b]
+                lead = len(piece) - len(piece.lstrip())
+                a, b = a + lead, a + lead + len(piece.strip())
+                if a < b:
+                    pieces.append((a, b, self.count(text[a:b])))
+        return pieces
+
+    def spans(self, text: str, header_tokens: int = 0) -> list[tuple[int, int]]:
+        """Character spans of the chunks of ``text``, in order."""
+        budget = max(MIN_BODY_TOKENS, self.chunk_tokens - header_tokens)
+        pieces = self._pieces(text, budget)
+        spans: list[tuple[int, int]] = []
+        first = 0
+        while first < len(pieces):
+            last, used = first, pieces[first][2]
+            while last + 1 < len(pieces) and used + pieces[last + 1][2] + 1 <= budget:
+                last += 1
+                used += pieces[last][2] + 1
+            # Joining sentences can merge tokens differently; trim until it truly fits.
+            while last > first and self.count(text[pieces[first][0] : pieces[last][1]]) > budget:
+                last -= 1
+            spans.append((pieces[first][0], pieces[last][1]))
+            if last + 1 >= len(pieces):
+                break
+            next_first, carried = last + 1, 0
+            while next_first - 1 > first and carried + pieces[next_first - 1][2] <= self.overlap:
+                next_first -= 1
+                carried += pieces[next_first][2]
+            first = next_first
+        return spans
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        header = embed_header(article)
+        spans = self.spans(article.text, self.count(header))
+        return [
+            Chunk(
+                article_id=article.id,
+                number=number,
+                start=start,
+                end=end,
+                text=article.text[start:end],
+                embed_text=header + article.text[start:end],
+            )
+            for number, (start, end) in enumerate(spans)
+        ]

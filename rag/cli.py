@@ -1,0 +1,169 @@
+"""The ``rag`` command: a thin shell over the library.
+
+Errors of the project's own kind print one line and exit 1; ``--debug`` (or
+``RAG_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from rag.errors import RagError
+from rag.settings import Settings, get_settings
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _short(text: str | None, width: int) -> str:
+    text = text or "-"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.indexer import sync
+
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if args.json or not sys.stderr.isatty():
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        summary = sync(
+            settings,
+            Path(args.folder) if args.folder else None,
+            rebuild=args.rebuild,
+            strict=args.strict,
+            wait=args.wait,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        _print_json(summary.to_dict())
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.catalog import get_article, list_articles
+
+    if args.action == "show":
+        if not args.ref:
+            raise RagError("name the article: rag articles show ID")
+        article = get_article(settings, args.ref)
+        if args.json:
+            _print_json(article)
+            return 0
+        for key in ("id", "path", "title", "source", "published_at", "url", "chunks", "cluster"):
+            print(f"{key:>12}: {article[key] if article[key] is not None else '-'}")
+        for dup in article["duplicates"]:
+            print(f"{'duplicate':>12}: {dup['id']}  {dup['path']}")
+        print()
+        print(article["text"])
+        return 0
+
+    articles = list_articles(settings)
+    if args.json:
+        _print_json(articles)
+        return 0
+    if not articles:
+        print("No articles indexed yet. Add files to the articles folder and run `rag index`.")
+        return 0
+    print(f"{'ID':16}  {'FILE':26}  {'TITLE':44}  {'SOURCE':20}  {'DATE':10}  CHUNKS  CLUSTER")
+    for a in articles:
+        cluster = "-" if a["cluster_size"] == 1 else f"{a['cluster'][:8]} ({a['cluster_size']})"
+        if a["cluster_size"] > 1 and a["cluster"] == a["id"]:
+            cluster += " canonical"
+        print(
+            f"{a['id']:16}  {_short(a['path'], 26):26}  {_short(a['title'], 44):44}  "
+            f"{_short(a['source'], 20):20}  {(a['published_at'] or '-')[:10]:10}  "
+            f"{a['chunks']:6}  {cluster}"
+        )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.catalog import index_status
+
+    status = index_status(settings)
+    if args.json:
+        _print_json(status)
+        return 0
+    for key, value in status.items():
+        print(f"{key:>18}: {value if value not in (None, []) else '-'}")
+    if not status["articles"]:
+        print("\nThe index is empty: run `rag index` to index the articles folder.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Question answering over a folder of news articles."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="sync the index with the articles folder")
+    index.add_argument("folder", nargs="?", help="articles folder (default: RAG_ARTICLES_DIR)")
+    index.add_argument("--rebuild", action="store_true", help="drop the index and start over")
+    index.add_argument("--strict", action="store_true", help="fail if any input cannot be read")
+    index.add_argument("--wait", action="store_true", help="wait for another writer to finish")
+    index.add_argument("--json", action="store_true", help="print the summary as JSON")
+    index.set_defaults(run=cmd_index)
+
+    articles = commands.add_parser("articles", help="list indexed articles, or show one")
+    articles.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    articles.add_argument("ref", nargs="?", help="article id, id prefix or file name (for show)")
+    articles.add_argument("--json", action="store_true", help="print JSON")
+    articles.set_defaults(run=cmd_articles)
+
+    status = commands.add_parser("status", help="where the index is and what it holds")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(run=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = args.debug
+    try:
+        settings = get_settings()
+        debug = debug or settings.debug
+        return int(args.run(args, settings))
+    except ValidationError as exc:
+        if debug:
+            raise
+        problems = "; ".join(
+            f"RAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"error: invalid setting: {problems}", file=sys.stderr)
+        return 2
+    except RagError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

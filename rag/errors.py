@@ -1,0 +1,49 @@
+"""The project's exceptions. Callers catch at the level they need::
+
+    RagError                  anything the CLI reports as one line and exit code 1
+    ├── ConfigError           a setting is invalid or points nowhere
+    ├── ModelError            the embedding model cannot be loaded
+    ├── StoreError            Chroma is unreachable, read-only or full
+    ├── IndexLockedError      another process is updating the index
+    ├── NotFoundError         an article id or file that does not exist
+    └── SkippedInputError     --strict and some articles could not be read
+
+Problems with single articles are not exceptions: they become skip reasons in
+the index summary, and the rest of the folder is indexed.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: the message says what went wrong and how to fix it."""
+
+
+class ConfigError(RagError):
+    pass
+
+
+class ModelError(RagError):
+    pass
+
+
+class StoreError(RagError):
+    pass
+
+
+class IndexLockedError(RagError):
+    def __init__(self, pid: int | None, lock_path: str) -> None:
+        who = f"PID {pid}" if pid else "another process"
+        super().__init__(
+            f"index is being updated by {who} (lock {lock_path}); "
+            "wait for it to finish or re-run with --wait"
+        )
+        self.pid = pid
+
+
+class NotFoundError(RagError):
+    pass
+
+
+class SkippedInputError(RagError):
+    pass

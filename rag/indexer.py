@@ -1,0 +1,338 @@
+"""``rag index``: sync the index with the articles folder, incrementally and crash-safely.
+
+One run, under the index lock:
+
+1. scan the folder (unchanged files are recognised by size and mtime and not re-read);
+2. if the last run did not finish, or Chroma and the manifest disagree on the
+   chunk count, repair: delete chunks the manifest does not know (orphans) and
+   forget articles whose chunks are incomplete, so they are embedded again;
+3. remove deleted articles, record renamed ones (same content = same id, no
+   embedding), and embed new or changed ones in batches — each batch's
+   manifest rows are committed only after its chunks are in Chroma;
+4. recompute near-duplicate clusters and push changed cluster ids to the chunks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag import dedup
+from rag.articles import Article, Skip
+from rag.chunk import Chunker, chunk_id
+from rag.embed import Embedder
+from rag.errors import ConfigError, SkippedInputError
+from rag.loaders import iter_article_files, read_file
+from rag.lock import IndexLock
+from rag.manifest import Manifest
+from rag.settings import Settings
+from rag.store import ChunkStore, Metadata
+
+# Articles are embedded and committed in batches of about this many chunks:
+# big enough for efficient encoding, small enough that a crash loses little.
+BATCH_CHUNKS = 512
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IndexSummary:
+    folder: str
+    collection: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_removed: int = 0
+    repaired_orphans: int = 0
+    repaired_articles: int = 0
+    articles: int = 0
+    chunks: int = 0
+    duplicate_clusters: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        return data
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Indexed {self.folder} into {self.collection} in {self.seconds:.1f} s",
+            f"  added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"renamed {len(self.renamed)}, unchanged {self.unchanged}, skipped {len(self.skipped)}",
+            f"  chunks embedded {self.chunks_embedded}, removed {self.chunks_removed}; "
+            f"index holds {self.articles} articles, {self.chunks} chunks, "
+            f"{self.duplicate_clusters} duplicate clusters",
+        ]
+        if self.repaired_orphans or self.repaired_articles:
+            out.append(
+                f"  repaired an interrupted run: {self.repaired_orphans} orphan chunks deleted, "
+                f"{self.repaired_articles} incomplete articles re-embedded"
+            )
+        out += [f"  skipped {skip}" for skip in self.skipped]
+        return out
+
+
+@dataclass
+class _Scan:
+    articles: dict[str, Article | None]  # id → parsed article, None when cached
+    paths: dict[str, str]  # id → path
+    skipped: list[Skip]
+    files: dict[str, tuple[int, int, list[str]]]
+
+
+def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
+    cached = manifest.files()
+    indexed = manifest.paths()
+    scan = _Scan({}, {}, [], {})
+    for file, rel in iter_article_files(folder):
+        try:
+            stat = file.stat()
+        except OSError as exc:
+            scan.skipped.append(Skip(rel, f"cannot read file: {exc.strerror}"))
+            continue
+        hit = cached.get(rel)
+        if hit and hit[:2] == (stat.st_size, stat.st_mtime_ns) and all(i in indexed for i in hit[2]):
+            for article_id in hit[2]:
+                if article_id not in scan.paths:
+                    scan.articles[article_id] = None
+                    scan.paths[article_id] = indexed[article_id]
+            scan.files[rel] = hit
+            continue
+        result = read_file(file, rel, max_bytes)
+        scan.skipped.extend(result.skipped)
+        for article in result.articles:
+            if article.id in scan.paths:
+                scan.skipped.append(Skip(article.path, f"same text as {scan.paths[article.id]}"))
+                continue
+            scan.articles[article.id] = article
+            scan.paths[article.id] = article.path
+        if not result.skipped:
+            scan.files[rel] = (stat.st_size, stat.st_mtime_ns, [a.id for a in result.articles])
+    return scan
+
+
+def chunk_metadata(article: Article, number: int, start: int, end: int) -> Metadata:
+    meta: Metadata = {
+        "article_id": article.id,
+        "chunk": number,
+        "char_start": start,
+        "char_end": end,
+        "title": article.title,
+        "path": article.path,
+        "cluster": article.id,
+    }
+    for key in ("source", "published_at", "url", "external_id"):
+        value = getattr(article, key)
+        if value:
+            meta[key] = value
+    if article.published_at:
+        stamp = datetime.fromisoformat(article.published_at)
+        meta["published_ts"] = int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
+    for key, value in article.extra.items():
+        if isinstance(value, str | int | float | bool):
+            meta[f"meta_{key}"] = value
+    return meta
+
+
+def _repair(store: ChunkStore, manifest: Manifest, summary: IndexSummary) -> None:
+    counts = manifest.chunk_counts()
+    present = store.all_ids()
+    expected = {chunk_id(a, n) for a, total in counts.items() for n in range(total)}
+    orphans = sorted(present - expected)
+    if orphans:
+        store.delete(orphans)
+    incomplete = [
+        a for a, total in counts.items() if any(chunk_id(a, n) not in present for n in range(total))
+    ]
+    if incomplete:
+        store.delete([chunk_id(a, n) for a in incomplete for n in range(counts[a])])
+        with manifest.transaction():
+            manifest.remove(incomplete)
+    summary.repaired_orphans = len(orphans)
+    summary.repaired_articles = len(incomplete)
+
+
+def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, new: list[str], force: bool) -> None:
+    ids, vectors, words = manifest.dedup_features()
+    edges = dedup.find_edges(
+        new, ids, vectors, words,
+        min_cosine=settings.dedup_candidate_cosine,
+        threshold=settings.dedup_threshold,
+    )
+    published = {a.id: a.published_at for a in manifest.articles()}
+    with manifest.transaction():
+        manifest.add_edges(edges)
+    assignment = dedup.clusters(ids, manifest.edges(), published)
+    current = manifest.clusters()
+    counts = manifest.chunk_counts()
+    changed = [a for a in ids if force or assignment[a] != current.get(a)]
+    if not changed:
+        return
+    chunk_ids = [chunk_id(a, n) for a in changed for n in range(counts[a])]
+    metadatas: list[Metadata] = [
+        {"cluster": assignment[a]} for a in changed for _ in range(counts[a])
+    ]
+    store.update_metadata(chunk_ids, metadatas)
+    with manifest.transaction():
+        for a in changed:
+            manifest.set_cluster(a, assignment[a])
+
+
+def sync(
+    settings: Settings,
+    folder: Path | None = None,
+    *,
+    rebuild: bool = False,
+    strict: bool = False,
+    wait: bool = False,
+    embedder: Embedder | None = None,
+    store: ChunkStore | None = None,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    """Bring the index in line with ``folder`` (default: the articles folder)."""
+    began = time.perf_counter()
+    folder = folder or settings.articles_dir
+    if not folder.is_dir():
+        raise ConfigError(
+            f"articles folder {folder} does not exist; create it and add .txt, .md, .html, "
+            ".json or .jsonl files, or name another folder: rag index DIR"
+        )
+    with IndexLock(settings.index_dir, wait=wait):
+        store = store or ChunkStore(settings)
+        manifest = Manifest(settings.index_dir / settings.collection_name)
+        try:
+            summary = IndexSummary(folder=str(folder), collection=settings.collection_name)
+            if rebuild:
+                store.drop()
+                manifest.reset()
+            scan = _scan(folder, manifest, settings.max_file_bytes)
+            summary.skipped = scan.skipped
+            if strict and scan.skipped:
+                raise SkippedInputError(
+                    f"{len(scan.skipped)} input(s) could not be read (--strict): "
+                    + "; ".join(str(s) for s in scan.skipped[:5])
+                    + (" …" if len(scan.skipped) > 5 else "")
+                )
+            was_dirty = manifest.dirty
+            if was_dirty or store.count() != manifest.total_chunks():
+                manifest.set_dirty(True)
+                _repair(store, manifest, summary)
+            _apply(settings, scan, store, manifest, summary, embedder, progress,
+                   force_clusters=was_dirty)
+            if manifest.dirty:
+                manifest.set_dirty(False)
+            summary.articles = len(manifest.chunk_counts())
+            summary.chunks = manifest.total_chunks()
+            sizes = Counter(manifest.clusters().values())
+            summary.duplicate_clusters = sum(1 for size in sizes.values() if size > 1)
+        finally:
+            manifest.close()
+    summary.seconds = round(time.perf_counter() - began, 3)
+    return summary
+
+
+def _apply(
+    settings: Settings,
+    scan: _Scan,
+    store: ChunkStore,
+    manifest: Manifest,
+    summary: IndexSummary,
+    embedder: Embedder | None,
+    progress: Progress | None,
+    *,
+    force_clusters: bool,
+) -> None:
+    indexed = manifest.paths()
+    counts = manifest.chunk_counts()
+    removed = sorted(set(indexed) - set(scan.articles))
+    new = [a for a in scan.articles if a not in indexed]
+    moved = [a for a in scan.articles if a in indexed and indexed[a] != scan.paths[a]]
+    summary.unchanged = len(scan.articles) - len(new) - len(moved)
+    old_by_path = {indexed[a]: a for a in removed}
+    files_changed = scan.files != manifest.files()
+    if not (removed or new or moved or files_changed or manifest.dirty):
+        return
+
+    manifest.set_dirty(True)
+    if removed:
+        chunk_ids = [chunk_id(a, n) for a in removed for n in range(counts[a])]
+        store.delete(chunk_ids)
+        with manifest.transaction():
+            manifest.remove(removed)
+        summary.chunks_removed = len(chunk_ids)
+    replaced = {scan.paths[a] for a in new} & set(old_by_path)
+    summary.removed = sorted(indexed[a] for a in removed if indexed[a] not in replaced)
+    if moved:
+        with manifest.transaction():
+            for a in moved:
+                manifest.set_path(a, scan.paths[a])
+        summary.renamed = sorted(f"{indexed[a]} -> {scan.paths[a]}" for a in moved)
+
+    if new:
+        _embed_new(settings, [scan.articles[a] for a in new], store, manifest, summary,
+                   embedder or Embedder(settings), progress)
+        summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
+        summary.added = sorted(scan.paths[a] for a in new if scan.paths[a] not in replaced)
+    if new or removed or force_clusters:
+        _recluster(store, manifest, settings, new, force=force_clusters)
+    with manifest.transaction():
+        manifest.replace_files(scan.files)
+
+
+def _embed_new(
+    settings: Settings,
+    articles: list[Article | None],
+    store: ChunkStore,
+    manifest: Manifest,
+    summary: IndexSummary,
+    embedder: Embedder,
+    progress: Progress | None,
+) -> None:
+    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+    planned = [(a, chunker.chunk(a)) for a in articles if a is not None]
+    total = sum(len(chunks) for _, chunks in planned)
+    done = 0
+    batch: list[tuple[Article, list[Any]]] = []
+
+    def flush() -> None:
+        nonlocal done
+        chunks = [c for _, cs in batch for c in cs]
+        vectors = embedder.embed([c.embed_text for c in chunks])
+        metadatas = [
+            chunk_metadata(article, c.number, c.start, c.end) for article, cs in batch for c in cs
+        ]
+        store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], metadatas)
+        offset = 0
+        with manifest.transaction():
+            for article, cs in batch:
+                own = vectors[offset : offset + len(cs)]
+                offset += len(cs)
+                manifest.add(
+                    article,
+                    [(c.start, c.end) for c in cs],
+                    dedup.article_vector(own),
+                    dedup.content_words(article.text),
+                )
+        done += len(chunks)
+        summary.chunks_embedded += len(chunks)
+        if progress:
+            progress(done, total)
+        batch.clear()
+
+    for article, chunks in planned:
+        batch.append((article, chunks))
+        if sum(len(cs) for _, cs in batch) >= BATCH_CHUNKS:
+            flush()
+    if batch:
+        flush()
+

@@ -1,0 +1,317 @@
+"""Read a folder of articles: .txt, .md, .html/.htm, .json and .jsonl.
+
+Every file either yields articles or a :class:`Skip` with a one-line reason;
+one bad file, or one bad JSON line, never stops the rest.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+
+from rag.articles import Article, Skip
+from rag.clean import clean_text
+from rag.metadata import (
+    fallback_title,
+    normalise_source,
+    parse_date,
+    peel_plain_text,
+    source_from_url,
+)
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
+MIN_WORDS = 5
+
+
+class Unreadable(Exception):
+    """Raised inside this module; turned into a Skip at the file boundary."""
+
+
+# --- bytes → str ---------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def decode(data: bytes) -> str:
+    """Decode article bytes: BOM-marked UTF-8/16/32, plain UTF-8, else Windows-1252.
+
+    Raises :class:`Unreadable` for empty, binary or undecodable content.
+    """
+    if not data.strip():
+        raise Unreadable("empty file")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise Unreadable(f"starts with a {encoding.upper()} mark but is not valid {encoding.upper()} ({exc.reason})") from None
+    head = data[:8192]
+    if b"\x00" in head or len(_BINARY_CONTROL.findall(head)) > max(8, len(head) // 100):
+        raise Unreadable("binary file, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Windows-1252 is a superset of Latin-1 for printable text; the five bytes it
+    # leaves undefined are read as Latin-1 control characters and cleaned away.
+    return data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
+
+
+def _cp1252_ok(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --- one document → Article ----------------------------------------------------
+
+def _make_article(
+    body: str,
+    path: str,
+    *,
+    title: str | None = None,
+    source: str | None = None,
+    published_at: Any = None,
+    url: str | None = None,
+    external_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Article:
+    text = clean_text(body)
+    if len(text.split()) < MIN_WORDS:
+        raise Unreadable(f"no article text (fewer than {MIN_WORDS} words)")
+    extra = dict(extra or {})
+    date = parse_date(published_at)
+    if published_at and not date:
+        extra["published_raw"] = str(published_at)
+    return Article(
+        text=text,
+        title=clean_text(title) if title and title.strip() else fallback_title(text),
+        path=path,
+        source=normalise_source(source) or source_from_url(url),
+        published_at=date,
+        url=url or None,
+        external_id=external_id,
+        extra=extra,
+    )
+
+
+def _first(fields: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        value = fields.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def read_plain(text: str, path: str) -> Article:
+    header = peel_plain_text(clean_text(text))
+    fields = header.fields
+    known = {"title", "source", "url", "link", "date", "published", "published_at", "id"}
+    return _make_article(
+        header.body,
+        path,
+        title=fields.get("title") or header.title,
+        source=fields.get("source") or header.source,
+        published_at=_first(fields, "published_at", "date", "published"),
+        url=_first(fields, "url", "link"),
+        external_id=fields.get("id"),
+        extra={k: v for k, v in fields.items() if k not in known},
+    )
+
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+    "iframe", "svg", "button", "template", "figure", "select", "input",
+)
+_DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
+_DROP_CLASS = re.compile(
+    r"(?:^|[-_\s])(?:breadcrumbs?|nav|navbar|menu|footer|sidebar|share|social|cookie|"
+    r"subscribe|newsletter|related|comments?|advert|ad|promo)(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6",
+    "li", "ul", "ol", "blockquote", "pre", "table", "tr", "dd", "dt", "figcaption",
+)
+
+
+def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
+    for key in keys:
+        tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
+        if isinstance(tag, Tag) and tag.get("content"):
+            return str(tag["content"]).strip()
+    return None
+
+
+def read_html(text: str, path: str) -> Article:
+    soup = BeautifulSoup(text, "html.parser")
+    title = _meta(soup, "og:title", "twitter:title")
+    if not title and soup.title and soup.title.string:
+        title = soup.title.string.strip()
+    source = _meta(soup, "og:site_name", "publisher", "application-name")
+    published = _meta(
+        soup, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
+    )
+    time_tag = soup.find("time", attrs={"datetime": True})
+    if not published and isinstance(time_tag, Tag):
+        published = str(time_tag["datetime"])
+    canonical = soup.find("link", attrs={"rel": "canonical"})
+    url = str(canonical["href"]) if isinstance(canonical, Tag) and canonical.get("href") else None
+    url = url or _meta(soup, "og:url")
+
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        role = str(tag.get("role", "")).lower()
+        marks = " ".join([*tag.get("class", []), str(tag.get("id", ""))])
+        if role in _DROP_ROLES or (marks.strip() and _DROP_CLASS.search(marks)):
+            tag.decompose()
+
+    articles = soup.find_all("article")
+    root: Tag | None = max(articles, key=lambda t: len(t.get_text())) if articles else None
+    root = root or soup.find("main") or soup.body or soup  # type: ignore[assignment]
+    assert root is not None
+    heading = root.find("h1")
+    if isinstance(heading, Tag):
+        title = title or heading.get_text(" ", strip=True)
+        heading.decompose()
+    for node in root.find_all(string=True):
+        node.replace_with(re.sub(r"\s+", " ", str(node)))
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for block in root.find_all(_BLOCK_TAGS):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    return _make_article(
+        root.get_text(), path, title=title, source=source, published_at=published, url=url
+    )
+
+
+_JSON_FIELDS = {
+    "title": ("title", "headline", "name"),
+    "body": ("body", "text", "content", "article", "full_text"),
+    "source": ("source", "publisher", "outlet", "site", "site_name"),
+    "published_at": ("published_at", "published", "date", "pubDate", "publish_date", "datetime"),
+    "url": ("url", "link"),
+    "id": ("id", "doc_id", "uid", "article_id"),
+}
+
+
+def read_record(record: Any, path: str) -> Article:
+    """One JSON object → Article; unknown fields are kept as metadata."""
+    if not isinstance(record, dict):
+        raise Unreadable(f"expected a JSON object, got {type(record).__name__}")
+    body = _first(record, *_JSON_FIELDS["body"])
+    if not isinstance(body, str) or not body.strip():
+        raise Unreadable(f"no text: none of the fields {', '.join(_JSON_FIELDS['body'])} holds a string")
+    source = _first(record, *_JSON_FIELDS["source"])
+    if isinstance(source, dict):
+        source = source.get("name") or source.get("title")
+    used = {name for names in _JSON_FIELDS.values() for name in names}
+    extra = {k: v for k, v in record.items() if k not in used}
+    external = _first(record, *_JSON_FIELDS["id"])
+    return _make_article(
+        body,
+        path,
+        title=str(_first(record, *_JSON_FIELDS["title"]) or "") or None,
+        source=str(source) if source else None,
+        published_at=_first(record, *_JSON_FIELDS["published_at"]),
+        url=str(_first(record, *_JSON_FIELDS["url"]) or "") or None,
+        external_id=str(external) if external is not None else None,
+        extra=extra,
+    )
+
+
+# --- files and folders ---------------------------------------------------------
+
+@dataclass
+class FileResult:
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
+    """Read one file. Never raises for bad content: problems become skips."""
+    result = FileResult()
+    suffix = file.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        result.skipped.append(Skip(rel, f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .json or .jsonl"))
+        return result
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            result.skipped.append(Skip(rel, f"file is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit (RAG_MAX_FILE_MB)"))
+            return result
+        text = decode(file.read_bytes())
+    except OSError as exc:
+        result.skipped.append(Skip(rel, f"cannot read file: {exc.strerror or exc}"))
+        return result
+    except Unreadable as exc:
+        result.skipped.append(Skip(rel, str(exc)))
+        return result
+
+    if suffix == ".jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{rel}#{number}"
+            try:
+                result.articles.append(read_record(json.loads(line), where))
+            except json.JSONDecodeError as exc:
+                result.skipped.append(Skip(where, f"invalid JSON on line {number}: {exc.msg} (column {exc.colno})"))
+            except Unreadable as exc:
+                result.skipped.append(Skip(where, str(exc)))
+        if not result.articles and not result.skipped:
+            result.skipped.append(Skip(rel, "empty file"))
+        return result
+
+    try:
+        if suffix == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise Unreadable(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+            records = data if isinstance(data, list) else [data]
+            for number, record in enumerate(records):
+                where = rel if len(records) == 1 else f"{rel}#{number}"
+                try:
+                    result.articles.append(read_record(record, where))
+                except Unreadable as exc:
+                    result.skipped.append(Skip(where, str(exc)))
+        elif suffix in (".html", ".htm"):
+            result.articles.append(read_html(text, rel))
+        else:
+            result.articles.append(read_plain(text, rel))
+    except Unreadable as exc:
+        result.skipped.append(Skip(rel, str(exc)))
+    return result
+
+
+def iter_article_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """Files under ``root`` in a stable order, skipping hidden files and folders."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            file = Path(dirpath) / name
+            yield file, file.relative_to(root).as_posix()

@@ -1,0 +1,258 @@
+"""The manifest: what is indexed, in one SQLite file beside the vectors.
+
+It is the source of truth for the index. An article row is committed only
+after all its chunks are in Chroma, so after a crash the manifest never
+claims more than Chroma holds; extra chunks in Chroma (orphans) are found
+and removed by the next run. ``dirty`` marks a run that started writing and
+did not finish, which makes the next run check Chroma against the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.articles import Article
+from rag.errors import StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT,
+    published_at TEXT,
+    url TEXT,
+    external_id TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    chunks INTEGER NOT NULL,
+    spans TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    indexed_at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    words BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    article_ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    sim REAL NOT NULL,
+    PRIMARY KEY (a, b)
+);
+"""
+
+_ROW = "id, path, title, source, published_at, url, external_id, extra, chunks, spans, cluster, indexed_at"
+
+
+@dataclass
+class IndexedArticle:
+    """A manifest row (without the full text and vectors)."""
+
+    id: str
+    path: str
+    title: str
+    source: str | None
+    published_at: str | None
+    url: str | None
+    external_id: str | None
+    extra: dict[str, Any]
+    chunks: int
+    spans: list[tuple[int, int]]
+    cluster: str
+    indexed_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["spans"] = [list(s) for s in self.spans]
+        return data
+
+
+def _row(row: sqlite3.Row) -> IndexedArticle:
+    data = dict(row)
+    data["extra"] = json.loads(data["extra"])
+    data["spans"] = [tuple(s) for s in json.loads(data["spans"])]
+    return IndexedArticle(**data)
+
+
+class Manifest:
+    FILE = "manifest.sqlite"
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / self.FILE
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the manifest {self.path}: {exc}; check that the index folder "
+                "is writable and the disk is not full"
+            ) from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot write the manifest {self.path}: {exc}; check that the index folder "
+                "is writable and the disk is not full"
+            ) from exc
+
+    # --- meta ------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    @property
+    def dirty(self) -> bool:
+        return self.get_meta("dirty", "0") == "1"
+
+    def set_dirty(self, dirty: bool) -> None:
+        with self.transaction():
+            self.set_meta("dirty", "1" if dirty else "0")
+            if not dirty:
+                self.set_meta("updated_at", datetime.now(UTC).isoformat(timespec="seconds"))
+
+    # --- articles --------------------------------------------------------------
+
+    def add(
+        self,
+        article: Article,
+        spans: list[tuple[int, int]],
+        vector: np.ndarray,
+        words: np.ndarray,
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.path,
+                article.title,
+                article.source,
+                article.published_at,
+                article.url,
+                article.external_id,
+                json.dumps(article.extra, ensure_ascii=False, default=str),
+                len(spans),
+                json.dumps(spans),
+                article.id,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                article.text,
+                np.asarray(vector, dtype=np.float32).tobytes(),
+                np.asarray(words, dtype=np.uint64).tobytes(),
+            ),
+        )
+
+    def remove(self, ids: Iterable[str]) -> None:
+        for article_id in ids:
+            self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self.db.execute("DELETE FROM edges WHERE a = ? OR b = ?", (article_id, article_id))
+
+    def set_path(self, article_id: str, path: str) -> None:
+        self.db.execute("UPDATE articles SET path = ? WHERE id = ?", (path, article_id))
+
+    def set_cluster(self, article_id: str, cluster: str) -> None:
+        self.db.execute("UPDATE articles SET cluster = ? WHERE id = ?", (cluster, article_id))
+
+    def articles(self) -> list[IndexedArticle]:
+        rows = self.db.execute(f"SELECT {_ROW} FROM articles ORDER BY path").fetchall()
+        return [_row(r) for r in rows]
+
+    def article(self, article_id: str) -> IndexedArticle | None:
+        row = self.db.execute(f"SELECT {_ROW} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _row(row) if row else None
+
+    def text(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def chunk_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT id, chunks FROM articles").fetchall())
+
+    def paths(self) -> dict[str, str]:
+        """article id → path"""
+        return dict(self.db.execute("SELECT id, path FROM articles").fetchall())
+
+    def total_chunks(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(SUM(chunks), 0) FROM articles").fetchone()[0])
+
+    def dedup_features(self) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+        rows = self.db.execute("SELECT id, vector, words FROM articles ORDER BY id").fetchall()
+        ids = [r[0] for r in rows]
+        vectors = (
+            np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            if rows
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        words = [np.frombuffer(r[2], dtype=np.uint64) for r in rows]
+        return ids, vectors, words
+
+    # --- near-duplicate edges --------------------------------------------------
+
+    def add_edges(self, edges: Iterable[tuple[str, str, float]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO edges VALUES (?, ?, ?)",
+            [(min(a, b), max(a, b), sim) for a, b, sim in edges],
+        )
+
+    def edges(self) -> list[tuple[str, str, float]]:
+        return [tuple(r) for r in self.db.execute("SELECT a, b, sim FROM edges").fetchall()]  # type: ignore[misc]
+
+    def clusters(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, cluster FROM articles").fetchall())
+
+    # --- file stat cache -------------------------------------------------------
+
+    def files(self) -> dict[str, tuple[int, int, list[str]]]:
+        """path → (size, mtime_ns, article ids) for files that were read without problems."""
+        rows = self.db.execute("SELECT path, size, mtime_ns, article_ids FROM files")
+        return {r[0]: (r[1], r[2], json.loads(r[3])) for r in rows}
+
+    def replace_files(self, entries: dict[str, tuple[int, int, list[str]]]) -> None:
+        self.db.execute("DELETE FROM files")
+        self.db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?)",
+            [(p, s, m, json.dumps(ids)) for p, (s, m, ids) in entries.items()],
+        )
+
+    def reset(self) -> None:
+        with self.transaction():
+            for table in ("articles", "files", "edges", "meta"):
+                self.db.execute(f"DELETE FROM {table}")

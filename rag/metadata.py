@@ -1,0 +1,182 @@
+"""Title, source and date: read from fields when a format has them, inferred from text when not.
+
+Plain-text articles from the web arrive with debris around the story:
+breadcrumbs ("Home > Announcement Board"), bare section tags ("China US"),
+datelines, and trailers ("Content Source: www.washingtontimes.com"). These
+helpers peel that debris off and turn it into metadata.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+_BREADCRUMB = re.compile(r"\s(?:>|»|›|/|\|)\s")
+_TERMINAL = re.compile(r"[.!;:,]$")
+_TRAILER = re.compile(
+    r"^(?:content\s+)?(?:source|originally published (?:by|in|on)|via)\s*[:\-–]\s*(?P<source>.{2,120})$",
+    re.IGNORECASE,
+)
+_FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---(?:\n|\Z)", re.DOTALL)
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\s*\([^)]{1,30}\))?\s*[—–-]+\s*")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+
+TITLE_MAX_WORDS = 30
+TAG_MAX_WORDS = 3
+FALLBACK_TITLE_CHARS = 90
+
+_DATE_FORMATS = (
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%b. %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y %H:%M",
+)
+
+
+@dataclass
+class Header:
+    """What was peeled off a plain-text article, and the body that remains."""
+
+    body: str
+    title: str | None = None
+    source: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_date(value: Any) -> str | None:
+    """An ISO 8601 string for ``value``, or None when it cannot be read as a date.
+
+    >>> parse_date("2023-11-27T08:45:59+00:00"), parse_date("July 14, 2023"), parse_date("soon")
+    ('2023-11-27T08:45:59+00:00', '2023-07-14', None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed.date().isoformat() if len(text) <= 10 else parsed.isoformat()
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return parsed.date().isoformat() if "%H" not in fmt else parsed.isoformat()
+    try:
+        return email.utils.parsedate_to_datetime(text).isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def source_from_url(url: str | None) -> str | None:
+    """The host of ``url`` without ``www.``: "https://www.apnews.com/x" → "apnews.com"."""
+    if not url:
+        return None
+    host = urlparse(url if "//" in url else f"//{url}").hostname or ""
+    host = host.removeprefix("www.")
+    return host or None
+
+
+def normalise_source(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\S*", value):
+        return source_from_url(value)
+    return value or None
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """``key: value`` lines between leading ``---`` fences, and the text after them."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group("body").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            fields[key.strip().lower()] = value.strip().strip("\"'")
+    return fields, text[match.end() :]
+
+
+def _is_breadcrumb(line: str) -> bool:
+    return bool(_BREADCRUMB.search(line)) and len(line.split()) <= 12 and not _TERMINAL.search(line)
+
+
+def _is_section_tag(line: str) -> bool:
+    return len(line.split()) <= TAG_MAX_WORDS and not _TERMINAL.search(line)
+
+
+def _is_title(line: str) -> bool:
+    words = line.split()
+    return TAG_MAX_WORDS < len(words) <= TITLE_MAX_WORDS and not line.endswith((".", ",", ";"))
+
+
+def fallback_title(body: str) -> str:
+    """A title made from the first sentence, without its dateline, cut at a word."""
+    first = body.strip().split("\n", 1)[0]
+    first = _DATELINE.sub("", first)
+    first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    if len(first) <= FALLBACK_TITLE_CHARS:
+        return first.rstrip(".")
+    cut = first[:FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def peel_plain_text(text: str) -> Header:
+    """Split cleaned plain text into header debris, title, body and trailer source.
+
+    Leading breadcrumbs and bare section tags are dropped; the first line that
+    reads like a headline becomes the title; a closing "Content Source: …" line
+    becomes the source. The body is everything else, unchanged.
+    """
+    fields, text = split_front_matter(text)
+    lines = text.split("\n")
+    title: str | None = None
+    start = 0
+    for index, line in enumerate(lines):
+        stripped = _MD_HEADING.sub("", line).strip()
+        if not stripped:
+            continue
+        has_more = any(rest.strip() for rest in lines[index + 1 :])
+        if not has_more:
+            break
+        if _is_breadcrumb(stripped):
+            start = index + 1
+            continue
+        if _is_title(stripped):
+            title = stripped
+            start = index + 1
+            break
+        if _is_section_tag(stripped):
+            start = index + 1
+            continue
+        break
+
+    source: str | None = None
+    end = len(lines)
+    for index in range(len(lines) - 1, start - 1, -1):
+        stripped = lines[index].strip()
+        if not stripped:
+            continue
+        match = _TRAILER.match(stripped)
+        if match:
+            source = normalise_source(match.group("source"))
+            end = index
+        break
+
+    body = "\n".join(lines[start:end]).strip()
+    return Header(body=body, title=title, source=source, fields=fields)

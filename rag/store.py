@@ -1,0 +1,174 @@
+"""Chroma, embedded or over HTTP, behind one small interface.
+
+``RAG_CHROMA_HOST`` unset: a ``PersistentClient`` under ``<index_dir>/chroma``.
+Set: an ``HttpClient`` to a ``chroma run`` server. Everything else is the same
+code path. We always pass our own vectors (``embedding_function=None``):
+Chroma's default embedding function would download a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from rag.errors import StoreError
+from rag.settings import Settings
+
+Metadata = dict[str, str | int | float | bool]
+PAGE = 5000
+
+
+class ChunkStore:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = settings.collection_name
+        self._client: Any = None
+        self._collection: Any = None
+
+    @property
+    def where(self) -> str:
+        s = self.settings
+        if s.chroma_host:
+            return f"Chroma server {s.chroma_host}:{s.chroma_port}"
+        return f"{s.index_dir / 'chroma'}"
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            hint = (
+                "is the server running? start one with `chroma run --path DIR --port N` "
+                "or unset RAG_CHROMA_HOST to use the embedded store"
+                if self.settings.chroma_host
+                else "check that the index folder is writable and the disk is not full"
+            )
+            raise StoreError(f"{action} failed ({self.where}): {exc}; {hint}") from exc
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            with self._errors("connecting to Chroma"):
+                if self.settings.chroma_host:
+                    self._client = chromadb.HttpClient(
+                        host=self.settings.chroma_host,
+                        port=self.settings.chroma_port,
+                        settings=chroma_settings,
+                    )
+                    self._client.heartbeat()
+                else:
+                    path = self.settings.index_dir / "chroma"
+                    path.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return self._client
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            with self._errors("opening the collection"):
+                self._collection = self.client.get_or_create_collection(
+                    self.name,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"settings_hash": self.settings.vector_hash(), "model": self.settings.model_id},
+                    embedding_function=None,
+                )
+        return self._collection
+
+    @property
+    def max_batch(self) -> int:
+        with self._errors("reading the batch limit"):
+            return int(self.client.get_max_batch_size())
+
+    def count(self) -> int:
+        with self._errors("counting chunks"):
+            return int(self.collection.count())
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[Metadata],
+    ) -> None:
+        step = self.max_batch
+        with self._errors("writing chunks"):
+            for i in range(0, len(ids), step):
+                self.collection.upsert(
+                    ids=list(ids[i : i + step]),
+                    embeddings=vectors[i : i + step],
+                    documents=list(documents[i : i + step]),
+                    metadatas=list(metadatas[i : i + step]),
+                )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
+        step = self.max_batch
+        with self._errors("updating chunk metadata"):
+            for i in range(0, len(ids), step):
+                self.collection.update(
+                    ids=list(ids[i : i + step]), metadatas=list(metadatas[i : i + step])
+                )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        step = self.max_batch
+        with self._errors("deleting chunks"):
+            for i in range(0, len(ids), step):
+                self.collection.delete(ids=list(ids[i : i + step]))
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        with self._errors("listing chunks"):
+            offset = 0
+            while True:
+                page = self.collection.get(include=[], limit=PAGE, offset=offset)
+                ids.update(page["ids"])
+                if len(page["ids"]) < PAGE:
+                    return ids
+                offset += PAGE
+
+    def get(self, ids: Sequence[str]) -> dict[str, Any]:
+        with self._errors("reading chunks"):
+            return dict(self.collection.get(ids=list(ids), include=["documents", "metadatas"]))
+
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float, str, Metadata]]:
+        """Nearest chunks: (id, cosine similarity, document, metadata), best first."""
+        with self._errors("searching"):
+            result = self.collection.query(
+                query_embeddings=[vector],
+                n_results=k,
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
+            )
+        return [
+            (cid, 1.0 - float(dist), doc, meta)
+            for cid, dist, doc, meta in zip(
+                result["ids"][0],
+                result["distances"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                strict=True,
+            )
+        ]
+
+    def drop(self) -> None:
+        """Delete this settings hash's collection (for ``rag index --rebuild``)."""
+        with self._errors("deleting the collection"):
+            if self.name in self.collection_names():
+                self.client.delete_collection(self.name)
+        self._collection = None
+
+    def collection_names(self) -> list[str]:
+        with self._errors("listing collections"):
+            return sorted(
+                c if isinstance(c, str) else c.name for c in self.client.list_collections()
+            )
