@@ -33,10 +33,6 @@ from rag.manifest import Manifest
 from rag.settings import Settings
 from rag.store import ChunkStore, Metadata
 
-# Articles are embedded and committed in batches of about this many chunks:
-# big enough for efficient encoding, small enough that a crash loses little.
-BATCH_CHUNKS = 512
-
 Progress = Callable[[int, int], None]
 
 
@@ -162,8 +158,14 @@ def _repair(store: ChunkStore, manifest: Manifest, summary: IndexSummary) -> Non
     summary.repaired_articles = len(incomplete)
 
 
-def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, new: list[str], force: bool) -> None:
+def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, force: bool) -> None:
+    """Compare not-yet-compared articles with all others, then re-derive the clusters.
+
+    Which articles were compared is recorded with their edges, so a run that
+    died after committing some articles still compares them next time.
+    """
     ids, vectors, words = manifest.dedup_features()
+    new = manifest.undeduped()
     edges = dedup.find_edges(
         new, ids, vectors, words,
         min_cosine=settings.dedup_candidate_cosine,
@@ -172,6 +174,7 @@ def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, new: l
     published = {a.id: a.published_at for a in manifest.articles()}
     with manifest.transaction():
         manifest.add_edges(edges)
+        manifest.mark_deduped(new)
     assignment = dedup.clusters(ids, manifest.edges(), published)
     current = manifest.clusters()
     counts = manifest.chunk_counts()
@@ -195,11 +198,16 @@ def sync(
     rebuild: bool = False,
     strict: bool = False,
     wait: bool = False,
+    verify: bool = False,
     embedder: Embedder | None = None,
     store: ChunkStore | None = None,
     progress: Progress | None = None,
 ) -> IndexSummary:
-    """Bring the index in line with ``folder`` (default: the articles folder)."""
+    """Bring the index in line with ``folder`` (default: the articles folder).
+
+    ``verify`` compares Chroma with the manifest chunk by chunk even when the
+    last run finished and the counts agree.
+    """
     began = time.perf_counter()
     folder = folder or settings.articles_dir
     if not folder.is_dir():
@@ -215,6 +223,11 @@ def sync(
             if rebuild:
                 store.drop()
                 manifest.reset()
+            was_dirty = manifest.dirty
+            if verify or was_dirty or store.count() != manifest.total_chunks():
+                manifest.set_dirty(True)
+                _repair(store, manifest, summary)
+            # After the repair: the scan trusts the manifest for files it has seen.
             scan = _scan(folder, manifest, settings.max_file_bytes)
             summary.skipped = scan.skipped
             if strict and scan.skipped:
@@ -223,12 +236,8 @@ def sync(
                     + "; ".join(str(s) for s in scan.skipped[:5])
                     + (" …" if len(scan.skipped) > 5 else "")
                 )
-            was_dirty = manifest.dirty
-            if was_dirty or store.count() != manifest.total_chunks():
-                manifest.set_dirty(True)
-                _repair(store, manifest, summary)
             _apply(settings, scan, store, manifest, summary, embedder, progress,
-                   force_clusters=was_dirty)
+                   force_clusters=was_dirty or verify)
             if manifest.dirty:
                 manifest.set_dirty(False)
             summary.articles = len(manifest.chunk_counts())
@@ -283,8 +292,8 @@ def _apply(
                    embedder or Embedder(settings), progress)
         summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
         summary.added = sorted(scan.paths[a] for a in new if scan.paths[a] not in replaced)
-    if new or removed or force_clusters:
-        _recluster(store, manifest, settings, new, force=force_clusters)
+    if new or removed or force_clusters or manifest.undeduped():
+        _recluster(store, manifest, settings, force=force_clusters)
     with manifest.transaction():
         manifest.replace_files(scan.files)
 
@@ -331,7 +340,7 @@ def _embed_new(
 
     for article, chunks in planned:
         batch.append((article, chunks))
-        if sum(len(cs) for _, cs in batch) >= BATCH_CHUNKS:
+        if sum(len(cs) for _, cs in batch) >= settings.index_batch_chunks:
             flush()
     if batch:
         flush()

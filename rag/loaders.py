@@ -249,6 +249,10 @@ class FileResult:
     skipped: list[Skip] = field(default_factory=list)
 
 
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n / 1024:.1f} KB"
+
+
 def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
     """Read one file. Never raises for bad content: problems become skips."""
     result = FileResult()
@@ -259,7 +263,7 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
     try:
         size = file.stat().st_size
         if size > max_bytes:
-            result.skipped.append(Skip(rel, f"file is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit (RAG_MAX_FILE_MB)"))
+            result.skipped.append(Skip(rel, f"file is {_size(size)}, over the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)"))
             return result
         text = decode(file.read_bytes())
     except OSError as exc:

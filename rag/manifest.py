@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS articles (
     indexed_at TEXT NOT NULL,
     text TEXT NOT NULL,
     vector BLOB NOT NULL,
-    words BLOB NOT NULL
+    words BLOB NOT NULL,
+    deduped INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 CREATE TABLE IF NOT EXISTS files (
@@ -56,6 +57,9 @@ CREATE TABLE IF NOT EXISTS edges (
     PRIMARY KEY (a, b)
 );
 """
+
+# Bumped when the tables change; an index built with another version is rebuilt.
+SCHEMA_VERSION = "1"
 
 _ROW = "id, path, title, source, published_at, url, external_id, extra, chunks, spans, cluster, indexed_at"
 
@@ -102,11 +106,20 @@ class Manifest:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            version = self.get_meta("schema")
+            if version is None:
+                self.set_meta("schema", SCHEMA_VERSION)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the manifest {self.path}: {exc}; check that the index folder "
                 "is writable and the disk is not full"
             ) from exc
+
+        if version not in (None, SCHEMA_VERSION):
+            raise StoreError(
+                f"the index in {folder} was built by another version of rag "
+                f"(manifest schema {version}, expected {SCHEMA_VERSION}); run `rag index --rebuild`"
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -160,7 +173,7 @@ class Manifest:
         words: np.ndarray,
     ) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
             (
                 article.id,
                 article.path,
@@ -232,6 +245,13 @@ class Manifest:
             [(min(a, b), max(a, b), sim) for a, b, sim in edges],
         )
 
+    def undeduped(self) -> list[str]:
+        """Articles not yet compared with the rest for near-duplicates."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE deduped = 0 ORDER BY id")]
+
+    def mark_deduped(self, ids: Iterable[str]) -> None:
+        self.db.executemany("UPDATE articles SET deduped = 1 WHERE id = ?", [(a,) for a in ids])
+
     def edges(self) -> list[tuple[str, str, float]]:
         return [tuple(r) for r in self.db.execute("SELECT a, b, sim FROM edges").fetchall()]  # type: ignore[misc]
 
@@ -256,3 +276,4 @@ class Manifest:
         with self.transaction():
             for table in ("articles", "files", "edges", "meta"):
                 self.db.execute(f"DELETE FROM {table}")
+            self.set_meta("schema", SCHEMA_VERSION)

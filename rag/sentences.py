@@ -5,7 +5,7 @@ Rules, in order: a blank line always ends a sentence; ``.``, ``!`` or ``?``
 digit or opening quote follow — unless the word before the dot is a known
 abbreviation ("Mr.", "No.", "Ltd."), a single initial ("John F. Kennedy") or a
 dotted acronym ("U.S."). A single line break ends a sentence when the line
-before it ends in terminal punctuation or looks like a heading.
+before it ends in terminal punctuation or looks like a heading and the next line does not start in lower case.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def _line_break_ends_sentence(text: str, newline: int) -> bool:
         return True
     if line[-1] in ".!?…:;\"”’)]»":
         return True
+    following = text[newline + 1 : newline + 2]
+    if following.islower():
+        return False  # a hard-wrapped sentence continues
     # A short line without terminal punctuation is a heading, a dateline or a list item.
     return len(line.split()) <= 12
 

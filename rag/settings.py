@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
     embed_device: str = Field("cpu", description="Torch device for the embedding model.")
+    index_batch_chunks: int = Field(
+        512, ge=1, description="Chunks embedded and committed per batch; a crash loses at most one."
+    )
 
     # Reading and chunking
     chunk_tokens: int = Field(

@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   — create .venv, install, index the sample corpus, list what is indexed
+#   make test  — create .venv, install, run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install index bench lock clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	# The local CPU build first: anything that pulls torch later finds it satisfied
+	# instead of downloading a CUDA build.
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -r requirements.lock
+	$(BIN)/pip install --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/rag index
+	$(BIN)/rag articles
+	$(BIN)/rag status
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/index_throughput.py
+
+# Refresh requirements.lock from the current environment (torch is pinned in the Makefile).
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v -e '^torch==' -e '^rag==' > requirements.lock
+
+clean:
+	rm -rf $(VENV) index/chroma index/articles-* index/.lock

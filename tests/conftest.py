@@ -1,0 +1,65 @@
+"""Shared fixtures. Every test runs in its own temporary folder with no RAG_* variables set."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "articles"
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("RAG_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    """A private copy of the five sample articles."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, articles: Path) -> Settings:
+    return Settings(articles_dir=articles, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real bundled model, loaded once for the whole run."""
+    from rag.embed import Embedder
+
+    model = Embedder(Settings())
+    model.model  # noqa: B018
+    return model
+
+
+def run_rag(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [*RAG, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,72 @@
+"""The HttpClient path against a real `chroma run` server on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.indexer import sync
+from rag.settings import Settings
+from rag.store import ChunkStore
+from tests.conftest import free_port, run_rag
+
+pytestmark = pytest.mark.integration
+
+CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    port = free_port()
+    process = subprocess.Popen(
+        [CHROMA, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("chroma run did not start")
+            time.sleep(0.2)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_index_and_query_through_a_chroma_server(chroma_server: int, settings: Settings, embedder, tmp_path: Path):
+    remote = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_server})
+    summary = sync(remote, embedder=embedder)
+    assert len(summary.added) == 5
+    assert not (remote.index_dir / "chroma").exists()  # vectors live on the server
+
+    store = ChunkStore(remote)
+    assert store.count() == summary.chunks
+    hits = store.query(embedder.embed(["Which companies attended the Friday meeting with MIIT?"])[0], 3)
+    assert any("IBM, Microsoft and Pfizer" in doc for _, _, doc, _ in hits)
+
+    again = sync(remote, embedder=embedder)
+    assert again.chunks_embedded == 0
+
+    env = {"RAG_ARTICLES_DIR": str(settings.articles_dir), "RAG_INDEX_DIR": str(remote.index_dir),
+           "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_server)}
+    status = json.loads(run_rag("status", "--json", env=env).stdout)
+    assert status["backend"] == "http" and status["chunks_in_chroma"] == summary.chunks
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path, articles: Path):
+    env = {"RAG_ARTICLES_DIR": str(articles), "RAG_INDEX_DIR": str(tmp_path / "index"),
+           "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(free_port())}
+    result = run_rag("index", env=env)
+    assert result.returncode == 1
+    assert "chroma run" in result.stderr and "RAG_CHROMA_HOST" in result.stderr

@@ -1,0 +1,31 @@
+import numpy as np
+
+from rag import dedup
+
+TEXT = " ".join(f"word{i}" for i in range(100))
+
+
+def test_containment_of_a_padded_copy_is_high():
+    original = dedup.content_words(TEXT)
+    padded = dedup.content_words(TEXT + " " + " ".join(f"pad{i}" for i in range(200)))
+    assert dedup.containment(original, padded) == 1.0
+    assert dedup.containment(original, dedup.content_words("pad1 pad2 " * 30)) == 0.0
+
+
+def test_stopwords_and_short_words_are_ignored():
+    assert len(dedup.content_words("the and of to in a an it is")) == 0
+
+
+def test_clusters_are_components_with_the_most_connected_canonical():
+    ids = ["a", "b", "c", "d"]
+    edges = [("a", "b", 0.8), ("a", "c", 0.7)]
+    result = dedup.clusters(ids, edges, {"a": "2023-08-29", "b": None, "c": None, "d": None})
+    assert result == {"a": "a", "b": "a", "c": "a", "d": "d"}
+
+
+def test_find_edges_needs_both_cosine_and_containment():
+    words = [dedup.content_words(TEXT), dedup.content_words(TEXT), dedup.content_words("other " * 5 + TEXT[:50])]
+    vectors = np.eye(3, dtype=np.float32)
+    vectors[1] = vectors[0]
+    edges = dedup.find_edges(["a"], ["a", "b", "c"], vectors, words, min_cosine=0.6, threshold=0.55)
+    assert edges == [("a", "b", 1.0)]

@@ -1,0 +1,178 @@
+"""The build side end to end: real bundled model, real embedded Chroma, the sample corpus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.catalog import get_article, index_status, list_articles
+from rag.errors import ConfigError, SkippedInputError
+from rag.indexer import sync
+from rag.manifest import Manifest
+from rag.settings import Settings
+from rag.store import ChunkStore
+
+pytestmark = pytest.mark.integration
+
+NEW_ARTICLE = """Raimondo wraps up China trip
+
+Commerce Secretary Gina Raimondo ended her visit in Shanghai on Wednesday, where she met American
+business leaders. She said companies had told her China was becoming "uninvestable" because of raids
+and fines, and she urged Beijing to give firms predictable rules.
+"""
+
+
+def chroma_state(settings: Settings) -> dict[str, tuple[str, dict]]:
+    store = ChunkStore(settings)
+    ids = sorted(store.all_ids())
+    got = store.get(ids) if ids else {"ids": [], "documents": [], "metadatas": []}
+    return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
+
+def test_sample_corpus_is_indexed_with_exact_spans(settings: Settings, embedder):
+    summary = sync(settings, embedder=embedder)
+    assert len(summary.added) == 5 and summary.skipped == []
+    assert summary.articles == 5 and summary.chunks == summary.chunks_embedded > 5
+
+    state = chroma_state(settings)
+    assert len(state) == summary.chunks
+    for article in list_articles(settings):
+        text = get_article(settings, article["id"])["text"]
+        for number in range(article["chunks"]):
+            document, meta = state[f"{article['id']}:{number:04d}"]
+            assert document == text[meta["char_start"] : meta["char_end"]]
+            assert meta["title"] == article["title"] and meta["path"] == article["path"]
+    assert ChunkStore(settings).collection.configuration["hnsw"]["space"] == "cosine"
+
+
+def test_duplicate_cluster_of_the_sample(settings: Settings, embedder):
+    sync(settings, embedder=embedder)
+    by_file = {a["path"][:3]: a for a in list_articles(settings)}
+    ap = by_file["004"]["cluster"]
+    assert by_file["002"]["cluster"] == by_file["003"]["cluster"] == ap == by_file["004"]["id"]
+    assert by_file["000"]["cluster"] == by_file["000"]["id"]
+    assert by_file["001"]["cluster"] == by_file["001"]["id"]
+    # Chunks carry the cluster id for the ask side; the copy with the unique Li Qiang
+    # paragraph stays indexed.
+    state = chroma_state(settings)
+    spun = [d for d, m in state.values() if m["article_id"] == by_file["003"]["id"]]
+    assert all(m["cluster"] == ap for _, m in state.values() if m["article_id"] in (by_file["002"]["id"], by_file["003"]["id"]))
+    assert any("Li Qiang" in d for d in spun)
+
+
+def test_search_finds_the_passage(settings: Settings, embedder):
+    sync(settings, embedder=embedder)
+    store = ChunkStore(settings)
+    hits = store.query(embedder.embed(["Li Qiang hoped for concrete actions by Washington"])[0], 3)
+    assert "Li Qiang" in hits[0][2]
+    assert hits[0][3]["path"].startswith("003")
+
+
+def test_incremental_add_change_rename_delete(settings: Settings, embedder, articles: Path):
+    first = sync(settings, embedder=embedder)
+
+    again = sync(settings, embedder=embedder)
+    assert again.chunks_embedded == 0 and again.unchanged == 5 and not again.added
+
+    (articles / "005_new.txt").write_text(NEW_ARTICLE)
+    added = sync(settings, embedder=embedder)
+    assert added.added == ["005_new.txt"]
+    assert 0 < added.chunks_embedded <= 2
+    assert added.chunks == first.chunks + added.chunks_embedded
+
+    (articles / "005_new.txt").write_text(NEW_ARTICLE.replace("Wednesday", "Thursday"))
+    changed = sync(settings, embedder=embedder)
+    assert changed.updated == ["005_new.txt"] and changed.added == [] and changed.removed == []
+    assert changed.chunks_removed == changed.chunks_embedded
+    assert "Thursday" in get_article(settings, "005_new.txt")["text"]
+
+    os.rename(articles / "001_567c3a3b59d5760a.txt", articles / "renamed.txt")
+    renamed = sync(settings, embedder=embedder)
+    assert renamed.chunks_embedded == 0
+    assert renamed.renamed == ["001_567c3a3b59d5760a.txt -> renamed.txt"]
+    state = chroma_state(settings)
+    assert get_article(settings, "renamed.txt")["path"] == "renamed.txt"
+
+    (articles / "005_new.txt").unlink()
+    removed = sync(settings, embedder=embedder)
+    assert removed.removed == ["005_new.txt"] and removed.chunks_embedded == 0
+    state = chroma_state(settings)
+    assert len(state) == first.chunks
+    assert all(m["path"] != "005_new.txt" for _, m in state.values())
+
+
+def test_bad_files_are_skipped_and_nothing_indexed_is_lost(settings: Settings, embedder, articles: Path):
+    sync(settings, embedder=embedder)
+    before = chroma_state(settings)
+    (articles / "empty.txt").write_bytes(b"")
+    (articles / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (articles / "feed.jsonl").write_text('{"title": "Ok", "body": "' + "Chips talk. " * 20 + '"}\n{oops\n')
+    summary = sync(settings, embedder=embedder)
+    reasons = {s.path: s.reason for s in summary.skipped}
+    assert reasons["empty.txt"] == "empty file"
+    assert "binary" in reasons["binary.txt"]
+    assert "invalid JSON on line 2" in reasons["feed.jsonl#2"]
+    assert summary.added == ["feed.jsonl#1"]
+    after = chroma_state(settings)
+    assert set(before) < set(after)
+
+    (articles / "more.txt").write_text(NEW_ARTICLE)
+    with pytest.raises(SkippedInputError, match="could not be read"):
+        sync(settings, embedder=embedder, strict=True)
+    assert chroma_state(settings) == after  # --strict changes nothing
+
+
+def test_changing_vector_settings_uses_a_fresh_collection(settings: Settings, embedder):
+    sync(settings, embedder=embedder)
+    other = settings.model_copy(update={"chunk_tokens": 128})
+    summary = sync(other, embedder=embedder)
+    assert summary.collection != settings.collection_name
+    assert summary.chunks > index_status(settings)["chunks"]
+    assert index_status(settings)["chunks_in_chroma"] == index_status(settings)["chunks"]
+    assert settings.collection_name in index_status(other)["other_collections"]
+
+
+def test_rebuild_starts_from_scratch(settings: Settings, embedder):
+    first = sync(settings, embedder=embedder)
+    rebuilt = sync(settings, embedder=embedder, rebuild=True)
+    assert len(rebuilt.added) == 5 and rebuilt.chunks_embedded == first.chunks
+    assert len(chroma_state(settings)) == first.chunks
+
+
+def test_orphans_and_missing_chunks_are_repaired(settings: Settings, embedder):
+    sync(settings, embedder=embedder)
+    clean = chroma_state(settings)
+    store = ChunkStore(settings)
+    # An orphan (written, never committed) and an article with a chunk gone.
+    some_id = next(iter(clean))
+    store.upsert(["deadbeefdeadbeef:0000"], embedder.embed(["orphan"]), ["orphan"], [{"article_id": "deadbeefdeadbeef"}])
+    store.delete([some_id])
+    # Same count as before: only an explicit verify can notice.
+    assert sync(settings, embedder=embedder).repaired_orphans == 0
+    summary = sync(settings, embedder=embedder, verify=True)
+    assert summary.repaired_orphans == 1 and summary.repaired_articles == 1
+    assert chroma_state(settings).keys() == clean.keys()
+    # A lone orphan changes the count, which every run checks.
+    store.upsert(["deadbeefdeadbeef:0000"], embedder.embed(["orphan"]), ["orphan"], [{"article_id": "deadbeefdeadbeef"}])
+    assert sync(settings, embedder=embedder).repaired_orphans == 1
+    assert chroma_state(settings).keys() == clean.keys()
+
+
+def test_missing_folder_is_a_clear_error(settings: Settings, embedder, tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        sync(settings, tmp_path / "nope", embedder=embedder)
+
+
+def test_manifest_records_what_is_indexed(settings: Settings, embedder):
+    sync(settings, embedder=embedder)
+    manifest = Manifest(settings.index_dir / settings.collection_name)
+    assert not manifest.dirty
+    assert sum(manifest.chunk_counts().values()) == len(chroma_state(settings))
+    manifest.close()
+    shutil.rmtree(settings.articles_dir)
+    with pytest.raises(ConfigError):
+        sync(settings, embedder=embedder)
+    assert index_status(settings)["articles"] == 5  # nothing lost

@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+
+from rag.loaders import read_file
+from rag.metadata import parse_date, peel_plain_text, source_from_url
+from tests.conftest import SAMPLE
+
+
+def load(name: str):
+    result = read_file(SAMPLE / name, name, 10_000_000)
+    assert not result.skipped
+    (article,) = result.articles
+    return article
+
+
+def test_bare_section_tag_is_not_a_title():
+    article = load("000_714c03abbce0677d.txt")
+    assert article.title.startswith("Senior officials from China’s Ministry of Industry")
+    assert not article.text.startswith("China US")
+    # The glued sentences of this article are split in the stored text.
+    assert "exchanges. On Monday, Zhang Yunming" in article.text
+
+
+def test_breadcrumb_is_skipped_and_headline_kept():
+    article = load("001_567c3a3b59d5760a.txt")
+    assert article.title == "Vice Minister Zhang Guangjun Meets AmCham China President Michael Hart"
+    assert "Home >" not in article.text
+    assert article.text.startswith("On July 14, 2023, Vice Minister Zhang Guangjun")
+
+
+def test_content_source_trailer_becomes_the_source():
+    article = load("003_fe8ac2ac26afd88f.txt")
+    assert article.source == "washingtontimes.com"
+    assert "Content Source" not in article.text
+    assert article.text.startswith("BEIJING (AP)")
+    assert article.title.startswith("The prime Chinese official")  # dateline dropped
+    assert article.published_at is None  # unknown stays unknown
+
+
+def test_headline_line_is_the_title():
+    assert load("004_a013c1e59fc04a42.txt").title == (
+        "Top Chinese official tells the US commerce secretary he’s ready to improve cooperation"
+    )
+
+
+def test_front_matter_fields(tmp_path: Path):
+    file = tmp_path / "a.md"
+    file.write_text(
+        "---\ntitle: Chips deal\nsource: Reuters\ndate: 2023-08-29\nurl: https://x.com/a\nauthor: Jo\n---\n"
+        "# Ignored heading because front matter has a title\n\nThe two sides agreed on chip export talks today.\n"
+    )
+    (article,) = read_file(file, "a.md", 10_000).articles
+    assert (article.title, article.source, article.published_at, article.url) == (
+        "Chips deal", "Reuters", "2023-08-29", "https://x.com/a"
+    )
+    assert article.extra == {"author": "Jo"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2023-11-27T08:45:59+00:00", "2023-11-27T08:45:59+00:00"),
+        ("2023-11-27T08:45:59Z", "2023-11-27T08:45:59+00:00"),
+        ("2023-08-29", "2023-08-29"),
+        ("August 29, 2023", "2023-08-29"),
+        ("Tue, 29 Aug 2023 10:00:00 GMT", "2023-08-29T10:00:00+00:00"),
+        ("last Tuesday", None),
+        ("", None),
+    ],
+)
+def test_parse_date(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_source_from_url():
+    assert source_from_url("https://www.apnews.com/article/x") == "apnews.com"
+    assert source_from_url(None) is None
+
+
+def test_peel_keeps_body_when_there_is_no_header():
+    header = peel_plain_text("Just one paragraph of text that is the entire article body, nothing else.")
+    assert header.title is None
+    assert header.body.startswith("Just one paragraph")
