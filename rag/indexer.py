@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag import dedup
 from rag.articles import Article, Skip
 from rag.chunk import Chunker, chunk_id
@@ -106,13 +108,16 @@ def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
             continue
         result = read_file(file, rel, max_bytes)
         scan.skipped.extend(result.skipped)
+        clean = not result.skipped
         for article in result.articles:
             if article.id in scan.paths:
                 scan.skipped.append(Skip(article.path, f"same text as {scan.paths[article.id]}"))
+                clean = False
                 continue
             scan.articles[article.id] = article
             scan.paths[article.id] = article.path
-        if not result.skipped:
+        # Only files read without any problem are trusted by size and mtime next time.
+        if clean:
             scan.files[rel] = (stat.st_size, stat.st_mtime_ns, [a.id for a in result.articles])
     return scan
 
@@ -166,10 +171,21 @@ def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, force:
     """
     ids, vectors, words = manifest.dedup_features()
     new = manifest.undeduped()
+    counts = manifest.chunk_counts()
+    cache: dict[str, np.ndarray] = {}
+
+    def chunk_vectors(article_id: str) -> np.ndarray:
+        if article_id not in cache:
+            cache[article_id] = store.vectors(
+                [chunk_id(article_id, n) for n in range(counts[article_id])]
+            )
+        return cache[article_id]
+
     edges = dedup.find_edges(
-        new, ids, vectors, words,
+        new, ids, vectors, words, chunk_vectors,
         min_cosine=settings.dedup_candidate_cosine,
         threshold=settings.dedup_threshold,
+        min_alignment=settings.dedup_min_alignment,
     )
     published = {a.id: a.published_at for a in manifest.articles()}
     with manifest.transaction():
@@ -177,7 +193,6 @@ def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, force:
         manifest.mark_deduped(new)
     assignment = dedup.clusters(ids, manifest.edges(), published)
     current = manifest.clusters()
-    counts = manifest.chunk_counts()
     changed = [a for a in ids if force or assignment[a] != current.get(a)]
     if not changed:
         return

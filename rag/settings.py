@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         0.6, ge=-1, le=1,
         description="Article-vector cosine a pair needs before its words are compared.",
     )
+    dedup_min_alignment: float = Field(
+        0.8, ge=-1, le=1,
+        description="Mean best chunk-to-chunk cosine a near-duplicate pair also needs.",
+    )
 
     debug: bool = Field(False, description="Show full tracebacks on errors.")
 

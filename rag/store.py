@@ -138,6 +138,13 @@ class ChunkStore:
         with self._errors("reading chunks"):
             return dict(self.collection.get(ids=list(ids), include=["documents", "metadatas"]))
 
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``ids``, in that order."""
+        with self._errors("reading vectors"):
+            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        order = {cid: i for i, cid in enumerate(got["ids"])}
+        return np.asarray([got["embeddings"][order[cid]] for cid in ids], dtype=np.float32)
+
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float, str, Metadata]]:

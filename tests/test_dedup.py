@@ -23,9 +23,21 @@ def test_clusters_are_components_with_the_most_connected_canonical():
     assert result == {"a": "a", "b": "a", "c": "a", "d": "d"}
 
 
-def test_find_edges_needs_both_cosine_and_containment():
-    words = [dedup.content_words(TEXT), dedup.content_words(TEXT), dedup.content_words("other " * 5 + TEXT[:50])]
-    vectors = np.eye(3, dtype=np.float32)
-    vectors[1] = vectors[0]
-    edges = dedup.find_edges(["a"], ["a", "b", "c"], vectors, words, min_cosine=0.6, threshold=0.55)
+def test_find_edges_needs_cosine_containment_and_aligned_passages():
+    words = [dedup.content_words(TEXT)] * 3 + [dedup.content_words("other " * 5 + TEXT[:50])]
+    vectors = np.eye(4, dtype=np.float32)
+    vectors[1] = vectors[2] = vectors[0]
+    chunks = {
+        "a": np.eye(4, dtype=np.float32)[:2],
+        "b": np.eye(4, dtype=np.float32)[:3],  # holds both of a's passages
+        "c": np.eye(4, dtype=np.float32)[2:],  # same words, different passages
+        "d": np.eye(4, dtype=np.float32)[:2],
+    }
+    edges = dedup.find_edges(["a"], ["a", "b", "c", "d"], vectors, words, chunks.__getitem__,
+                             min_cosine=0.6, threshold=0.55, min_alignment=0.8)
     assert edges == [("a", "b", 1.0)]
+
+
+def test_alignment_is_measured_from_the_article_with_fewer_chunks():
+    short, long = np.eye(3, dtype=np.float32)[:1], np.eye(3, dtype=np.float32)
+    assert dedup.alignment(short, long) == dedup.alignment(long, short) == 1.0

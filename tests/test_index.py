@@ -125,6 +125,14 @@ def test_bad_files_are_skipped_and_nothing_indexed_is_lost(settings: Settings, e
     assert chroma_state(settings) == after  # --strict changes nothing
 
 
+def test_an_identical_copy_is_reported_every_run(settings: Settings, embedder, articles: Path):
+    shutil.copy(articles / "000_714c03abbce0677d.txt", articles / "zz_copy.txt")
+    for _ in range(2):
+        summary = sync(settings, embedder=embedder)
+        assert [str(s) for s in summary.skipped] == ["zz_copy.txt: same text as 000_714c03abbce0677d.txt"]
+        assert summary.articles == 5
+
+
 def test_changing_vector_settings_uses_a_fresh_collection(settings: Settings, embedder):
     sync(settings, embedder=embedder)
     other = settings.model_copy(update={"chunk_tokens": 128})
