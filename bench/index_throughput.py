@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -61,7 +62,9 @@ def main() -> None:
         again = sync(settings, embedder=embedder)
         noop = time.perf_counter() - began
 
-        articles = read_file(folder / "corpus.jsonl", "corpus.jsonl", settings.max_file_bytes).articles
+        articles = read_file(
+            folder / "corpus.jsonl", "corpus.jsonl", settings.max_file_bytes
+        ).articles
         chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
         texts = [c.embed_text for a in articles for c in chunker.chunk(a)]
         began = time.perf_counter()
@@ -70,7 +73,7 @@ def main() -> None:
 
     n = summary.chunks_embedded
     figures = {
-        "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "articles": summary.articles,
         "chunks": n,
         "model_load_s": round(load, 2),

@@ -27,8 +27,8 @@ __all__ = [
     "NotFoundError",
     "RagError",
     "Settings",
-    "SkippedInputError",
     "Skip",
+    "SkippedInputError",
     "StoreError",
     "get_settings",
 ]

@@ -6,8 +6,8 @@ Shared by the CLI, the HTTP API and the UI; none of these take the write lock.
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rag.errors import NotFoundError
@@ -53,16 +53,21 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
         matches = [a for a in articles if a.id == ref or a.path == ref]
         if not matches:
             matches = [
-                a for a in articles
+                a
+                for a in articles
                 if (len(ref) >= 4 and a.id.startswith(ref))
                 or a.path.rsplit("/", 1)[-1] == ref
                 or a.external_id == ref
             ]
         if not matches:
-            raise NotFoundError(f"no indexed article matches {ref!r}; list them with `rag articles`")
+            raise NotFoundError(
+                f"no indexed article matches {ref!r}; list them with `rag articles`"
+            )
         if len(matches) > 1:
             ids = ", ".join(a.id for a in matches[:5])
-            raise NotFoundError(f"{ref!r} matches {len(matches)} articles ({ids}); give more of the id")
+            raise NotFoundError(
+                f"{ref!r} matches {len(matches)} articles ({ids}); give more of the id"
+            )
         article = matches[0]
         assert manifest is not None
         text = manifest.text(article.id) or ""
@@ -102,8 +107,9 @@ def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, A
                 interrupted=manifest.dirty,
             )
     if check_store and status["articles"]:
-        status["chunks_in_chroma"] = store.count()
-        status["other_collections"] = [
-            name for name in store.collection_names() if name != settings.collection_name
-        ]
+        with store:
+            status["chunks_in_chroma"] = store.count()
+            status["other_collections"] = [
+                name for name in store.collection_names() if name != settings.collection_name
+            ]
     return status

@@ -8,6 +8,7 @@ sentences. A sentence longer than the budget is cut at token boundaries.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,7 +73,7 @@ class Chunker:
                 continue
             _, offsets = self.enc.decode_with_offsets(tokens)
             cuts = [start + offsets[i] for i in range(0, len(tokens), budget)] + [end]
-            for a, b in zip(cuts, cuts[1:], strict=False):
+            for a, b in itertools.pairwise(cuts):
                 piece = text[a:b]
                 lead = len(piece) - len(piece.lstrip())
                 a, b = a + lead, a + lead + len(piece.strip())

@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="drop the index and start over")
     index.add_argument("--strict", action="store_true", help="fail if any input cannot be read")
     index.add_argument("--wait", action="store_true", help="wait for another writer to finish")
-    index.add_argument("--verify", action="store_true", help="check every chunk against the manifest")
+    index.add_argument(
+        "--verify", action="store_true", help="check every chunk against the manifest"
+    )
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.set_defaults(run=cmd_index)
 

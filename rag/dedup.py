@@ -51,13 +51,14 @@ def content_words(text: str) -> np.ndarray:
     hashes = [
         int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in words
     ]
-    return np.unique(np.asarray(hashes, dtype=np.uint64))
+    unique: np.ndarray = np.unique(np.asarray(hashes, dtype=np.uint64))
+    return unique
 
 
 def article_vector(chunk_vectors: np.ndarray) -> np.ndarray:
-    mean = chunk_vectors.mean(axis=0)
+    mean: np.ndarray = chunk_vectors.mean(axis=0).astype(np.float32)
     norm = float(np.linalg.norm(mean))
-    return (mean / norm if norm else mean).astype(np.float32)
+    return mean / norm if norm else mean
 
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
@@ -97,8 +98,8 @@ def find_edges(
     cosines = vectors[rows] @ vectors.T
     edges: dict[tuple[str, str], float] = {}
     seen: set[tuple[str, str]] = set()
-    for r, i in enumerate(rows):
-        for j in np.nonzero(cosines[r] >= min_cosine)[0]:
+    for r, i in enumerate(rows.tolist()):
+        for j in np.nonzero(cosines[r] >= min_cosine)[0].tolist():
             pair = (min(ids[i], ids[j]), max(ids[i], ids[j]))
             if i == j or pair in seen:
                 continue
@@ -136,9 +137,7 @@ def clusters(
         members[find(a)].append(a)
     result: dict[str, str] = {}
     for group in members.values():
-        canonical = min(
-            group, key=lambda a: (-strength[a], published.get(a) or "9999", a)
-        )
+        canonical = min(group, key=lambda a: (-strength[a], published.get(a) or "9999", a))
         for a in group:
             result[a] = canonical
     return result

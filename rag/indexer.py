@@ -99,7 +99,11 @@ def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
             scan.skipped.append(Skip(rel, f"cannot read file: {exc.strerror}"))
             continue
         hit = cached.get(rel)
-        if hit and hit[:2] == (stat.st_size, stat.st_mtime_ns) and all(i in indexed for i in hit[2]):
+        if (
+            hit
+            and hit[:2] == (stat.st_size, stat.st_mtime_ns)
+            and all(i in indexed for i in hit[2])
+        ):
             for article_id in hit[2]:
                 if article_id not in scan.paths:
                     scan.articles[article_id] = None
@@ -138,7 +142,9 @@ def chunk_metadata(article: Article, number: int, start: int, end: int) -> Metad
             meta[key] = value
     if article.published_at:
         stamp = datetime.fromisoformat(article.published_at)
-        meta["published_ts"] = int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
+        meta["published_ts"] = int(
+            (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+        )
     for key, value in article.extra.items():
         if isinstance(value, str | int | float | bool):
             meta[f"meta_{key}"] = value
@@ -182,7 +188,11 @@ def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, force:
         return cache[article_id]
 
     edges = dedup.find_edges(
-        new, ids, vectors, words, chunk_vectors,
+        new,
+        ids,
+        vectors,
+        words,
+        chunk_vectors,
         min_cosine=settings.dedup_candidate_cosine,
         threshold=settings.dedup_threshold,
         min_alignment=settings.dedup_min_alignment,
@@ -231,6 +241,7 @@ def sync(
             ".json or .jsonl files, or name another folder: rag index DIR"
         )
     with IndexLock(settings.index_dir, wait=wait):
+        own_store = store is None
         store = store or ChunkStore(settings)
         manifest = Manifest(settings.index_dir / settings.collection_name)
         try:
@@ -251,8 +262,16 @@ def sync(
                     + "; ".join(str(s) for s in scan.skipped[:5])
                     + (" …" if len(scan.skipped) > 5 else "")
                 )
-            _apply(settings, scan, store, manifest, summary, embedder, progress,
-                   force_clusters=was_dirty or verify)
+            _apply(
+                settings,
+                scan,
+                store,
+                manifest,
+                summary,
+                embedder,
+                progress,
+                force_clusters=was_dirty or verify,
+            )
             if manifest.dirty:
                 manifest.set_dirty(False)
             summary.articles = len(manifest.chunk_counts())
@@ -261,6 +280,8 @@ def sync(
             summary.duplicate_clusters = sum(1 for size in sizes.values() if size > 1)
         finally:
             manifest.close()
+            if own_store:
+                store.close()
     summary.seconds = round(time.perf_counter() - began, 3)
     return summary
 
@@ -303,8 +324,15 @@ def _apply(
         summary.renamed = sorted(f"{indexed[a]} -> {scan.paths[a]}" for a in moved)
 
     if new:
-        _embed_new(settings, [scan.articles[a] for a in new], store, manifest, summary,
-                   embedder or Embedder(settings), progress)
+        _embed_new(
+            settings,
+            [scan.articles[a] for a in new],
+            store,
+            manifest,
+            summary,
+            embedder or Embedder(settings),
+            progress,
+        )
         summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
         summary.added = sorted(scan.paths[a] for a in new if scan.paths[a] not in replaced)
     if new or removed or force_clusters or manifest.undeduped():
@@ -359,4 +387,3 @@ def _embed_new(
             flush()
     if batch:
         flush()
-

@@ -59,7 +59,10 @@ def decode(data: bytes) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise Unreadable(f"starts with a {encoding.upper()} mark but is not valid {encoding.upper()} ({exc.reason})") from None
+                raise Unreadable(
+                    f"starts with a {encoding.upper()} mark but is not valid "
+                    f"{encoding.upper()} ({exc.reason})"
+                ) from None
     head = data[:8192]
     if b"\x00" in head or len(_BINARY_CONTROL.findall(head)) > max(8, len(head) // 100):
         raise Unreadable("binary file, not text")
@@ -81,6 +84,7 @@ def _cp1252_ok(data: bytes) -> bool:
 
 
 # --- one document → Article ----------------------------------------------------
+
 
 def _make_article(
     body: str,
@@ -137,8 +141,21 @@ def read_plain(text: str, path: str) -> Article:
 
 
 _DROP_TAGS = (
-    "script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-    "iframe", "svg", "button", "template", "figure", "select", "input",
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "template",
+    "figure",
+    "select",
+    "input",
 )
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
 _DROP_CLASS = re.compile(
@@ -147,8 +164,27 @@ _DROP_CLASS = re.compile(
     re.IGNORECASE,
 )
 _BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6",
-    "li", "ul", "ol", "blockquote", "pre", "table", "tr", "dd", "dt", "figcaption",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "dd",
+    "dt",
+    "figcaption",
 )
 
 
@@ -182,13 +218,14 @@ def read_html(text: str, path: str) -> Article:
         if tag.decomposed:
             continue
         role = str(tag.get("role", "")).lower()
-        marks = " ".join([*tag.get("class", []), str(tag.get("id", ""))])
+        marks = " ".join([*(tag.get("class") or []), str(tag.get("id") or "")])
         if role in _DROP_ROLES or (marks.strip() and _DROP_CLASS.search(marks)):
             tag.decompose()
 
     articles = soup.find_all("article")
     root: Tag | None = max(articles, key=lambda t: len(t.get_text())) if articles else None
-    root = root or soup.find("main") or soup.body or soup  # type: ignore[assignment]
+    main = soup.find("main")
+    root = root or (main if isinstance(main, Tag) else None) or soup.body or soup
     assert root is not None
     heading = root.find("h1")
     if isinstance(heading, Tag):
@@ -222,7 +259,9 @@ def read_record(record: Any, path: str) -> Article:
         raise Unreadable(f"expected a JSON object, got {type(record).__name__}")
     body = _first(record, *_JSON_FIELDS["body"])
     if not isinstance(body, str) or not body.strip():
-        raise Unreadable(f"no text: none of the fields {', '.join(_JSON_FIELDS['body'])} holds a string")
+        raise Unreadable(
+            f"no text: none of the fields {', '.join(_JSON_FIELDS['body'])} holds a string"
+        )
     source = _first(record, *_JSON_FIELDS["source"])
     if isinstance(source, dict):
         source = source.get("name") or source.get("title")
@@ -243,6 +282,7 @@ def read_record(record: Any, path: str) -> Article:
 
 # --- files and folders ---------------------------------------------------------
 
+
 @dataclass
 class FileResult:
     articles: list[Article] = field(default_factory=list)
@@ -258,12 +298,23 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
     result = FileResult()
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        result.skipped.append(Skip(rel, f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .json or .jsonl"))
+        result.skipped.append(
+            Skip(
+                rel,
+                f"unsupported file type {suffix or '(none)'}; "
+                "use .txt, .md, .html, .json or .jsonl",
+            )
+        )
         return result
     try:
         size = file.stat().st_size
         if size > max_bytes:
-            result.skipped.append(Skip(rel, f"file is {_size(size)}, over the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)"))
+            result.skipped.append(
+                Skip(
+                    rel,
+                    f"file is {_size(size)}, over the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)",
+                )
+            )
             return result
         text = decode(file.read_bytes())
     except OSError as exc:
@@ -281,7 +332,9 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             try:
                 result.articles.append(read_record(json.loads(line), where))
             except json.JSONDecodeError as exc:
-                result.skipped.append(Skip(where, f"invalid JSON on line {number}: {exc.msg} (column {exc.colno})"))
+                result.skipped.append(
+                    Skip(where, f"invalid JSON on line {number}: {exc.msg} (column {exc.colno})")
+                )
             except Unreadable as exc:
                 result.skipped.append(Skip(where, str(exc)))
         if not result.articles and not result.skipped:
@@ -293,7 +346,9 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise Unreadable(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+                raise Unreadable(
+                    f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+                ) from None
             records = data if isinstance(data, list) else [data]
             for number, record in enumerate(records):
                 where = rel if len(records) == 1 else f"{rel}#{number}"

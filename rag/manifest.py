@@ -61,7 +61,10 @@ CREATE TABLE IF NOT EXISTS edges (
 # Bumped when the tables change; an index built with another version is rebuilt.
 SCHEMA_VERSION = "1"
 
-_ROW = "id, path, title, source, published_at, url, external_id, extra, chunks, spans, cluster, indexed_at"
+_ROW = (
+    "id, path, title, source, published_at, url, external_id, extra, chunks, spans, cluster, "
+    "indexed_at"
+)
 
 
 @dataclass
@@ -247,13 +250,16 @@ class Manifest:
 
     def undeduped(self) -> list[str]:
         """Articles not yet compared with the rest for near-duplicates."""
-        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE deduped = 0 ORDER BY id")]
+        return [
+            r[0] for r in self.db.execute("SELECT id FROM articles WHERE deduped = 0 ORDER BY id")
+        ]
 
     def mark_deduped(self, ids: Iterable[str]) -> None:
         self.db.executemany("UPDATE articles SET deduped = 1 WHERE id = ?", [(a,) for a in ids])
 
     def edges(self) -> list[tuple[str, str, float]]:
-        return [tuple(r) for r in self.db.execute("SELECT a, b, sim FROM edges").fetchall()]  # type: ignore[misc]
+        rows = self.db.execute("SELECT a, b, sim FROM edges").fetchall()
+        return [(str(a), str(b), float(sim)) for a, b, sim in rows]
 
     def clusters(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, cluster FROM articles").fetchall())

@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 _BREADCRUMB = re.compile(r"\s(?:>|»|›|/|\|)\s")
 _TERMINAL = re.compile(r"[.!;:,]$")
 _TRAILER = re.compile(
-    r"^(?:content\s+)?(?:source|originally published (?:by|in|on)|via)\s*[:\-–]\s*(?P<source>.{2,120})$",
+    r"^(?:content\s+)?(?:source|originally published (?:by|in|on)|via)"
+    r"\s*[:\-–]\s*(?P<source>.{2,120})$",
     re.IGNORECASE,
 )
 _FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---(?:\n|\Z)", re.DOTALL)

@@ -5,7 +5,8 @@ Rules, in order: a blank line always ends a sentence; ``.``, ``!`` or ``?``
 digit or opening quote follow — unless the word before the dot is a known
 abbreviation ("Mr.", "No.", "Ltd."), a single initial ("John F. Kennedy") or a
 dotted acronym ("U.S."). A single line break ends a sentence when the line
-before it ends in terminal punctuation or looks like a heading and the next line does not start in lower case.
+before it ends in terminal punctuation, or looks like a heading and the next line
+does not start in lower case.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _line_break_ends_sentence(text: str, newline: int) -> bool:
     line = text[line_start:newline].rstrip()
     if not line:
         return True
-    if line[-1] in ".!?…:;\"”’)]»":
+    if line[-1] in '.!?…:;"”’)]»':
         return True
     following = text[newline + 1 : newline + 2]
     if following.islower():
@@ -55,9 +56,9 @@ def _boundaries(text: str) -> list[int]:
         end = match.end()
         if not _NEXT_STARTS_SENTENCE.match(text, end):
             continue
-        if match.group(0)[0] == "." and len(match.group(0).rstrip("\"”’)]»")) == 1:
-            if _is_abbreviation(text, match.start()):
-                continue
+        single_dot = match.group(0)[0] == "." and len(match.group(0).rstrip('"”’)]»')) == 1
+        if single_dot and _is_abbreviation(text, match.start()):
+            continue
         cuts.append(end)
     for match in re.finditer(r"\n", text):
         if _line_break_ends_sentence(text, match.start()):

@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     collection_prefix: str = Field(
-        "articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
+        "articles",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
         description="Collection name prefix; a hash of the vector settings is appended.",
     )
 
@@ -110,15 +111,21 @@ class Settings(BaseSettings):
 
     # Near-duplicates
     dedup_threshold: float = Field(
-        0.55, ge=0, le=1,
+        0.55,
+        ge=0,
+        le=1,
         description="Content-word containment at which two articles are near-duplicates.",
     )
     dedup_candidate_cosine: float = Field(
-        0.6, ge=-1, le=1,
+        0.6,
+        ge=-1,
+        le=1,
         description="Article-vector cosine a pair needs before its words are compared.",
     )
     dedup_min_alignment: float = Field(
-        0.8, ge=-1, le=1,
+        0.8,
+        ge=-1,
+        le=1,
         description="Mean best chunk-to-chunk cosine a near-duplicate pair also needs.",
     )
 
@@ -174,4 +181,3 @@ def get_settings(overrides: Settings | dict[str, Any] | None = None) -> Settings
     if isinstance(overrides, Settings):
         return overrides
     return Settings(**(overrides or {}))
-

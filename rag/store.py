@@ -28,6 +28,19 @@ class ChunkStore:
         self._client: Any = None
         self._collection: Any = None
 
+    def close(self) -> None:
+        """Release connections (HTTP) or the shared embedded system when unused."""
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._collection = None
+
+    def __enter__(self) -> ChunkStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def where(self) -> str:
         s = self.settings
@@ -68,7 +81,9 @@ class ChunkStore:
                 else:
                     path = self.settings.index_dir / "chroma"
                     path.mkdir(parents=True, exist_ok=True)
-                    self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                    self._client = chromadb.PersistentClient(
+                        path=str(path), settings=chroma_settings
+                    )
         return self._client
 
     @property
@@ -78,7 +93,10 @@ class ChunkStore:
                 self._collection = self.client.get_or_create_collection(
                     self.name,
                     configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"settings_hash": self.settings.vector_hash(), "model": self.settings.model_id},
+                    metadata={
+                        "settings_hash": self.settings.vector_hash(),
+                        "model": self.settings.model_id,
+                    },
                     embedding_function=None,
                 )
         return self._collection

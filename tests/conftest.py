@@ -49,8 +49,9 @@ def embedder():
     return model
 
 
-def run_rag(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_rag(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     full_env.update(env or {})

@@ -26,8 +26,18 @@ CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
 def chroma_server(tmp_path: Path):
     port = free_port()
     process = subprocess.Popen(
-        [CHROMA, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            CHROMA,
+            "run",
+            "--path",
+            str(tmp_path / "server-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -44,29 +54,41 @@ def chroma_server(tmp_path: Path):
     process.wait(timeout=30)
 
 
-def test_index_and_query_through_a_chroma_server(chroma_server: int, settings: Settings, embedder, tmp_path: Path):
+def test_index_and_query_through_a_chroma_server(
+    chroma_server: int, settings: Settings, embedder, tmp_path: Path
+):
     remote = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_server})
     summary = sync(remote, embedder=embedder)
     assert len(summary.added) == 5
     assert not (remote.index_dir / "chroma").exists()  # vectors live on the server
 
-    store = ChunkStore(remote)
-    assert store.count() == summary.chunks
-    hits = store.query(embedder.embed(["Which companies attended the Friday meeting with MIIT?"])[0], 3)
+    with ChunkStore(remote) as store:
+        assert store.count() == summary.chunks
+        hits = store.query(
+            embedder.embed(["Which companies attended the Friday meeting with MIIT?"])[0], 3
+        )
     assert any("IBM, Microsoft and Pfizer" in doc for _, _, doc, _ in hits)
 
     again = sync(remote, embedder=embedder)
     assert again.chunks_embedded == 0
 
-    env = {"RAG_ARTICLES_DIR": str(settings.articles_dir), "RAG_INDEX_DIR": str(remote.index_dir),
-           "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_server)}
+    env = {
+        "RAG_ARTICLES_DIR": str(settings.articles_dir),
+        "RAG_INDEX_DIR": str(remote.index_dir),
+        "RAG_CHROMA_HOST": "127.0.0.1",
+        "RAG_CHROMA_PORT": str(chroma_server),
+    }
     status = json.loads(run_rag("status", "--json", env=env).stdout)
     assert status["backend"] == "http" and status["chunks_in_chroma"] == summary.chunks
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path, articles: Path):
-    env = {"RAG_ARTICLES_DIR": str(articles), "RAG_INDEX_DIR": str(tmp_path / "index"),
-           "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(free_port())}
+    env = {
+        "RAG_ARTICLES_DIR": str(articles),
+        "RAG_INDEX_DIR": str(tmp_path / "index"),
+        "RAG_CHROMA_HOST": "127.0.0.1",
+        "RAG_CHROMA_PORT": str(free_port()),
+    }
     result = run_rag("index", env=env)
     assert result.returncode == 1
     assert "chroma run" in result.stderr and "RAG_CHROMA_HOST" in result.stderr

@@ -1,3 +1,4 @@
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -41,8 +42,23 @@ def test_any_text_chunks_into_exact_ordered_spans_within_the_limit(raw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["The U.S. side met.", "No. 2 official Li Qiang spoke", "Ltd.", "3.5%",
-                                 "“Quote.”", "\n\n", "word " * 40, "exchanges.On Monday"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "The U.S. side met.",
+                "No. 2 official Li Qiang spoke",
+                "Ltd.",
+                "3.5%",
+                "“Quote.”",
+                "\n\n",
+                "word " * 40,
+                "exchanges.On Monday",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_news_like_text(parts):
     text = clean_text(" ".join(parts))
     check_spans(text, CHUNKER.spans(text), CHUNKER, 64)
@@ -66,7 +82,7 @@ def test_sample_chunks_carry_header_and_fit_256_tokens():
 def test_overlap_repeats_short_trailing_sentences():
     text = " ".join(f"Sentence number {i} is short." for i in range(60))
     spans = Chunker(64, 16).spans(text)
-    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(spans))
 
 
 def test_a_sentence_longer_than_the_budget_is_cut_at_token_boundaries():

@@ -18,7 +18,10 @@ def test_glued_sentences_are_split():
 def test_abbreviations_decimals_and_urls_are_left_alone():
     text = "The U.S. side and China’s No. 2 official met Huawei Technologies Ltd. at 3.5 p.m."
     assert clean_text(text) == text
-    assert clean_text("See www.washingtontimes.com/News.Today") == "See www.washingtontimes.com/News.Today"
+    assert (
+        clean_text("See www.washingtontimes.com/News.Today")
+        == "See www.washingtontimes.com/News.Today"
+    )
 
 
 def test_whitespace_and_unicode_are_normalised():

@@ -34,7 +34,9 @@ def synthetic_corpus(folder: Path, count: int = 40) -> None:
     rng = random.Random(7)
     for n in range(count):
         body = " ".join(rng.sample(sentences, 12))
-        (folder / f"synthetic_{n:03d}.txt").write_text(f"Synthetic story number {n} about talks\n\n{body}\n")
+        (folder / f"synthetic_{n:03d}.txt").write_text(
+            f"Synthetic story number {n} about talks\n\n{body}\n"
+        )
 
 
 def index_env(tmp_path: Path, articles: Path, name: str) -> dict[str, str]:
@@ -46,11 +48,15 @@ def index_env(tmp_path: Path, articles: Path, name: str) -> dict[str, str]:
 
 
 def snapshot(env: dict[str, str]) -> dict:
-    settings = Settings(articles_dir=Path(env["RAG_ARTICLES_DIR"]), index_dir=Path(env["RAG_INDEX_DIR"]))
-    store = ChunkStore(settings)
-    ids = sorted(store.all_ids())
-    got = store.get(ids)
-    chunks = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+    settings = Settings(
+        articles_dir=Path(env["RAG_ARTICLES_DIR"]), index_dir=Path(env["RAG_INDEX_DIR"])
+    )
+    with ChunkStore(settings) as store:
+        ids = sorted(store.all_ids())
+        got = store.get(ids)
+    chunks = {
+        i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    }
     db = sqlite3.connect(settings.index_dir / settings.collection_name / "manifest.sqlite")
     articles = db.execute("SELECT id, path, chunks, cluster FROM articles ORDER BY id").fetchall()
     dirty = db.execute("SELECT value FROM meta WHERE key = 'dirty'").fetchone()
@@ -93,12 +99,16 @@ def clean_build(tmp_path: Path, corpus: Path) -> dict:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, "mid-write"])
-def test_kill_9_then_rerun_equals_a_clean_build(tmp_path: Path, corpus: Path, clean_build: dict, seed):
+def test_kill_9_then_rerun_equals_a_clean_build(
+    tmp_path: Path, corpus: Path, clean_build: dict, seed
+):
     env = index_env(tmp_path, corpus, f"crash-{seed}")
     process = start_index(env, capture=False)
     if seed == "mid-write":
         deadline = time.monotonic() + 120
-        while committed_articles(env) == 0 and time.monotonic() < deadline and process.poll() is None:
+        while (
+            committed_articles(env) == 0 and time.monotonic() < deadline and process.poll() is None
+        ):
             time.sleep(0.05)
     else:
         time.sleep(random.Random(seed).uniform(1.0, 12.0))
@@ -119,11 +129,16 @@ def test_kill_9_then_rerun_equals_a_clean_build(tmp_path: Path, corpus: Path, cl
 def test_second_writer_is_refused_then_waits(tmp_path: Path, articles: Path):
     env = index_env(tmp_path, articles, "index")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from rag.lock import IndexLock\n"
-         "with IndexLock(Path(sys.argv[1])):\n print('locked', flush=True); time.sleep(float(sys.argv[2]))",
-         env["RAG_INDEX_DIR"], "8"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from rag.lock import IndexLock\n"
+            "with IndexLock(Path(sys.argv[1])):\n print('locked', flush=True); time.sleep(float(sys.argv[2]))",
+            env["RAG_INDEX_DIR"],
+            "8",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     refused = run_rag("index", env=env)

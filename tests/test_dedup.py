@@ -33,8 +33,16 @@ def test_find_edges_needs_cosine_containment_and_aligned_passages():
         "c": np.eye(4, dtype=np.float32)[2:],  # same words, different passages
         "d": np.eye(4, dtype=np.float32)[:2],
     }
-    edges = dedup.find_edges(["a"], ["a", "b", "c", "d"], vectors, words, chunks.__getitem__,
-                             min_cosine=0.6, threshold=0.55, min_alignment=0.8)
+    edges = dedup.find_edges(
+        ["a"],
+        ["a", "b", "c", "d"],
+        vectors,
+        words,
+        chunks.__getitem__,
+        min_cosine=0.6,
+        threshold=0.55,
+        min_alignment=0.8,
+    )
     assert edges == [("a", "b", 1.0)]
 
 

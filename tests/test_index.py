@@ -26,10 +26,12 @@ and fines, and she urged Beijing to give firms predictable rules.
 
 
 def chroma_state(settings: Settings) -> dict[str, tuple[str, dict]]:
-    store = ChunkStore(settings)
-    ids = sorted(store.all_ids())
-    got = store.get(ids) if ids else {"ids": [], "documents": [], "metadatas": []}
-    return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+    with ChunkStore(settings) as store:
+        ids = sorted(store.all_ids())
+        got = store.get(ids) if ids else {"ids": [], "documents": [], "metadatas": []}
+    return {
+        i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    }
 
 
 def test_sample_corpus_is_indexed_with_exact_spans(settings: Settings, embedder):
@@ -59,7 +61,11 @@ def test_duplicate_cluster_of_the_sample(settings: Settings, embedder):
     # paragraph stays indexed.
     state = chroma_state(settings)
     spun = [d for d, m in state.values() if m["article_id"] == by_file["003"]["id"]]
-    assert all(m["cluster"] == ap for _, m in state.values() if m["article_id"] in (by_file["002"]["id"], by_file["003"]["id"]))
+    assert all(
+        m["cluster"] == ap
+        for _, m in state.values()
+        if m["article_id"] in (by_file["002"]["id"], by_file["003"]["id"])
+    )
     assert any("Li Qiang" in d for d in spun)
 
 
@@ -104,12 +110,16 @@ def test_incremental_add_change_rename_delete(settings: Settings, embedder, arti
     assert all(m["path"] != "005_new.txt" for _, m in state.values())
 
 
-def test_bad_files_are_skipped_and_nothing_indexed_is_lost(settings: Settings, embedder, articles: Path):
+def test_bad_files_are_skipped_and_nothing_indexed_is_lost(
+    settings: Settings, embedder, articles: Path
+):
     sync(settings, embedder=embedder)
     before = chroma_state(settings)
     (articles / "empty.txt").write_bytes(b"")
     (articles / "binary.txt").write_bytes(bytes(range(256)) * 8)
-    (articles / "feed.jsonl").write_text('{"title": "Ok", "body": "' + "Chips talk. " * 20 + '"}\n{oops\n')
+    (articles / "feed.jsonl").write_text(
+        '{"title": "Ok", "body": "' + "Chips talk. " * 20 + '"}\n{oops\n'
+    )
     summary = sync(settings, embedder=embedder)
     reasons = {s.path: s.reason for s in summary.skipped}
     assert reasons["empty.txt"] == "empty file"
@@ -129,7 +139,9 @@ def test_an_identical_copy_is_reported_every_run(settings: Settings, embedder, a
     shutil.copy(articles / "000_714c03abbce0677d.txt", articles / "zz_copy.txt")
     for _ in range(2):
         summary = sync(settings, embedder=embedder)
-        assert [str(s) for s in summary.skipped] == ["zz_copy.txt: same text as 000_714c03abbce0677d.txt"]
+        assert [str(s) for s in summary.skipped] == [
+            "zz_copy.txt: same text as 000_714c03abbce0677d.txt"
+        ]
         assert summary.articles == 5
 
 
@@ -156,7 +168,12 @@ def test_orphans_and_missing_chunks_are_repaired(settings: Settings, embedder):
     store = ChunkStore(settings)
     # An orphan (written, never committed) and an article with a chunk gone.
     some_id = next(iter(clean))
-    store.upsert(["deadbeefdeadbeef:0000"], embedder.embed(["orphan"]), ["orphan"], [{"article_id": "deadbeefdeadbeef"}])
+    store.upsert(
+        ["deadbeefdeadbeef:0000"],
+        embedder.embed(["orphan"]),
+        ["orphan"],
+        [{"article_id": "deadbeefdeadbeef"}],
+    )
     store.delete([some_id])
     # Same count as before: only an explicit verify can notice.
     assert sync(settings, embedder=embedder).repaired_orphans == 0
@@ -164,7 +181,12 @@ def test_orphans_and_missing_chunks_are_repaired(settings: Settings, embedder):
     assert summary.repaired_orphans == 1 and summary.repaired_articles == 1
     assert chroma_state(settings).keys() == clean.keys()
     # A lone orphan changes the count, which every run checks.
-    store.upsert(["deadbeefdeadbeef:0000"], embedder.embed(["orphan"]), ["orphan"], [{"article_id": "deadbeefdeadbeef"}])
+    store.upsert(
+        ["deadbeefdeadbeef:0000"],
+        embedder.embed(["orphan"]),
+        ["orphan"],
+        [{"article_id": "deadbeefdeadbeef"}],
+    )
     assert sync(settings, embedder=embedder).repaired_orphans == 1
     assert chroma_state(settings).keys() == clean.keys()
 

@@ -69,10 +69,23 @@ def test_oversized_file_is_skipped_without_reading(tmp_path: Path):
 
 
 def test_jsonl_bad_lines_are_skipped_and_the_rest_kept(tmp_path: Path):
-    good = {"title": "Chips", "body": BODY, "source": "AP", "published_at": "2023-08-29",
-            "url": "https://apnews.com/x", "id": "ap-1", "category": "politics", "tags": ["a"]}
-    lines = [json.dumps(good), "{not json", "", json.dumps({"title": "no body"}),
-             json.dumps({**good, "body": BODY + " Second story."})]
+    good = {
+        "title": "Chips",
+        "body": BODY,
+        "source": "AP",
+        "published_at": "2023-08-29",
+        "url": "https://apnews.com/x",
+        "id": "ap-1",
+        "category": "politics",
+        "tags": ["a"],
+    }
+    lines = [
+        json.dumps(good),
+        "{not json",
+        "",
+        json.dumps({"title": "no body"}),
+        json.dumps({**good, "body": BODY + " Second story."}),
+    ]
     file = tmp_path / "feed.jsonl"
     file.write_text("\n".join(lines))
     result = read(file)
@@ -81,14 +94,21 @@ def test_jsonl_bad_lines_are_skipped_and_the_rest_kept(tmp_path: Path):
     assert "invalid JSON on line 2" in result.skipped[0].reason
     first = result.articles[0]
     assert (first.title, first.source, first.published_at, first.external_id) == (
-        "Chips", "AP", "2023-08-29", "ap-1"
+        "Chips",
+        "AP",
+        "2023-08-29",
+        "ap-1",
     )
     assert first.extra == {"category": "politics", "tags": ["a"]}
 
 
 def test_json_array_of_articles(tmp_path: Path):
     file = tmp_path / "two.json"
-    file.write_text(json.dumps([{"headline": "One", "text": BODY}, {"headline": "Two", "content": BODY + " More."}]))
+    file.write_text(
+        json.dumps(
+            [{"headline": "One", "text": BODY}, {"headline": "Two", "content": BODY + " More."}]
+        )
+    )
     result = read(file)
     assert [a.title for a in result.articles] == ["One", "Two"]
 

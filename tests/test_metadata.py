@@ -52,7 +52,10 @@ def test_front_matter_fields(tmp_path: Path):
     )
     (article,) = read_file(file, "a.md", 10_000).articles
     assert (article.title, article.source, article.published_at, article.url) == (
-        "Chips deal", "Reuters", "2023-08-29", "https://x.com/a"
+        "Chips deal",
+        "Reuters",
+        "2023-08-29",
+        "https://x.com/a",
     )
     assert article.extra == {"author": "Jo"}
 
@@ -79,6 +82,8 @@ def test_source_from_url():
 
 
 def test_peel_keeps_body_when_there_is_no_header():
-    header = peel_plain_text("Just one paragraph of text that is the entire article body, nothing else.")
+    header = peel_plain_text(
+        "Just one paragraph of text that is the entire article body, nothing else."
+    )
     assert header.title is None
     assert header.body.startswith("Just one paragraph")

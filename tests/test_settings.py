@@ -18,7 +18,7 @@ def test_defaults_and_environment(monkeypatch):
 
 
 def test_toml_file_and_priority(tmp_path, monkeypatch):
-    (tmp_path / "rag.toml").write_text('chunk_tokens = 200\nembed_batch_size = 8\n')
+    (tmp_path / "rag.toml").write_text("chunk_tokens = 200\nembed_batch_size = 8\n")
     assert get_settings().chunk_tokens == 200
     monkeypatch.setenv("RAG_CHUNK_TOKENS", "300")
     assert get_settings().chunk_tokens == 300
