@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.errors import NotFoundError
 from rag.manifest import IndexedArticle, Manifest
+from rag.results import Passage
 from rag.settings import Settings
 from rag.store import ChunkStore
 
@@ -113,3 +114,66 @@ def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, A
                 name for name in store.collection_names() if name != settings.collection_name
             ]
     return status
+
+
+class Catalog:
+    """The ask side's in-memory copy of the manifest: article metadata and text.
+
+    ``refresh()`` reloads it when ``rag index`` has finished a run that changed
+    the index (the manifest generation moved), so a long-running server sees
+    new articles without a restart.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.generation = -1
+        self.articles: dict[str, IndexedArticle] = {}
+        self.texts: dict[str, str] = {}
+        self.sources: list[str] = []
+        self.titles: dict[str, str] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        with open_manifest(self.settings) as manifest:
+            if manifest is None:
+                generation = 0
+                if generation != self.generation:
+                    self.articles, self.texts, self.sources, self.titles = {}, {}, [], {}
+                self.generation = generation
+                return
+            generation = manifest.generation
+            if generation == self.generation:
+                return
+            self.articles = {a.id: a for a in manifest.articles()}
+            self.texts = {a: manifest.text(a) or "" for a in self.articles}
+            self.generation = generation
+        self.sources = sorted({a.source for a in self.articles.values() if a.source})
+        self.titles = {a.id: a.title for a in self.articles.values()}
+
+    def has_chunk(self, cid: str) -> bool:
+        article_id, _, number = cid.partition(":")
+        article = self.articles.get(article_id)
+        return article is not None and number.isdigit() and int(number) < article.chunks
+
+    def passage(
+        self, cid: str, score: float, dense: float | None = None, lexical: float | None = None
+    ) -> Passage:
+        article_id, _, number = cid.partition(":")
+        article = self.articles[article_id]
+        start, end = article.spans[int(number)]
+        return Passage(
+            chunk_id=cid,
+            article_id=article_id,
+            text=self.texts[article_id][start:end],
+            char_start=start,
+            char_end=end,
+            title=article.title,
+            source=article.source,
+            published_at=article.published_at,
+            url=article.url,
+            path=article.path,
+            cluster=article.cluster,
+            score=round(score, 6),
+            dense=None if dense is None else round(dense, 4),
+            lexical=None if lexical is None else round(lexical, 4),
+        )

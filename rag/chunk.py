@@ -44,9 +44,10 @@ def encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding(ENCODING)
 
 
-def embed_header(article: Article) -> str:
-    lines = [article.title]
-    meta = " · ".join(part for part in (article.source, article.published_at) if part)
+def embed_header(title: str, source: str | None, published_at: str | None) -> str:
+    """The lines that precede a passage in the embedded (and BM25-indexed) text."""
+    lines = [title]
+    meta = " · ".join(part for part in (source, published_at) if part)
     if meta:
         lines.append(meta)
     return "\n".join(lines) + "\n\n"
@@ -106,7 +107,7 @@ class Chunker:
         return spans
 
     def chunk(self, article: Article) -> list[Chunk]:
-        header = embed_header(article)
+        header = embed_header(article.title, article.source, article.published_at)
         spans = self.spans(article.text, self.count(header))
         return [
             Chunk(

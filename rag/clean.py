@@ -15,10 +15,13 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
-# "exchanges.On Monday", "cooperation.”The", "MIIT).The": terminal punctuation
-# (and an optional closing quote) directly followed by a capital letter or an
-# opening quote. "U.S." never matches: a capital precedes its dots.
-_GLUED = re.compile(r"(?<=[a-z0-9)\]%])([.!?]+)([\"”’»]?)(?=[A-Z“\"‘«])")
+# "exchanges.On Monday", "cooperation.”The", "MIIT).The", "the US.Representatives":
+# terminal punctuation (and an optional closing quote) directly followed by a
+# capitalised word or an opening quote. "U.S." never matches: a single capital
+# precedes each of its dots.
+_GLUED = re.compile(
+    r"(?:(?<=[a-z0-9)\]%])|(?<=[A-Z]{2}))([.!?]+)([\"”’»]?)(?=[A-Z][a-z]|[A-Z]{2}|[“\"‘«])"
+)
 _URLISH = re.compile(r"(?:https?://|www\.|@)\S*$", re.IGNORECASE)
 
 

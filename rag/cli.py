@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,54 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _print_citations(answer: Any) -> None:
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.source, (c.published_at or "")[:10]) if x)
+        print(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
+        print(f"    “{c.quote}”")
+        print(f"    article {c.article_id}, characters {c.char_start}–{c.char_end}")
+        for copy in c.also_reported_by:
+            print(f"    also reported by: {copy['title']} ({copy['source'] or copy['path']})")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.pipeline import Pipeline
+    from rag.results import Answer, Filters
+
+    filters = Filters(
+        sources=args.source or [],
+        since=args.since,
+        until=args.until,
+        article_ids=args.article or [],
+    )
+    pipeline = Pipeline(settings)
+    try:
+        answer: Answer | None = None
+        for piece in pipeline.ask_stream(
+            args.question, k=args.k, filters=filters, engine=args.engine
+        ):
+            if isinstance(piece, Answer):
+                answer = piece
+            elif not args.json:
+                print(piece, end="", flush=True)
+    finally:
+        pipeline.close()
+    assert answer is not None
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print("\n")
+    _print_citations(answer)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from rag.catalog import index_status
 
@@ -137,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     articles.add_argument("ref", nargs="?", help="article id, id prefix or file name (for show)")
     articles.add_argument("--json", action="store_true", help="print JSON")
     articles.set_defaults(run=cmd_articles)
+
+    ask = commands.add_parser("ask", help="answer a question from the indexed articles")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ask.add_argument("--k", type=int, help="passages to answer from (default RAG_TOP_K)")
+    ask.add_argument("--source", action="append", help="only this source (repeatable)")
+    ask.add_argument("--since", type=_date, help="only articles published on or after YYYY-MM-DD")
+    ask.add_argument("--until", type=_date, help="only articles published on or before YYYY-MM-DD")
+    ask.add_argument("--article", action="append", help="only this article id (repeatable)")
+    ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
+    ask.set_defaults(run=cmd_ask)
 
     status = commands.add_parser("status", help="where the index is and what it holds")
     status.add_argument("--json", action="store_true", help="print JSON")

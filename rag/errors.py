@@ -6,6 +6,7 @@
     ├── StoreError            Chroma is unreachable, read-only or full
     ├── IndexLockedError      another process is updating the index
     ├── NotFoundError         an article id or file that does not exist
+    ├── InvalidQuestionError  an empty or oversized question
     └── SkippedInputError     --strict and some articles could not be read
 
 Problems with single articles are not exceptions: they become skip reasons in
@@ -42,6 +43,10 @@ class IndexLockedError(RagError):
 
 
 class NotFoundError(RagError):
+    pass
+
+
+class InvalidQuestionError(RagError):
     pass
 
 

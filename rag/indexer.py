@@ -29,6 +29,7 @@ from rag.articles import Article, Skip
 from rag.chunk import Chunker, chunk_id
 from rag.embed import Embedder
 from rag.errors import ConfigError, SkippedInputError
+from rag.lexical import LexicalIndex
 from rag.loaders import iter_article_files, read_file
 from rag.lock import IndexLock
 from rag.manifest import Manifest
@@ -274,6 +275,10 @@ def sync(
             )
             if manifest.dirty:
                 manifest.set_dirty(False)
+            lexical = LexicalIndex(manifest.path.parent)
+            if lexical.built_generation() != manifest.generation:
+                pairs = list(manifest.chunk_texts())
+                lexical.build([p[0] for p in pairs], [p[1] for p in pairs], manifest.generation)
             summary.articles = len(manifest.chunk_counts())
             summary.chunks = manifest.total_chunks()
             sizes = Counter(manifest.clusters().values())

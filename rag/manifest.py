@@ -161,10 +161,17 @@ class Manifest:
         return self.get_meta("dirty", "0") == "1"
 
     def set_dirty(self, dirty: bool) -> None:
+        """Mark a run as writing (True) or finished (False); finishing bumps the generation."""
         with self.transaction():
             self.set_meta("dirty", "1" if dirty else "0")
             if not dirty:
                 self.set_meta("updated_at", datetime.now(UTC).isoformat(timespec="seconds"))
+                self.set_meta("generation", str(self.generation + 1))
+
+    @property
+    def generation(self) -> int:
+        """Counts finished runs that changed the index; readers use it to notice changes."""
+        return int(self.get_meta("generation", "0") or 0)
 
     # --- articles --------------------------------------------------------------
 
@@ -218,6 +225,18 @@ class Manifest:
     def text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
+
+    def chunk_texts(self) -> Iterator[tuple[str, str]]:
+        """(chunk id, embedded text) of every chunk, rebuilt from the stored articles."""
+        from rag.chunk import chunk_id, embed_header
+
+        rows = self.db.execute(
+            "SELECT id, title, source, published_at, spans, text FROM articles ORDER BY id"
+        )
+        for article_id, title, source, published_at, spans, text in rows:
+            header = embed_header(title, source, published_at)
+            for number, (start, end) in enumerate(json.loads(spans)):
+                yield chunk_id(article_id, number), header + text[start:end]
 
     def chunk_counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT id, chunks FROM articles").fetchall())

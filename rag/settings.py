@@ -16,7 +16,7 @@ import importlib.util
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -129,6 +129,51 @@ class Settings(BaseSettings):
         description="Mean best chunk-to-chunk cosine a near-duplicate pair also needs.",
     )
 
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answer engine.")
+    retrieval_candidates: int = Field(
+        40, ge=1, le=1000, description="Candidates taken from each retriever before fusion."
+    )
+    fusion: Literal["rrf", "weighted"] = Field(
+        "rrf", description="How dense and BM25 rankings are combined."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(
+        0.5, ge=0, le=1, description="Share of the dense retriever (1 = dense only, 0 = BM25 only)."
+    )
+    metadata_boost: float = Field(
+        0.5,
+        ge=0,
+        description="Score boost for articles whose source, title or date the question names.",
+    )
+    collapse_threshold: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="Cosine at which passages of one duplicate cluster count as the same; 1 = off.",
+    )
+
+    # Answering
+    engine: Literal["extractive", "llm"] = Field(
+        "extractive", description="Answer engine: extractive (no LLM) or llm."
+    )
+    answer_max_sentences: int = Field(
+        3, ge=1, le=20, description="Sentences in an extractive answer (twice this for lists)."
+    )
+    abstain_min_score: float = Field(
+        0.45,
+        ge=-1,
+        le=2,
+        description="Best sentence score below which the answer is 'not found'.",
+    )
+    sentence_pool: int = Field(
+        16,
+        ge=1,
+        le=200,
+        description="Sentences (most promising by word overlap) embedded per question.",
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+
     debug: bool = Field(False, description="Show full tracebacks on errors.")
 
     @field_validator("chroma_host")
@@ -169,6 +214,12 @@ class Settings(BaseSettings):
             "chunk_overlap": self.chunk_overlap,
             "pipeline": PIPELINE_VERSION,
         }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
+
+    def answer_hash(self) -> str:
+        """Short hash of every setting that can change an answer (recorded with each answer)."""
+        skip = {"debug", "index_dir", "articles_dir", "chroma_host", "chroma_port", "embed_device"}
+        payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
 
     @property

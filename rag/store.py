@@ -163,6 +163,25 @@ class ChunkStore:
         order = {cid: i for i, cid in enumerate(got["ids"])}
         return np.asarray([got["embeddings"][order[cid]] for cid in ids], dtype=np.float32)
 
+    def query_ids(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunk ids and their cosine similarity, best first."""
+        with self._errors("searching"):
+            count = self.collection.count()
+            if not count:
+                return []
+            result = self.collection.query(
+                query_embeddings=[vector],
+                n_results=min(k, count),
+                where=where or None,
+                include=["distances"],
+            )
+        return [
+            (cid, 1.0 - float(dist))
+            for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float, str, Metadata]]:

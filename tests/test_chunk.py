@@ -73,7 +73,8 @@ def test_sample_chunks_carry_header_and_fit_256_tokens():
         for number, chunk in enumerate(chunks):
             assert chunk.number == number
             assert chunk.text == article.text[chunk.start : chunk.end]
-            assert chunk.embed_text == embed_header(article) + chunk.text
+            header = embed_header(article.title, article.source, article.published_at)
+            assert chunk.embed_text == header + chunk.text
             assert chunker.count(chunk.embed_text) <= 256
             assert chunk.id == f"{article.id}:{number:04d}"
         check_spans(article.text, [(c.start, c.end) for c in chunks], chunker, 256)

@@ -1,0 +1,140 @@
+"""The ask side in one object: question in, cited answer out.
+
+    question → embed → retrieve (dense + BM25, fused, boosted, collapsed) → answer → cite
+
+Both ``ask`` and ``ask_stream`` return the same :class:`~rag.results.Answer`;
+the stream yields the answer text piece by piece first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from rag.catalog import Catalog
+from rag.embed import Embedder
+from rag.errors import ConfigError, InvalidQuestionError, NotFoundError
+from rag.extractive import NOT_FOUND, ExtractiveEngine
+from rag.results import Answer, Citation, Filters, Passage
+from rag.retrieve import Retriever
+from rag.settings import Settings, get_settings
+from rag.store import ChunkStore
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: ChunkStore | None = None,
+    ) -> None:
+        self.settings = get_settings(settings)
+        self.embedder = embedder or Embedder(self.settings)
+        self.store = store or ChunkStore(self.settings)
+        self.catalog = Catalog(self.settings)
+        self.retriever = Retriever(self.settings, self.store, self.catalog)
+        self.engines = {"extractive": ExtractiveEngine(self.settings, self.embedder, self.catalog)}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _check(self, question: str, engine: str) -> str:
+        question = " ".join(question.split())
+        if not question:
+            raise InvalidQuestionError("the question is empty; ask something about the articles")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InvalidQuestionError(
+                f"the question is {len(question)} characters long; the limit is {limit} "
+                "(RAG_MAX_QUESTION_CHARS)"
+            )
+        if engine not in self.engines:
+            raise ConfigError(
+                f"the {engine!r} answer engine is not available; use: {', '.join(self.engines)}"
+            )
+        if not self.catalog.articles:
+            self.catalog.refresh()
+            if not self.catalog.articles:
+                raise NotFoundError(
+                    "the index is empty: add articles to the articles folder and run `rag index`"
+                )
+        return question
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        engine: str | None = None,
+    ) -> Answer:
+        result = None
+        for piece in self.ask_stream(question, k=k, filters=filters, engine=engine):
+            if isinstance(piece, Answer):
+                result = piece
+        assert result is not None
+        return result
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        engine: str | None = None,
+        rewritten: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text as they are produced, then the full Answer."""
+        engine = engine or self.settings.engine
+        question = self._check(question, engine)
+        search = rewritten or question
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+        vector = self.embedder.embed([search])[0]
+        timings["embed"] = time.perf_counter() - began
+        retrieval = self.retriever.retrieve(search, vector, k or self.settings.top_k, filters)
+        timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
+
+        began = time.perf_counter()
+        text: list[str] = []
+        citations: list[Citation] = []
+        abstained, conflict = True, False
+        for piece in self.engines[engine].run(search, vector, retrieval.info, retrieval.passages):
+            if isinstance(piece, str):
+                text.append(piece)
+                yield piece
+            else:
+                citations, abstained, conflict = piece
+        closest = _closest(retrieval.passages) if abstained else []
+        if abstained and closest:
+            note = (
+                " Closest articles: "
+                + "; ".join(f"{c['title']} ({c['source'] or c['path']})" for c in closest)
+                + "."
+            )
+            text.append(note)
+            yield note
+        timings["answer"] = time.perf_counter() - began
+        timings["total"] = sum(timings.values())
+        yield Answer(
+            question=question,
+            answer="".join(text) if text else NOT_FOUND,
+            citations=citations,
+            passages=retrieval.passages,
+            abstained=abstained,
+            engine=engine,
+            rewritten_question=rewritten,
+            conflict=conflict,
+            closest_articles=closest,
+            timings={k: round(v * 1000, 2) for k, v in timings.items()},
+            settings_hash=self.settings.answer_hash(),
+        )
+
+
+def _closest(passages: list[Passage], limit: int = 3) -> list[dict[str, object]]:
+    seen: dict[str, dict[str, object]] = {}
+    for p in passages:
+        if p.article_id not in seen:
+            seen[p.article_id] = p.ref()
+    return list(seen.values())[:limit]

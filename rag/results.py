@@ -1,0 +1,87 @@
+"""The shapes a question produces: passages, citations, the answer. Also the JSON of CLI and API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass
+class Filters:
+    """Explicit restrictions from the user (CLI flags, API fields, UI controls)."""
+
+    sources: list[str] = field(default_factory=list)
+    since: date | None = None
+    until: date | None = None
+    article_ids: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.sources or self.since or self.until or self.article_ids)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk: the article's own text, with where it sits in the article."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    char_start: int
+    char_end: int
+    title: str
+    source: str | None
+    published_at: str | None
+    url: str | None
+    path: str
+    cluster: str
+    score: float = 0.0
+    dense: float | None = None
+    lexical: float | None = None
+    boosted: bool = False
+    also_reported_by: list[dict[str, Any]] = field(default_factory=list)
+
+    def ref(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "published_at": self.published_at,
+            "path": self.path,
+            "chunk_id": self.chunk_id,
+        }
+
+
+@dataclass
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    published_at: str | None
+    url: str | None
+    quote: str
+    char_start: int
+    char_end: int
+    score: float
+    chunk_id: str
+    also_reported_by: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[Citation]
+    passages: list[Passage]
+    abstained: bool
+    engine: str
+    rewritten_question: str | None = None
+    conflict: bool = False
+    unsupported: list[str] = field(default_factory=list)
+    closest_articles: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    settings_hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

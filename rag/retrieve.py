@@ -1,0 +1,204 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused, boosted by metadata, de-duplicated.
+
+Each stage can be switched off or re-weighted in the settings, so the eval
+harness can measure what each one buys:
+
+    dense ─┐
+           ├─ fuse (RRF or weighted) ─ metadata boost ─ near-duplicate collapse ─ top k
+    BM25 ──┘
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from rag.catalog import Catalog
+from rag.chunk import chunk_id
+from rag.lexical import LexicalIndex
+from rag.query import QuestionInfo, analyse, date_matches
+from rag.results import Filters, Passage
+from rag.settings import Settings
+from rag.store import ChunkStore
+
+
+@dataclass
+class Retrieval:
+    passages: list[Passage]
+    info: QuestionInfo
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (k + rank + 1)
+    return scores
+
+
+def _weighted(dense: dict[str, float], lexical: dict[str, float], w: float) -> dict[str, float]:
+    top = max(lexical.values(), default=0.0) or 1.0
+    ids = set(dense) | set(lexical)
+    return {c: w * dense.get(c, 0.0) + (1 - w) * lexical.get(c, 0.0) / top for c in ids}
+
+
+class Retriever:
+    def __init__(self, settings: Settings, store: ChunkStore, catalog: Catalog) -> None:
+        self.settings = settings
+        self.store = store
+        self.catalog = catalog
+        self.lexical = LexicalIndex(settings.index_dir / settings.collection_name)
+
+    def allowed(self, filters: Filters) -> set[str] | None:
+        """Article ids that pass the explicit filters (None: no filter)."""
+        if filters.is_empty():
+            return None
+        sources = {s.lower() for s in filters.sources}
+        ids = set(filters.article_ids)
+        keep = set()
+        for article in self.catalog.articles.values():
+            if sources and (article.source or "").lower() not in sources:
+                continue
+            if ids and article.id not in ids:
+                continue
+            if filters.since or filters.until:
+                if not article.published_at:
+                    continue
+                day = date.fromisoformat(article.published_at[:10])
+                if (filters.since and day < filters.since) or (
+                    filters.until and day > filters.until
+                ):
+                    continue
+            keep.add(article.id)
+        return keep
+
+    def retrieve(
+        self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
+    ) -> Retrieval:
+        s = self.settings
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+        self.catalog.refresh()
+        if self.lexical.generation != self.catalog.generation:
+            self.lexical = LexicalIndex(self.lexical.folder)
+        info = analyse(question, self.catalog.sources, self.catalog.titles)
+        allowed = self.allowed(filters or Filters())
+        timings["analyse"] = time.perf_counter() - began
+        n = max(s.retrieval_candidates, k)
+        if allowed is not None and not allowed:
+            return Retrieval([], info, timings)
+
+        dense: dict[str, float] = {}
+        if s.dense_weight > 0:
+            began = time.perf_counter()
+            where: dict[str, Any] | None = (
+                {"article_id": {"$in": sorted(allowed)}} if allowed is not None else None
+            )
+            dense = dict(self.store.query_ids(vector, n, where))
+            timings["dense"] = time.perf_counter() - began
+        lexical: dict[str, float] = {}
+        if s.dense_weight < 1:
+            began = time.perf_counter()
+            allowed_chunks = None
+            if allowed is not None:
+                allowed_chunks = {
+                    chunk_id(a, i) for a in allowed for i in range(self.catalog.articles[a].chunks)
+                }
+            lexical = dict(self.lexical.search(question, n, allowed_chunks))
+            timings["lexical"] = time.perf_counter() - began
+
+        began = time.perf_counter()
+        if s.fusion == "rrf":
+            rankings = [
+                sorted(d, key=d.__getitem__, reverse=True)
+                for d, w in ((dense, s.dense_weight), (lexical, 1 - s.dense_weight))
+                if d and w > 0
+            ]
+            fused = _rrf(rankings, s.rrf_k)
+        else:
+            fused = _weighted(dense, lexical, s.dense_weight)
+        boosted = self._boosted_articles(info)
+        for cid in fused:
+            if cid.split(":", 1)[0] in boosted:
+                fused[cid] *= 1 + s.metadata_boost
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(3 * k, k + 10)]
+        passages = [
+            self.catalog.passage(cid, fused[cid], dense.get(cid), lexical.get(cid))
+            for cid in ranked
+            if self.catalog.has_chunk(cid)
+        ]
+        for p in passages:
+            p.boosted = p.article_id in boosted
+        timings["fuse"] = time.perf_counter() - began
+        if s.collapse_threshold < 1 and passages:
+            began = time.perf_counter()
+            passages = self._collapse(passages)
+            timings["collapse"] = time.perf_counter() - began
+        return Retrieval(passages[:k], info, timings)
+
+    def _boosted_articles(self, info: QuestionInfo) -> set[str]:
+        boosted: set[str] = set(info.title_articles)
+        if info.sources:
+            wanted = {s.lower() for s in info.sources}
+            boosted |= {
+                a.id for a in self.catalog.articles.values() if (a.source or "").lower() in wanted
+            }
+        for mention in info.dates:
+            boosted |= {
+                a.id
+                for a in self.catalog.articles.values()
+                if date_matches(a.published_at, mention)
+            }
+        return boosted
+
+    def _collapse(self, passages: list[Passage]) -> list[Passage]:
+        """Passages of one duplicate cluster that say the same thing appear once.
+
+        The group takes the best score; the passage shown is the canonical
+        article's (the original report) when it is in the group, else the
+        best-scoring one. The others become "also reported by" links. A copy's
+        passages that say something else are kept.
+        """
+        by_cluster: dict[str, list[int]] = {}
+        for i, p in enumerate(passages):
+            by_cluster.setdefault(p.cluster, []).append(i)
+        groups = [
+            idx for idx in by_cluster.values() if len({passages[i].article_id for i in idx}) > 1
+        ]
+        if not groups:
+            return passages
+        ids = [passages[i].chunk_id for idx in groups for i in idx]
+        vectors = dict(zip(ids, self.store.vectors(ids), strict=True))
+        dropped: set[int] = set()
+        for idx in groups:
+            for pos, i in enumerate(idx):
+                if i in dropped:
+                    continue
+                for j in idx[pos + 1 :]:
+                    if j in dropped or passages[j].article_id == passages[i].article_id:
+                        continue
+                    similarity = float(
+                        vectors[passages[i].chunk_id] @ vectors[passages[j].chunk_id]
+                    )
+                    if similarity >= self.settings.collapse_threshold:
+                        passages[i].also_reported_by.append(
+                            passages[j].ref() | {"similarity": round(similarity, 3)}
+                        )
+                        dropped.add(j)
+        for i, p in enumerate(passages):
+            if i in dropped or not p.also_reported_by or p.article_id == p.cluster:
+                continue
+            canonical = next((r for r in p.also_reported_by if r["article_id"] == p.cluster), None)
+            if canonical is not None:
+                original = self.catalog.passage(canonical["chunk_id"], p.score, None, None)
+                original.boosted = p.boosted
+                original.also_reported_by = [
+                    r for r in p.also_reported_by if r is not canonical
+                ] + [p.ref() | {"similarity": canonical["similarity"]}]
+                passages[i] = original
+        return [p for i, p in enumerate(passages) if i not in dropped]
