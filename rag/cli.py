@@ -149,6 +149,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.api import serve
+
+    serve(settings, args.host, args.port)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from rag.catalog import index_status
 
@@ -197,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--article", action="append", help="only this article id (repeatable)")
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
     ask.set_defaults(run=cmd_ask)
+
+    serve = commands.add_parser("serve", help="run the HTTP API (OpenAPI at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.set_defaults(run=cmd_serve)
 
     status = commands.add_parser("status", help="where the index is and what it holds")
     status.add_argument("--json", action="store_true", help="print JSON")

@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
+    # HTTP API
+    api_token: str | None = Field(
+        None, description="Bearer token every API route but /health requires; unset = open."
+    )
+    max_upload_files: int = Field(50, ge=1, le=1000, description="Files per upload request.")
+
     debug: bool = Field(False, description="Show full tracebacks on errors.")
 
     @field_validator("chroma_host")
@@ -218,7 +224,16 @@ class Settings(BaseSettings):
 
     def answer_hash(self) -> str:
         """Short hash of every setting that can change an answer (recorded with each answer)."""
-        skip = {"debug", "index_dir", "articles_dir", "chroma_host", "chroma_port", "embed_device"}
+        skip = {
+            "debug",
+            "index_dir",
+            "articles_dir",
+            "chroma_host",
+            "chroma_port",
+            "embed_device",
+            "api_token",
+            "max_upload_files",
+        }
         payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
 

@@ -1,0 +1,256 @@
+"""The HTTP API (FastAPI): ask, chat (server-sent events), articles, uploads, index, health.
+
+    rag serve [--host 127.0.0.1] [--port 8000]     OpenAPI at /docs
+
+With ``RAG_API_TOKEN`` set, every route but ``/health`` needs
+``Authorization: Bearer <token>``. Errors are JSON ``{"error": message}`` and
+bad input is a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from rag.catalog import get_article, index_status, list_articles
+from rag.chat import Sessions, Turn, condense
+from rag.errors import (
+    ConfigError,
+    IndexLockedError,
+    InvalidQuestionError,
+    ModelError,
+    NotFoundError,
+    RagError,
+    SkippedInputError,
+    StoreError,
+)
+from rag.indexer import sync
+from rag.loaders import SUPPORTED_SUFFIXES
+from rag.pipeline import Pipeline
+from rag.results import Answer, Filters
+from rag.settings import Settings, get_settings
+
+_SAFE_NAME = re.compile(r"^[\w][\w .()-]{0,150}$")
+
+_STATUS = {
+    InvalidQuestionError: 422,
+    NotFoundError: 404,
+    IndexLockedError: 409,
+    ConfigError: 400,
+    SkippedInputError: 422,
+    StoreError: 503,
+    ModelError: 503,
+}
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=10_000, description="The question.")
+    k: int | None = Field(None, ge=1, le=100, description="Passages to answer from.")
+    sources: list[str] = Field(default_factory=list, max_length=100)
+    since: date | None = None
+    until: date | None = None
+    article_ids: list[str] = Field(default_factory=list, max_length=1000)
+    engine: str | None = Field(None, description="extractive (default) or llm")
+
+    def filters(self) -> Filters:
+        if self.since and self.until and self.since > self.until:
+            raise InvalidQuestionError("`since` is after `until`; swap them or drop one")
+        return Filters(self.sources, self.since, self.until, self.article_ids)
+
+
+class ChatRequest(AskRequest):
+    session_id: str | None = Field(None, max_length=64, description="Omit to start a session.")
+
+
+def _safe_upload_name(raw: str | None) -> str:
+    """The bare file name to store, or an error: no folders, no traversal, no hidden files."""
+    name = (raw or "").strip()
+    if (
+        not name
+        or "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or not _SAFE_NAME.match(name)
+    ):
+        raise HTTPException(
+            400,
+            f"file name {raw!r} is not allowed: use a plain name such as article.txt "
+            "(letters, digits, spaces, . _ - ( ); no folders)",
+        )
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise HTTPException(
+            415,
+            f"{name}: unsupported type {suffix or '(none)'}; "
+            f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}",
+        )
+    return name
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    settings = get_settings(settings)
+    app = FastAPI(
+        title="newsdesk",
+        description="Questions about a folder of news articles, answered with cited passages.",
+        version="0.1.0",
+    )
+    state: dict[str, Any] = {"pipeline": pipeline}
+    sessions = Sessions()
+    index_lock = threading.Lock()
+
+    def get_pipeline() -> Pipeline:
+        if state["pipeline"] is None:
+            state["pipeline"] = Pipeline(settings)
+        return state["pipeline"]  # type: ignore[no-any-return]
+
+    def authorise(request: Request) -> None:
+        token = settings.api_token
+        if not token:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip(), token):
+            raise HTTPException(
+                401, "missing or wrong API token: send `Authorization: Bearer <RAG_API_TOKEN>`"
+            )
+
+    @app.exception_handler(RagError)
+    async def rag_error(_: Request, exc: RagError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        status = index_status(settings, check_store=False)
+        return {
+            "status": "ok",
+            "articles": status["articles"],
+            "chunks": status["chunks"],
+            "collection": status["collection"],
+        }
+
+    guarded = [Depends(authorise)]
+
+    @app.post("/ask", dependencies=guarded)
+    def ask(body: AskRequest) -> dict[str, Any]:
+        answer = get_pipeline().ask(
+            body.question, k=body.k, filters=body.filters(), engine=body.engine
+        )
+        return answer.to_dict()
+
+    @app.post("/chat", dependencies=guarded)
+    def chat(body: ChatRequest) -> StreamingResponse:
+        pipe = get_pipeline()
+        session = sessions.get(body.session_id)
+        rewritten = condense(session.turns, body.question)
+        # Validate before the stream starts, so bad input is a 4xx, not a broken stream.
+        filters = body.filters()
+        stream = pipe.ask_stream(
+            body.question,
+            k=body.k,
+            filters=filters,
+            engine=body.engine,
+            rewritten=rewritten if rewritten != " ".join(body.question.split()) else None,
+        )
+        first = next(stream)
+
+        def events() -> Iterator[str]:
+            yield f"event: session\ndata: {json.dumps({'session_id': session.id})}\n\n"
+            for piece in [first, *stream]:
+                if isinstance(piece, Answer):
+                    sessions.record(session, Turn(body.question, rewritten, piece.answer))
+                    data = piece.to_dict() | {"session_id": session.id}
+                    yield f"event: answer\ndata: {json.dumps(data, default=str)}\n\n"
+                else:
+                    yield f"event: token\ndata: {json.dumps(piece)}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.get("/articles", dependencies=guarded)
+    def articles() -> list[dict[str, Any]]:
+        return list_articles(settings)
+
+    @app.get("/articles/{article_id}", dependencies=guarded)
+    def article(article_id: str) -> dict[str, Any]:
+        return get_article(settings, article_id)
+
+    @app.post("/articles", dependencies=guarded, status_code=201)
+    async def upload(
+        files: Annotated[list[UploadFile], File(description="Article files to add")],
+        overwrite: bool = False,
+    ) -> dict[str, Any]:
+        if len(files) > settings.max_upload_files:
+            raise HTTPException(
+                413,
+                f"{len(files)} files in one request; the limit is {settings.max_upload_files} "
+                "(RAG_MAX_UPLOAD_FILES)",
+            )
+        folder = settings.articles_dir.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        planned = []
+        for upload in files:
+            name = _safe_upload_name(upload.filename)
+            target = folder / name
+            if target.resolve().parent != folder:
+                raise HTTPException(400, f"file name {upload.filename!r} is not allowed")
+            if (target.exists() or target.is_symlink()) and not overwrite:
+                raise HTTPException(
+                    409, f"{name} already exists; send overwrite=true to replace it"
+                )
+            data = await upload.read(settings.max_file_bytes + 1)
+            if len(data) > settings.max_file_bytes:
+                raise HTTPException(
+                    413, f"{name} is over the {settings.max_file_mb} MB limit (RAG_MAX_FILE_MB)"
+                )
+            planned.append((target, data))
+        saved = []
+        for target, data in planned:
+            tmp = target.with_name(f".{target.name}.upload")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            saved.append(target.name)
+        return {"saved": saved, "next": "POST /index to add them to the index"}
+
+    @app.post("/index", dependencies=guarded)
+    async def index(rebuild: bool = False) -> dict[str, Any]:
+        if not index_lock.acquire(blocking=False):
+            raise IndexLockedError(None, str(settings.index_dir / ".lock"))
+        try:
+            pipe = get_pipeline()
+            summary = await asyncio.to_thread(
+                sync, settings, rebuild=rebuild, embedder=pipe.embedder
+            )
+        finally:
+            index_lock.release()
+        return summary.to_dict()
+
+    return app
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
