@@ -149,6 +149,48 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.chat import Sessions, Turn, condense
+    from rag.pipeline import Pipeline
+    from rag.results import Answer
+
+    pipeline = Pipeline(settings)
+    session = Sessions().get(None)
+    print("Ask about the indexed articles. Empty line or Ctrl-D to quit; /new starts over.")
+    try:
+        while True:
+            try:
+                question = input("\n> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            if question == "/new":
+                session.turns.clear()
+                print("(new conversation)")
+                continue
+            rewritten = condense(session.turns, question)
+            if rewritten != question:
+                print(f"({rewritten})")
+            try:
+                for piece in pipeline.ask_stream(
+                    question,
+                    engine=args.engine,
+                    rewritten=rewritten if rewritten != question else None,
+                ):
+                    if isinstance(piece, Answer):
+                        print("\n")
+                        _print_citations(piece)
+                        session.turns.append(Turn(question, rewritten, piece.answer))
+                    else:
+                        print(piece, end="", flush=True)
+            except RagError as exc:
+                print(f"error: {exc}")
+    finally:
+        pipeline.close()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from rag.api import serve
 
@@ -204,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--article", action="append", help="only this article id (repeatable)")
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
     ask.set_defaults(run=cmd_ask)
+
+    chat = commands.add_parser("chat", help="a multi-turn question session in the terminal")
+    chat.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
+    chat.set_defaults(run=cmd_chat)
 
     serve = commands.add_parser("serve", help="run the HTTP API (OpenAPI at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")

@@ -156,3 +156,20 @@ def test_cli_ask(indexed: Settings):
             "char_end", "score", "also_reported_by"} <= set(data["citations"][0])
     empty = run_rag("ask", "", env=env)
     assert empty.returncode == 1 and "empty" in empty.stderr
+
+
+def test_cli_chat_session(indexed: Settings):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_ARTICLES_DIR": str(indexed.articles_dir), "RAG_INDEX_DIR": str(indexed.index_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "chat"],
+        input="What did Raimondo say about de-risking?\nand what did she say about tourism?\n\n",
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "de-risking" in result.stdout
+    assert "(What did Raimondo say about tourism?)" in result.stdout
+    assert result.stdout.count("[1]") >= 2
