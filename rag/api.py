@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag.catalog import get_article, index_status, list_articles
-from rag.chat import Sessions, Turn, condense
+from rag.chat import Sessions, Turn
 from rag.errors import (
     ConfigError,
     IndexLockedError,
@@ -165,7 +165,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     def chat(body: ChatRequest) -> StreamingResponse:
         pipe = get_pipeline()
         session = sessions.get(body.session_id)
-        rewritten = condense(session.turns, body.question)
+        history = [(t.rewritten, t.answer) for t in session.turns]
+        rewritten = pipe.rewrite(history, body.question, body.engine)
         # Validate before the stream starts, so bad input is a 4xx, not a broken stream.
         filters = body.filters()
         stream = pipe.ask_stream(

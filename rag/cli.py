@@ -150,7 +150,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.chat import Sessions, Turn, condense
+    from rag.chat import Sessions, Turn
     from rag.pipeline import Pipeline
     from rag.results import Answer
 
@@ -169,7 +169,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 session.turns.clear()
                 print("(new conversation)")
                 continue
-            rewritten = condense(session.turns, question)
+            history = [(t.rewritten, t.answer) for t in session.turns]
+            rewritten = pipeline.rewrite(history, question, args.engine)
             if rewritten != question:
                 print(f"({rewritten})")
             try:

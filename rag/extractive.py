@@ -23,7 +23,7 @@ from rag.catalog import Catalog
 from rag.embed import Embedder
 from rag.lexical import tokens
 from rag.query import QuestionInfo
-from rag.results import Citation, Passage
+from rag.results import Citation, EngineResult, Passage
 from rag.sentences import sentence_spans
 from rag.settings import Settings
 
@@ -279,15 +279,15 @@ class ExtractiveEngine:
 
     def run(
         self, question: str, vector: np.ndarray, info: QuestionInfo, passages: list[Passage]
-    ) -> Iterator[str | tuple[list[Citation], bool, bool]]:
-        """Yield answer text pieces, then ``(citations, abstained, conflict)``."""
+    ) -> Iterator[str | EngineResult]:
+        """Yield answer text pieces, then the :class:`EngineResult`."""
         found = self.candidates(passages)
         ranked = self.score(question, vector, info, found)
         chosen, conflict = self.select(info, ranked, found)
         if not chosen:
             yield NOT_FOUND
-            yield [], True, False
+            yield EngineResult([], True, False)
             return
         pieces, citations = self.compose(chosen, conflict)
         yield from pieces
-        yield citations, False, conflict
+        yield EngineResult(citations, False, conflict)

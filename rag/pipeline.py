@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from rag.catalog import Catalog
 from rag.embed import Embedder
 from rag.errors import ConfigError, InvalidQuestionError, NotFoundError
 from rag.extractive import NOT_FOUND, ExtractiveEngine
-from rag.results import Answer, Citation, Filters, Passage
+from rag.llm import LLMEngine
+from rag.results import Answer, EngineResult, Filters, Passage
 from rag.retrieve import Retriever
 from rag.settings import Settings, get_settings
 from rag.store import ChunkStore
@@ -28,13 +30,28 @@ class Pipeline:
         *,
         embedder: Embedder | None = None,
         store: ChunkStore | None = None,
+        llm: Any = None,
     ) -> None:
         self.settings = get_settings(settings)
         self.embedder = embedder or Embedder(self.settings)
         self.store = store or ChunkStore(self.settings)
         self.catalog = Catalog(self.settings)
         self.retriever = Retriever(self.settings, self.store, self.catalog)
-        self.engines = {"extractive": ExtractiveEngine(self.settings, self.embedder, self.catalog)}
+        self.engines: dict[str, ExtractiveEngine | LLMEngine] = {
+            "extractive": ExtractiveEngine(self.settings, self.embedder, self.catalog),
+            "llm": LLMEngine(self.settings, self.embedder, self.catalog, llm),
+        }
+
+    def rewrite(self, history: list[tuple[str, str]], message: str, engine: str | None) -> str:
+        """A standalone question for a chat follow-up: the LLM's condense step for the llm
+        engine, the extractive rewrite otherwise. ``history`` is (question, answer) pairs."""
+        from rag.chat import Turn, condense
+
+        if (engine or self.settings.engine) == "llm" and history:
+            llm = self.engines["llm"]
+            assert isinstance(llm, LLMEngine)
+            return llm.condense(history, message)
+        return condense([Turn(q, q, a) for q, a in history], message)
 
     def close(self) -> None:
         self.store.close()
@@ -98,14 +115,14 @@ class Pipeline:
 
         began = time.perf_counter()
         text: list[str] = []
-        citations: list[Citation] = []
-        abstained, conflict = True, False
+        result = EngineResult([], True, False)
         for piece in self.engines[engine].run(search, vector, retrieval.info, retrieval.passages):
             if isinstance(piece, str):
                 text.append(piece)
                 yield piece
             else:
-                citations, abstained, conflict = piece
+                result = piece
+        citations, abstained, conflict = result.citations, result.abstained, result.conflict
         closest = _closest(retrieval.passages) if abstained else []
         if abstained and closest:
             note = (
@@ -126,6 +143,7 @@ class Pipeline:
             engine=engine,
             rewritten_question=rewritten,
             conflict=conflict,
+            unsupported=result.unsupported,
             closest_articles=closest,
             timings={k: round(v * 1000, 2) for k, v in timings.items()},
             settings_hash=self.settings.answer_hash(),

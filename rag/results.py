@@ -69,6 +69,16 @@ class Citation:
 
 
 @dataclass
+class EngineResult:
+    """What an answer engine reports after its text: citations and flags."""
+
+    citations: list[Citation]
+    abstained: bool
+    conflict: bool
+    unsupported: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Answer:
     question: str
     answer: str

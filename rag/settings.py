@@ -172,6 +172,25 @@ class Settings(BaseSettings):
         le=200,
         description="Sentences (most promising by word overlap) embedded per question.",
     )
+    llm_provider: Literal["openai", "ollama"] = Field(
+        "openai",
+        description="openai = any OpenAI-compatible endpoint (vLLM, llama.cpp, LM Studio).",
+    )
+    llm_base_url: str = Field(
+        "", description="LLM endpoint; empty = 127.0.0.1:8080/v1 (openai) or :11434 (ollama)."
+    )
+    llm_model: str = Field("", description="Model name the endpoint serves (required for llm).")
+    llm_api_key: str | None = Field(None, description="API key for the endpoint, if it needs one.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(512, ge=16, description="Longest answer the LLM may write.")
+    llm_context_window: int = Field(8192, ge=512, description="The model's context window.")
+    llm_support_threshold: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="Support score under which an LLM answer sentence is flagged unsupported.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
     # HTTP API
@@ -232,6 +251,8 @@ class Settings(BaseSettings):
             "chroma_port",
             "embed_device",
             "api_token",
+            "llm_api_key",
+            "llm_timeout",
             "max_upload_files",
         }
         payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}

@@ -25,7 +25,9 @@ def start_server(root: Path, token: str | None = None) -> tuple[subprocess.Popen
         env["RAG_API_TOKEN"] = token
     process = subprocess.Popen(
         [*RAG, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -60,19 +62,25 @@ def test_health_and_openapi(server):
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["articles"] == 5
     spec = client.get("/openapi.json").json()
-    assert {"/ask", "/chat", "/articles", "/articles/{article_id}", "/index", "/health"} <= set(spec["paths"])
+    assert {"/ask", "/chat", "/articles", "/articles/{article_id}", "/index", "/health"} <= set(
+        spec["paths"]
+    )
     assert client.get("/docs").status_code == 200
 
 
 def test_ask(server):
     client, _ = server
-    response = client.post("/ask", json={"question": "Which companies attended the Friday meeting?", "k": 4})
+    response = client.post(
+        "/ask", json={"question": "Which companies attended the Friday meeting?", "k": 4}
+    )
     assert response.status_code == 200
     answer = response.json()
     assert "IBM, Microsoft and Pfizer" in answer["answer"]
     assert answer["citations"][0]["quote"] in answer["answer"]
     assert len(answer["passages"]) <= 4 and answer["abstained"] is False
-    filtered = client.post("/ask", json={"question": "What was agreed?", "sources": ["washingtontimes.com"]}).json()
+    filtered = client.post(
+        "/ask", json={"question": "What was agreed?", "sources": ["washingtontimes.com"]}
+    ).json()
     assert {p["source"] for p in filtered["passages"]} == {"washingtontimes.com"}
 
 
@@ -117,7 +125,9 @@ def test_chat_streams_and_rewrites_follow_ups(server):
             for block in response.read().decode().split("\n\n"):
                 if block.strip():
                     kind, data = block.split("\n", 1)
-                    events.append((kind.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
+                    events.append(
+                        (kind.removeprefix("event: "), json.loads(data.removeprefix("data: ")))
+                    )
             return events
 
     first = chat({"question": "What did Raimondo say about de-risking?"})
@@ -135,9 +145,13 @@ def test_chat_streams_and_rewrites_follow_ups(server):
 
 def test_upload_then_index_then_ask(server):
     client, root = server
-    text = ("Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
-            "had told her China was becoming uninvestable because of raids and fines.\n")
-    response = client.post("/articles", files=[("files", ("005_raimondo.txt", text.encode(), "text/plain"))])
+    text = (
+        "Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
+        "had told her China was becoming uninvestable because of raids and fines.\n"
+    )
+    response = client.post(
+        "/articles", files=[("files", ("005_raimondo.txt", text.encode(), "text/plain"))]
+    )
     assert response.status_code == 201 and response.json()["saved"] == ["005_raimondo.txt"]
     assert (root / "articles" / "005_raimondo.txt").read_text() == text
     again = client.post("/articles", files=[("files", ("005_raimondo.txt", b"x", "text/plain"))])
@@ -145,7 +159,9 @@ def test_upload_then_index_then_ask(server):
 
     summary = client.post("/index").json()
     assert summary["added"] == ["005_raimondo.txt"] and summary["chunks_embedded"] >= 1
-    answer = client.post("/ask", json={"question": "Which country did companies call uninvestable?"}).json()
+    answer = client.post(
+        "/ask", json={"question": "Which country did companies call uninvestable?"}
+    ).json()
     assert "uninvestable" in answer["answer"]
 
 
@@ -164,7 +180,9 @@ def test_upload_then_index_then_ask(server):
 def test_uploads_cannot_escape_the_articles_folder(server, name, status):
     client, root = server
     before = sorted(p.name for p in (root / "articles").iterdir())
-    response = client.post("/articles", files=[("files", (name, b"Some article text here.", "text/plain"))])
+    response = client.post(
+        "/articles", files=[("files", (name, b"Some article text here.", "text/plain"))]
+    )
     assert response.status_code == status, response.text
     assert sorted(p.name for p in (root / "articles").iterdir()) == before
     assert not (root / "etc").exists()
@@ -183,12 +201,21 @@ def test_token_protects_every_route_but_health(tmp_path: Path):
     process, base = start_server(tmp_path, token="s3cret")
     try:
         assert httpx.get(f"{base}/health").status_code == 200
-        for method, path in (("GET", "/articles"), ("POST", "/ask"), ("POST", "/index"), ("GET", "/articles/x")):
+        for method, path in (
+            ("GET", "/articles"),
+            ("POST", "/ask"),
+            ("POST", "/index"),
+            ("GET", "/articles/x"),
+        ):
             response = httpx.request(method, f"{base}{path}", json={"question": "hi"})
             assert response.status_code == 401, path
             assert "RAG_API_TOKEN" in response.json()["error"]
-            wrong = httpx.request(method, f"{base}{path}", json={"question": "hi"},
-                                  headers={"Authorization": "Bearer nope"})
+            wrong = httpx.request(
+                method,
+                f"{base}{path}",
+                json={"question": "hi"},
+                headers={"Authorization": "Bearer nope"},
+            )
             assert wrong.status_code == 401
         ok = httpx.get(f"{base}/articles", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200

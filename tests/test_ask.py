@@ -48,7 +48,9 @@ def assert_quotes_are_exact(pipeline: Pipeline, answer: Answer) -> None:
 def test_answer_leads_with_the_sentence_that_holds_it(pipeline: Pipeline):
     answer = pipeline.ask("Which companies attended the Friday meeting?")
     assert not answer.abstained
-    assert answer.answer.startswith("Representatives from major US companies, including IBM, Microsoft and Pfizer")
+    assert answer.answer.startswith(
+        "Representatives from major US companies, including IBM, Microsoft and Pfizer"
+    )
     assert path_of(pipeline, answer.citations[0].article_id) == "000"
     assert_quotes_are_exact(pipeline, answer)
     assert answer.settings_hash == pipeline.settings.answer_hash()
@@ -152,8 +154,19 @@ def test_cli_ask(indexed: Settings):
     data = json.loads(run_rag("ask", "Who is Hu Heping?", "--json", "--k", "3", env=env).stdout)
     assert {"answer", "citations", "passages", "abstained", "timings", "settings_hash"} <= set(data)
     assert len(data["passages"]) <= 3
-    assert {"n", "article_id", "title", "source", "published_at", "url", "quote", "char_start",
-            "char_end", "score", "also_reported_by"} <= set(data["citations"][0])
+    assert {
+        "n",
+        "article_id",
+        "title",
+        "source",
+        "published_at",
+        "url",
+        "quote",
+        "char_start",
+        "char_end",
+        "score",
+        "also_reported_by",
+    } <= set(data["citations"][0])
     empty = run_rag("ask", "", env=env)
     assert empty.returncode == 1 and "empty" in empty.stderr
 
@@ -167,7 +180,10 @@ def test_cli_chat_session(indexed: Settings):
     result = subprocess.run(
         [sys.executable, "-m", "rag.cli", "chat"],
         input="What did Raimondo say about de-risking?\nand what did she say about tourism?\n\n",
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "de-risking" in result.stdout
