@@ -12,6 +12,7 @@ when the top sentences from different duplicate clusters name different facts.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -138,7 +139,9 @@ class ExtractiveEngine:
         if missing:
             for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
                 if len(self._cache) >= SENTENCE_CACHE:
-                    self._cache.pop(next(iter(self._cache)))
+                    # Oldest first; the API serves questions from several threads at once.
+                    with contextlib.suppress(RuntimeError, StopIteration, KeyError):
+                        self._cache.pop(next(iter(self._cache)))
                 self._cache[text] = vector
         return np.stack([self._cache[t] for t in texts])
 

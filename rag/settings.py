@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         description="Best sentence score below which the answer is 'not found'.",
     )
     sentence_pool: int = Field(
-        16,
+        8,
         ge=1,
         le=200,
         description="Sentences (most promising by word overlap) embedded per question.",
