@@ -262,22 +262,7 @@ class ExtractiveEngine:
             if conflict:
                 pieces.append(f"According to {attribution(p)}: ")
             pieces.append(f"{c.text} [{n}]" + (" " if n < len(chosen) else ""))
-            citations.append(
-                Citation(
-                    n=n,
-                    article_id=p.article_id,
-                    title=p.title,
-                    source=p.source,
-                    published_at=p.published_at,
-                    url=p.url,
-                    quote=c.text,
-                    char_start=c.start,
-                    char_end=c.end,
-                    score=round(c.score, 4),
-                    chunk_id=p.chunk_id,
-                    also_reported_by=c.also + self._copies(c),
-                )
-            )
+            citations.append(Citation.of(n, p, c.start, c.end, c.score, c.also + self._copies(c)))
         return pieces, citations
 
     def run(

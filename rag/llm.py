@@ -247,17 +247,7 @@ class LLMEngine:
         start, end, score = max(
             (self._best_sentence(claim, passage) for claim in claims), key=lambda s: s[2]
         )
-        return Citation(
-            n=n,
-            article_id=passage.article_id,
-            title=passage.title,
-            source=passage.source,
-            published_at=passage.published_at,
-            url=passage.url,
-            quote=passage.text[start:end],
-            char_start=passage.char_start + start,
-            char_end=passage.char_start + end,
-            score=round(score, 4),
-            chunk_id=passage.chunk_id,
-            also_reported_by=passage.also_reported_by,
+        offset = passage.char_start
+        return Citation.of(
+            n, passage, offset + start, offset + end, score, passage.also_reported_by
         )

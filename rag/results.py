@@ -67,6 +67,32 @@ class Citation:
     chunk_id: str
     also_reported_by: list[dict[str, Any]] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls,
+        n: int,
+        passage: Passage,
+        start: int,
+        end: int,
+        score: float,
+        also_reported_by: list[dict[str, Any]],
+    ) -> Citation:
+        """Cite characters ``start:end`` of the article, which lie inside ``passage``."""
+        return cls(
+            n=n,
+            article_id=passage.article_id,
+            title=passage.title,
+            source=passage.source,
+            published_at=passage.published_at,
+            url=passage.url,
+            quote=passage.text[start - passage.char_start : end - passage.char_start],
+            char_start=start,
+            char_end=end,
+            score=round(score, 4),
+            chunk_id=passage.chunk_id,
+            also_reported_by=also_reported_by,
+        )
+
 
 @dataclass
 class EngineResult:
