@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   — create .venv, install, index the sample corpus, list what is indexed
+#   make run   — create .venv, install, index the sample corpus, list it, answer a sample question
 #   make test  — create .venv, install, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/rag index
 	$(BIN)/rag articles
-	$(BIN)/rag status
+	$(BIN)/rag ask "Which companies attended the Friday meeting with the MIIT?"
 
 test: install
 	$(BIN)/python -m pytest
