@@ -1,0 +1,108 @@
+"""Gold question sets (JSON Lines) for the evaluation harness, validated line by line.
+
+One object per line::
+
+    {"id": "s01", "question": "...", "answers": ["..."], "match": "any" | "all",
+     "type": "factoid" | "list" | "multi-hop" | "unanswerable" | "conflict" | ...,
+     "evidence": [{"doc": "<article file name or id>", "quote": "<exact text>"}]}
+
+"match" defaults to "any" (right if the answer contains any one answer);
+"all" needs every one (list questions). Unanswerable questions have no
+answers and no evidence: the right behaviour is to abstain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    answers: list[str]
+    type: str
+    match: str = "any"
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def _problem(row: Any, seen: set[str]) -> str | None:
+    if not isinstance(row, dict):
+        return "expected a JSON object"
+    for key, kind in (("id", str), ("question", str), ("type", str), ("answers", list)):
+        if not isinstance(row.get(key), kind):
+            return f"`{key}` must be a {kind.__name__}"
+    if not row["question"].strip():
+        return "`question` is empty"
+    if row["id"] in seen:
+        return f"duplicate id {row['id']!r}"
+    if row.get("match", "any") not in ("any", "all"):
+        return '`match` must be "any" or "all"'
+    if not all(isinstance(a, str) and a.strip() for a in row["answers"]):
+        return "`answers` must be non-empty strings"
+    evidence = row.get("evidence", [])
+    if not isinstance(evidence, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("doc"), str) and isinstance(e.get("quote"), str)
+        for e in evidence
+    ):
+        return '`evidence` must be a list of {"doc": ..., "quote": ...}'
+    if row["type"] == "unanswerable" and (row["answers"] or evidence):
+        return "an unanswerable question has no answers and no evidence"
+    if row["type"] != "unanswerable" and not row["answers"]:
+        return '`answers` is empty; use "type": "unanswerable" for questions to abstain on'
+    unknown = set(row) - {"id", "question", "answers", "match", "type", "evidence"}
+    if unknown:
+        return f"unknown field(s): {', '.join(sorted(unknown))}"
+    return None
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    """Read and validate a gold set; every bad line is reported, one line each."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read gold set {path}: {exc.strerror}") from exc
+    questions: list[GoldQuestion] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path.name} line {number}: invalid JSON: {exc.msg}")
+            continue
+        problem = _problem(row, seen)
+        if problem:
+            errors.append(f"{path.name} line {number}: {problem}")
+            continue
+        seen.add(row["id"])
+        questions.append(
+            GoldQuestion(
+                id=row["id"],
+                question=row["question"],
+                answers=row["answers"],
+                type=row["type"],
+                match=row.get("match", "any"),
+                evidence=[Evidence(e["doc"], e["quote"]) for e in row.get("evidence", [])],
+            )
+        )
+    if errors:
+        raise ConfigError(f"{len(errors)} bad line(s) in {path}:\n" + "\n".join(errors))
+    return questions
