@@ -192,6 +192,42 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import evaluate
+    from rag.gold import load_gold
+    from rag.indexer import sync
+    from rag.pipeline import Pipeline
+
+    out = Path(args.out)
+    if args.corpus:
+        corpus = Path(args.corpus)
+        settings = settings.model_copy(
+            update={"articles_dir": corpus, "index_dir": out / "index" / corpus.resolve().name}
+        )
+    sync(settings, wait=True)
+    pipeline = Pipeline(settings)
+    try:
+        for gold_path in args.gold:
+            gold = load_gold(Path(gold_path))
+            record = evaluate.run(pipeline, gold, k=args.k, name=Path(gold_path).stem)
+            path = evaluate.write(record, out)
+            overall = record["summary"]["overall"]
+            if args.json:
+                _print_json(record["summary"])
+            else:
+                print(f"{gold_path}: {len(gold)} questions → {path}")
+                for name, value in overall.items():
+                    print(f"  {name:>20}: {value}")
+            failures = evaluate.check_floors(overall, args.min or [])
+            if failures:
+                for failure in failures:
+                    print(f"error: {failure}", file=sys.stderr)
+                return 1
+    finally:
+        pipeline.close()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from rag.api import serve
 
@@ -247,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--article", action="append", help="only this article id (repeatable)")
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
     ask.set_defaults(run=cmd_ask)
+
+    ev = commands.add_parser("eval", help="score gold question sets (eval/gold/*.jsonl)")
+    ev.add_argument("--gold", nargs="+", default=["eval/gold/seeds.jsonl"], help="gold set files")
+    ev.add_argument("--corpus", help="articles folder to index into its own index first")
+    ev.add_argument("--k", type=int, help="passages retrieved per question (default 10)")
+    ev.add_argument("--out", default="eval/runs", help="where run records are written")
+    ev.add_argument("--min", action="append", metavar="METRIC=VALUE", help="fail under a floor")
+    ev.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ev.set_defaults(run=cmd_eval)
 
     chat = commands.add_parser("chat", help="a multi-turn question session in the terminal")
     chat.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
