@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from rag.evaluate import percentile
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import get_settings
@@ -46,11 +47,6 @@ SAMPLE_QUESTIONS = [
     "Who is the US climate envoy?",
     "What did the 20th National Congress emphasise?",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

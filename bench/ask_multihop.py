@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from rag.embed import model_path
+from rag.evaluate import percentile
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import get_settings
@@ -46,8 +47,7 @@ def hits(texts: list[str], facts: list[str]) -> tuple[float, float, float]:
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
+    return round(percentile(values, q), 1)
 
 
 def main() -> None:

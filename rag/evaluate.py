@@ -34,6 +34,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 _YES_NO = re.compile(r"\b(yes|no|not|never)\b", re.I)
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0.5 = median) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
@@ -148,12 +154,10 @@ def summarise(results: list[QuestionResult]) -> dict[str, Any]:
         for name in names:
             values = [r.metrics[name] for r in rows if name in r.metrics]
             out[name] = statistics.mean(values)
-        latencies = sorted(r.ms for r in rows)
+        latencies = [r.ms for r in rows]
         if latencies:
-            out["latency_p50_ms"] = latencies[len(latencies) // 2]
-            out["latency_p95_ms"] = latencies[
-                min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))
-            ]
+            out["latency_p50_ms"] = percentile(latencies, 0.5)
+            out["latency_p95_ms"] = percentile(latencies, 0.95)
         return {k: round(v, 4) for k, v in out.items()}
 
     by_type: dict[str, list[QuestionResult]] = defaultdict(list)
