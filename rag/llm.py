@@ -206,7 +206,8 @@ class LLMEngine:
     def check(self, answer: str, passages: list[Passage]) -> EngineResult:
         """Citations for the markers in ``answer``; the sentences the passages do not support."""
         sentences = [answer[a:b] for a, b in sentence_spans(answer)]
-        cited: dict[int, list[str]] = {}
+        # Per cited passage: its sentence closest to any claim citing it (start, end, cosine).
+        quoted: dict[int, tuple[int, int, float]] = {}
         unsupported: list[str] = []
         for sentence in sentences:
             numbers = sorted({int(n) for _, m in _MARKER.findall(sentence) for n in m.split(",")})
@@ -216,15 +217,22 @@ class LLMEngine:
             if not numbers:
                 unsupported.append(claim)
                 continue
-            support = max(self.support(claim, passages[n - 1]) for n in numbers)
+            matches = {n: self._best_sentence(claim, passages[n - 1]) for n in numbers}
+            support = max(self.support(claim, passages[n - 1], matches[n][2]) for n in numbers)
             if support < self.settings.llm_support_threshold:
                 unsupported.append(claim)
-            for n in numbers:
-                cited.setdefault(n, []).append(claim)
-        citations = [
-            self._citation(n, passages[n - 1], claims) for n, claims in sorted(cited.items())
-        ]
-        clusters = {passages[n - 1].cluster for n in cited}
+            for n, match in matches.items():
+                if n not in quoted or match[2] > quoted[n][2]:
+                    quoted[n] = match
+        citations = []
+        for n, (start, end, score) in sorted(quoted.items()):
+            p = passages[n - 1]
+            citations.append(
+                Citation.of(
+                    n, p, p.char_start + start, p.char_start + end, score, p.also_reported_by
+                )
+            )
+        clusters = {passages[n - 1].cluster for n in quoted}
         conflict = bool(_DISAGREE.search(answer)) and len(clusters) > 1
         return EngineResult(citations, False, conflict, unsupported)
 
@@ -236,18 +244,10 @@ class LLMEngine:
         best = int(similarity.argmax())
         return spans[best][0], spans[best][1], float(similarity[best])
 
-    def support(self, claim: str, passage: Passage) -> float:
-        """Support for ``claim`` in ``passage``: 0.5 × word overlap + 0.5 × best sentence cosine."""
+    @staticmethod
+    def support(claim: str, passage: Passage, cosine: float) -> float:
+        """Support for ``claim`` in ``passage``: 0.5 × word overlap + 0.5 × ``cosine`` with
+        the passage's closest sentence."""
         words = set(tokens(claim))
         overlap = len(words & set(tokens(passage.text))) / len(words) if words else 0.0
-        _, _, cosine = self._best_sentence(claim, passage)
         return 0.5 * overlap + 0.5 * max(cosine, 0.0)
-
-    def _citation(self, n: int, passage: Passage, claims: list[str]) -> Citation:
-        start, end, score = max(
-            (self._best_sentence(claim, passage) for claim in claims), key=lambda s: s[2]
-        )
-        offset = passage.char_start
-        return Citation.of(
-            n, passage, offset + start, offset + end, score, passage.also_reported_by
-        )
