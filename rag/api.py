@@ -165,8 +165,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     def chat(body: ChatRequest) -> StreamingResponse:
         pipe = get_pipeline()
         session = sessions.get(body.session_id)
-        history = [(t.rewritten, t.answer) for t in session.turns]
-        rewritten = pipe.rewrite(history, body.question, body.engine)
+        rewritten = pipe.rewrite(session.turns, body.question, body.engine)
         # Validate before the stream starts, so bad input is a 4xx, not a broken stream.
         filters = body.filters()
         stream = pipe.ask_stream(

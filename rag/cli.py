@@ -169,8 +169,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 session.turns.clear()
                 print("(new conversation)")
                 continue
-            history = [(t.rewritten, t.answer) for t in session.turns]
-            rewritten = pipeline.rewrite(history, question, args.engine)
+            rewritten = pipeline.rewrite(session.turns, question, args.engine)
             if rewritten != question:
                 print(f"({rewritten})")
             try:

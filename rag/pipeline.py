@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rag.catalog import Catalog
+from rag.chat import Turn, condense
 from rag.embed import Embedder
 from rag.errors import ConfigError, InvalidQuestionError, NotFoundError
 from rag.extractive import NOT_FOUND, ExtractiveEngine
@@ -42,16 +43,14 @@ class Pipeline:
             "llm": LLMEngine(self.settings, self.embedder, self.catalog, llm),
         }
 
-    def rewrite(self, history: list[tuple[str, str]], message: str, engine: str | None) -> str:
+    def rewrite(self, history: list[Turn], message: str, engine: str | None) -> str:
         """A standalone question for a chat follow-up: the LLM's condense step for the llm
-        engine, the extractive rewrite otherwise. ``history`` is (question, answer) pairs."""
-        from rag.chat import Turn, condense
-
+        engine, the extractive rewrite otherwise."""
         if (engine or self.settings.engine) == "llm" and history:
             llm = self.engines["llm"]
             assert isinstance(llm, LLMEngine)
-            return llm.condense(history, message)
-        return condense([Turn(q, q, a) for q, a in history], message)
+            return llm.condense([(t.rewritten, t.answer) for t in history], message)
+        return condense(history, message)
 
     def close(self) -> None:
         self.store.close()

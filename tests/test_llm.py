@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from rag.chat import Turn
 from rag.errors import ModelError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
@@ -151,9 +152,8 @@ def test_conflicting_citations_are_marked(pipeline: Pipeline, fake: FakeLLM):
 
 def test_follow_ups_use_the_llm_condense_step(pipeline: Pipeline, fake: FakeLLM):
     fake.reply = lambda body: "What did Raimondo say about tourism?"
-    rewritten = pipeline.rewrite(
-        [("What did Raimondo say about de-risking?", "…")], "and tourism?", "llm"
-    )
+    earlier = "What did Raimondo say about de-risking?"
+    rewritten = pipeline.rewrite([Turn(earlier, earlier, "…")], "and tourism?", "llm")
     assert rewritten == "What did Raimondo say about tourism?"
     prompt = fake.requests[-1]["messages"][-1]["content"]
     assert "<Chat History>" in prompt and "and tourism?" in prompt and "de-risking" in prompt
