@@ -135,17 +135,11 @@ class Catalog:
 
     def refresh(self) -> None:
         with open_manifest(self.settings) as manifest:
-            if manifest is None:
-                generation = 0
-                if generation != self.generation:
-                    self.articles, self.texts, self.sources, self.titles = {}, {}, [], {}
-                self.generation = generation
-                return
-            generation = manifest.generation
+            generation = manifest.generation if manifest else 0
             if generation == self.generation:
                 return
-            self.articles = {a.id: a for a in manifest.articles()}
-            self.texts = {a: manifest.text(a) or "" for a in self.articles}
+            self.articles = {a.id: a for a in manifest.articles()} if manifest else {}
+            self.texts = manifest.texts() if manifest else {}
             self.generation = generation
         self.sources = sorted({a.source for a in self.articles.values() if a.source})
         self.titles = {a.id: a.title for a in self.articles.values()}

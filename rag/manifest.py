@@ -226,6 +226,10 @@ class Manifest:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
 
+    def texts(self) -> dict[str, str]:
+        """article id → cleaned text, for every article."""
+        return dict(self.db.execute("SELECT id, text FROM articles").fetchall())
+
     def chunk_texts(self) -> Iterator[tuple[str, str]]:
         """(chunk id, embedded text) of every chunk, rebuilt from the stored articles."""
         from rag.chunk import chunk_id, embed_header
