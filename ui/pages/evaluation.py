@@ -1,0 +1,286 @@
+"""Evaluation: run a gold question set against the index and read the result;
+compare two stored runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rag import evaluate, runs
+from rag.errors import RagError
+from rag.gold import GoldQuestion, load_gold
+from rag.highlight import to_html
+from rag.settings import Settings
+from ui import engine, views
+
+OTHER = "Another file…"
+RATES = {"latency_p50_ms": "{:.0f} ms", "latency_p95_ms": "{:.0f} ms"}
+LABELS = {
+    "answer_correct": "Answers correct",
+    "answer_f1": "Answer token F1",
+    "citation_precision": "Citation precision",
+    "citation_recall": "Citation recall",
+    "hit@4": "Article hit@4",
+    "mrr@10": "MRR@10",
+    "abstain_recall": "Abstains when it should",
+    "false_abstention": "False abstentions",
+    "latency_p50_ms": "Latency p50",
+    "latency_p95_ms": "Latency p95",
+}
+
+
+def gold_for(record: dict[str, Any]) -> dict[str, GoldQuestion]:
+    """The gold questions a record was made from, when its gold set can be found."""
+    if st.session_state.get("eval_gold_name") == record["name"]:
+        gold: dict[str, GoldQuestion] = st.session_state["eval_gold"]
+        return gold
+    for path in runs.gold_sets():
+        if path.stem == record["name"]:
+            try:
+                return {q.id: q for q in load_gold(path)}
+            except RagError:
+                return {}
+    return {}
+
+
+def run_form(settings: Settings, out: Path) -> None:
+    sets = runs.gold_sets()
+    choice = st.selectbox(
+        "Gold set",
+        [*sets, OTHER],
+        format_func=lambda p: p if p == OTHER else f"{p.name} ({p.parent})",
+        key="eval_gold_choice",
+    )
+    path = choice
+    if choice == OTHER:
+        typed = st.text_input("Path to a gold set (.jsonl)", key="eval_gold_path")
+        path = Path(typed) if typed else None
+    default_k = max(settings.top_k, 10)
+    k = st.number_input("Passages retrieved per question (k)", 1, 100, default_k, key="eval_k")
+    st.caption(
+        f"Questions are asked of the current index ({settings.index_dir.resolve()}). "
+        "The project's gold sets are written for the sample corpus in data/articles."
+    )
+    if not st.button("Run the gold set", type="primary", disabled=path is None):
+        return
+    assert isinstance(path, Path)
+    try:
+        gold = load_gold(path)
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    bar = st.progress(0.0, text=f"Asking {len(gold)} questions…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"Asked {done} of {total} questions")
+
+    try:
+        record = runs.run_gold(
+            engine.pipeline(settings), gold, k=int(k), name=path.stem, progress=progress
+        )
+    except RagError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    saved = evaluate.write(record, out)
+    bar.empty()
+    st.success(f"Saved the run record to {views.md(str(saved))}", icon=":material/save:")
+    # Show the new run below, and keep its gold set for the drill-down.
+    st.session_state.update(
+        eval_show=saved, eval_gold={q.id: q for q in gold}, eval_gold_name=record["name"]
+    )
+
+
+def fmt(name: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    return RATES.get(name, "{:.3f}").format(value)
+
+
+def summary(record: dict[str, Any]) -> None:
+    overall = record["summary"]["overall"]
+    st.caption(
+        f"{record['name']}: {int(overall['questions'])} questions · {record['created_at']} · "
+        f"settings {record['settings_hash']} · commit {(record.get('git_commit') or '-')[:10]} "
+        f"· k = {record['k']}"
+    )
+    shown = runs.headline(record)
+    for start in range(0, len(shown), 5):
+        for column, (name, value) in zip(st.columns(5), shown[start : start + 5], strict=False):
+            column.metric(LABELS.get(name, name), fmt(name, value))
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**By question type**")
+        table = pd.DataFrame(runs.by_type(record))
+        st.bar_chart(
+            table,
+            x="type",
+            y=[m for m in runs.BY_TYPE if m in table and table[m].notna().any()],
+            stack=False,
+            sort=False,
+            y_label="score",
+        )
+    with right:
+        st.markdown("**Article recall@k**")
+        curve = pd.DataFrame(runs.recall_curve(record))
+        if not curve.empty:
+            st.line_chart(curve, x="k", y=["recall", "hit"], y_label="share of questions")
+    st.markdown("**Latency per question**")
+    st.bar_chart(
+        pd.DataFrame(runs.latency_histogram(record)),
+        x="ms",
+        y="questions",
+        sort=False,
+        x_label="milliseconds",
+        height=220,
+    )
+
+
+def questions(settings: Settings, record: dict[str, Any]) -> None:
+    st.subheader("Questions")
+    types = sorted({q["type"] for q in record["questions"]})
+    left, right = st.columns([1, 3])
+    failed = left.toggle("Wrong answers only", key="eval_failed")
+    chosen = right.multiselect("Types", types, key="eval_types", placeholder="All types")
+    rows = runs.question_rows(record, failed_only=failed, types=chosen)
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "correct": st.column_config.CheckboxColumn("correct"),
+            "abstained": st.column_config.CheckboxColumn("abstained"),
+            "question": st.column_config.TextColumn(width="large"),
+            "answer": st.column_config.TextColumn(width="large"),
+        },
+    )
+    if not rows:
+        st.info("No question matches these filters.")
+        return
+    by_id = {q["id"]: q for q in record["questions"]}
+    picked = st.selectbox(
+        "Look closer at",
+        [r["id"] for r in rows],
+        format_func=lambda i: f"{i} — {'✓' if by_id[i]['correct'] else '✗'} {by_id[i]['question']}",
+        key="eval_pick",
+    )
+    if picked:
+        drill_down(settings, record, by_id[picked], gold_for(record).get(picked))
+
+
+def drill_down(
+    settings: Settings, record: dict[str, Any], q: dict[str, Any], gold: GoldQuestion | None
+) -> None:
+    pipe = engine.pipeline(settings)
+    titles = pipe.catalog.titles
+    with st.container(border=True):
+        verdict = "✓ correct" if q["correct"] else "✗ wrong"
+        st.markdown(f"**{views.md(q['question'])}**  \n{q['type']} · {verdict} · {q['ms']:.0f} ms")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Gold**")
+            if gold is None:
+                st.caption("The gold set this run came from was not found; evidence ids only.")
+            elif gold.answers:
+                st.markdown(
+                    f"Answers ({gold.match} of): " + "; ".join(views.md(a) for a in gold.answers)
+                )
+            else:
+                st.markdown("Unanswerable: the right answer is to abstain.")
+            for e in gold.evidence if gold else []:
+                st.markdown(f"- {views.md(e.doc)}: “{views.md(e.quote)}”")
+            if not gold:
+                for article_id in q["evidence"]:
+                    st.markdown(f"- {views.md(titles.get(article_id, article_id))}")
+        with right:
+            st.markdown("**The run's answer**")
+            st.markdown(views.answer_markdown(q["answer"]))
+            cited = [titles.get(a, a) for a in q["cited"]]
+            st.caption("Cited: " + (views.md("; ".join(cited)) if cited else "nothing"))
+
+        st.markdown("**Retrieved passages** (asked again now; ★ = from a gold article)")
+        try:
+            answer = pipe.ask(q["question"], k=int(record["k"]))
+        except RagError as exc:
+            st.error(str(exc))
+            return
+        quotes = [e.quote for e in gold.evidence] if gold else []
+        for item in runs.marked_passages(answer, q["evidence"], quotes):
+            p = item["passage"]
+            mark = "★ " if item["gold"] else ""
+            note = " · holds the evidence quote" if item["holds_quote"] else ""
+            st.markdown(
+                f"{mark}**{item['rank']}. {views.md(p.title)}** — "
+                f"{views.md(views.byline(p.source, p.published_at, p.path))} · "
+                f"score {p.score:.3f}{note}"
+            )
+            spans = [
+                (p.text.index(quote), p.text.index(quote) + len(quote))
+                for quote in quotes
+                if quote in p.text
+            ]
+            st.html(to_html(p.text, spans, "rag-passage"))
+        st.markdown("**Answer and citations** (asked again now)")
+        views.answer_view(answer, pipe.catalog)
+
+
+def compare(out: Path) -> None:
+    stored = runs.stored_runs(out)
+    if len(stored) < 2:
+        st.info(
+            f"Two stored runs are needed to compare; {len(stored)} found in `{out.resolve()}`. "
+            "Run a gold set above (or `rag eval`) to store one.",
+            icon=":material/info:",
+        )
+        return
+    left, right = st.columns(2)
+    old = left.selectbox("Older run", stored, index=1, format_func=lambda p: p.name, key="cmp_old")
+    new = right.selectbox("Newer run", stored, index=0, format_func=lambda p: p.name, key="cmp_new")
+    try:
+        diff = runs.compare(runs.load_record(old), runs.load_record(new))
+    except RagError as exc:
+        st.error(str(exc))
+        return
+    st.markdown("**Metrics**")
+    st.dataframe(
+        diff["metrics"],
+        hide_index=True,
+        width="stretch",
+        column_config={"delta": st.column_config.NumberColumn("delta", format="%+.4f")},
+    )
+    flipped = diff["flipped"]
+    st.markdown(f"**Questions that changed** ({len(flipped)})")
+    if flipped:
+        st.dataframe(
+            [{k: f[k] for k in ("id", "type", "question", "was", "now")} for f in flipped],
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption("No question changed between right and wrong.")
+
+
+settings = engine.settings()
+st.title("Evaluation")
+out = Path(st.text_input("Run records folder", "eval/runs", key="eval_out"))
+run_tab, compare_tab = st.tabs(["Run a gold set", "Compare two runs"])
+with run_tab:
+    run_form(settings, out)
+    stored = runs.stored_runs(out)
+    if stored:
+        shown = st.selectbox("Run to show", stored, format_func=lambda p: p.name, key="eval_show")
+        try:
+            record = runs.load_record(shown)
+        except RagError as exc:
+            st.error(str(exc))
+        else:
+            summary(record)
+            questions(settings, record)
+    else:
+        st.caption(f"No stored runs in `{out.resolve()}` yet.")
+with compare_tab:
+    compare(out)

@@ -1,0 +1,182 @@
+"""Presentation shared by the pages: answers, citation cards, articles.
+
+Article text only ever reaches the browser through :mod:`rag.highlight`:
+escaped HTML (``st.html``) or escaped Markdown, never as markup of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from rag.catalog import Catalog
+from rag.extractive import NOT_FOUND
+from rag.highlight import escape_markdown, in_passage, segments, segments_html, to_html, window
+from rag.results import Answer, Citation, Passage
+
+CHAT = "pages/chat.py"
+LIBRARY = "pages/library.py"
+EVALUATION = "pages/evaluation.py"
+
+STYLE = """
+<style>
+.rag-text { white-space: pre-wrap; line-height: 1.55; font-size: 0.95rem; }
+.rag-text mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
+.rag-passage { white-space: pre-wrap; line-height: 1.5; font-size: 0.92rem;
+  border-left: 3px solid #d9d9d9; padding-left: 0.6rem; color: #333; }
+.rag-passage mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
+.rag-article { white-space: pre-wrap; line-height: 1.6; max-height: 32rem; overflow-y: auto;
+  border: 1px solid #eee; border-radius: 0.4rem; padding: 0.8rem; }
+.rag-article mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
+</style>
+"""
+
+
+@dataclass
+class Exchange:
+    """One chat turn as shown: the question, its standalone rewrite, the answer or error."""
+
+    question: str
+    rewritten: str
+    answer: Answer | None = None
+    error: str | None = None
+
+
+_MARKER = re.compile(r"\\\[(\d+)\\\]")
+
+
+def kept(name: str, default: Any) -> Any:
+    """A widget's last value, kept across pages (a widget forgets its value when another
+    page runs); pair with :func:`keep`."""
+    return st.session_state.get(f"kept.{name}", default)
+
+
+def keep(name: str, value: Any) -> Any:
+    st.session_state[f"kept.{name}"] = value
+    return value
+
+
+def md(text: str | None) -> str:
+    """Text from the articles or the user, safe to pass to any Markdown-rendering call."""
+    return escape_markdown(text or "")
+
+
+def answer_markdown(text: str) -> str:
+    """The answer text, escaped, with its ``[n]`` markers in bold."""
+    return _MARKER.sub(r"**\\[\1\\]**", md(text))
+
+
+def byline(source: str | None, published_at: str | None, path: str | None = None) -> str:
+    parts = [source or "unknown source", (published_at or "")[:10] or "undated"]
+    if path:
+        parts.append(path)
+    return " · ".join(parts)
+
+
+def article_link(
+    article_id: str, label: str, start: int | None = None, end: int | None = None
+) -> None:
+    """A link to the library page showing the article, with the span highlighted."""
+    params = {"article": article_id}
+    if start is not None and end is not None:
+        params |= {"start": str(start), "end": str(end)}
+    st.page_link(LIBRARY, label=label, icon=":material/article:", query_params=params)
+
+
+def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog) -> None:
+    """One citation: where it is from, the passage with the cited sentence marked, the
+    copies that report it too, and the whole article one click away."""
+    c = citation
+    with st.container(border=True):
+        st.markdown(f"**\\[{c.n}\\] {md(c.title)}**")
+        article = catalog.articles.get(c.article_id)
+        st.caption(md(byline(c.source, c.published_at, article.path if article else None)))
+        text = catalog.texts.get(c.article_id, "")
+        if passage is not None and passage.article_id == c.article_id:
+            parts = in_passage(passage.text, passage.char_start, c.char_start, c.char_end)
+        elif text:
+            left, right = window(text, c.char_start, c.char_end)
+            parts = segments(text[left:right], c.char_start - left, c.char_end - left)
+        else:
+            parts = segments(c.quote, 0, len(c.quote))
+        st.html(segments_html(parts, "rag-passage"))
+        if c.also_reported_by:
+            copies = "\n".join(
+                f"- {md(copy.get('title'))} ({md(copy.get('source') or copy.get('path'))})"
+                + (f": “{md(copy['quote'])}”" if copy.get("quote") else "")
+                for copy in c.also_reported_by
+            )
+            st.markdown(f"**Also reported by**\n\n{copies}")
+        if text:
+            with st.expander("Read the whole article, quote highlighted"):
+                st.html(to_html(text, [(c.char_start, c.char_end)], "rag-article"))
+        article_link(c.article_id, "Open the article", c.char_start, c.char_end)
+
+
+def closest_articles(articles: list[dict[str, Any]]) -> None:
+    if not articles:
+        return
+    st.markdown("**Nearest articles**")
+    for a in articles:
+        article_link(
+            a["article_id"], f"{a['title']} — {byline(a.get('source'), a.get('published_at'))}"
+        )
+
+
+def answer_view(answer: Answer, catalog: Catalog) -> None:
+    """A finished answer: abstention, conflict or cited answer, then its citation cards."""
+    if answer.abstained:
+        st.warning(
+            f"**{NOT_FOUND}** The question was asked of every indexed article; "
+            "none holds a passage that answers it.",
+            icon=":material/search_off:",
+        )
+        closest_articles(answer.closest_articles)
+        return
+    passages = {p.chunk_id: p for p in answer.passages}
+    st.markdown(answer_markdown(answer.answer))
+    if answer.unsupported:
+        st.warning(
+            "Not supported by the cited passages: "
+            + "; ".join(f"“{md(s)}”" for s in answer.unsupported),
+            icon=":material/report:",
+        )
+    if answer.conflict and len(answer.citations) >= 2:
+        st.info(
+            "**The sources disagree.** Each version is shown with its source.",
+            icon=":material/compare_arrows:",
+        )
+        for column, citation in zip(
+            st.columns(len(answer.citations)), answer.citations, strict=True
+        ):
+            with column:
+                citation_card(citation, passages.get(citation.chunk_id), catalog)
+    else:
+        for citation in answer.citations:
+            citation_card(citation, passages.get(citation.chunk_id), catalog)
+    total = answer.timings.get("total")
+    st.caption(
+        f"{answer.engine} engine · {len(answer.passages)} passages searched"
+        + (f" · {total:.0f} ms" if total is not None else "")
+    )
+
+
+def article_view(article: dict[str, Any], span: tuple[int, int] | None = None) -> None:
+    """One article in full, the span (a citation) highlighted in place."""
+    st.subheader(md(article["title"]))
+    st.caption(md(byline(article.get("source"), article.get("published_at"), article.get("path"))))
+    st.caption(f"id {article['id']} · {article['chunks']} chunks")
+    url = str(article.get("url") or "")
+    if url.startswith(("http://", "https://")):
+        st.link_button("Original page", url, icon=":material/open_in_new:")
+    if article.get("duplicates"):
+        copies = ", ".join(f"{md(d['title'])} ({md(d['path'])})" for d in article["duplicates"])
+        st.markdown(f"**Near-duplicates in the index:** {copies}")
+    text = article.get("text", "")
+    spans = [span] if span else []
+    if span:
+        st.caption("The cited passage is highlighted.")
+    st.html(to_html(text, spans, "rag-article"))
