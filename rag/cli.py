@@ -259,6 +259,8 @@ def ui_command(settings: Settings, host: str | None = None, port: int | None = N
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 

@@ -52,13 +52,29 @@ def window(text: str, start: int, end: int, context: int = 300) -> tuple[int, in
     return left, right
 
 
+def excerpt(text: str, start: int, end: int, context: int = 240) -> Segments:
+    """The span with about ``context`` characters of ``text`` either side, and "…" where
+    the text goes on."""
+    left, right = window(text, start, end, context)
+    parts = segments(text, start, end)
+    return Segments(
+        ("… " if left > 0 else "") + text[left : max(left, start)],
+        parts.quote,
+        text[min(right, max(end, start)) : right] + (" …" if right < len(text) else ""),
+    )
+
+
 def to_html(
-    text: str, spans: list[tuple[int, int]] | None = None, css_class: str = "rag-text"
+    text: str,
+    spans: list[tuple[int, int]] | None = None,
+    css_class: str = "rag-text",
+    anchor: str | None = None,
 ) -> str:
     """``text`` as escaped HTML with each ``(start, end)`` span in ``<mark>``.
 
     Overlapping or out-of-range spans are merged and clamped; line breaks are
-    kept by the caller's ``white-space: pre-wrap`` on ``css_class``.
+    kept by the caller's ``white-space: pre-wrap`` on ``css_class``. ``anchor``
+    becomes the first mark's id, for a link that jumps to it.
     """
     marks: list[tuple[int, int]] = []
     for start, end in sorted(spans or []):
@@ -70,9 +86,10 @@ def to_html(
         else:
             marks.append((start, end))
     out, at = [], 0
-    for start, end in marks:
+    for number, (start, end) in enumerate(marks):
         out.append(html.escape(text[at:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        ident = f' id="{html.escape(anchor)}"' if anchor and number == 0 else ""
+        out.append(f"<mark{ident}>{html.escape(text[start:end])}</mark>")
         at = end
     out.append(html.escape(text[at:]))
     return f'<div class="{css_class}">{"".join(out)}</div>'

@@ -14,7 +14,7 @@ import streamlit as st
 
 from rag.catalog import Catalog
 from rag.extractive import NOT_FOUND
-from rag.highlight import escape_markdown, in_passage, segments, segments_html, to_html, window
+from rag.highlight import escape_markdown, excerpt, segments, segments_html, to_html
 from rag.results import Answer, Citation, Passage
 
 CHAT = "pages/chat.py"
@@ -31,6 +31,7 @@ STYLE = """
 .rag-article { white-space: pre-wrap; line-height: 1.6; max-height: 32rem; overflow-y: auto;
   border: 1px solid #eee; border-radius: 0.4rem; padding: 0.8rem; }
 .rag-article mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
+.rag-jump { margin: 0 0 0.4rem 0; font-size: 0.9rem; }
 </style>
 """
 
@@ -86,7 +87,18 @@ def article_link(
     st.page_link(LIBRARY, label=label, icon=":material/article:", query_params=params)
 
 
-def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog) -> None:
+def article_html(
+    text: str, span: tuple[int, int] | None, anchor: str, css_class: str = "rag-article"
+) -> str:
+    """A whole article, the span marked, with a link at the top that jumps to it."""
+    body = to_html(text, [span] if span else [], css_class, anchor=anchor)
+    if not span:
+        return body
+    jump = f'<p class="rag-jump"><a href="#{anchor}">Jump to the highlighted passage ↓</a></p>'
+    return jump + body
+
+
+def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog, key: str) -> None:
     """One citation: where it is from, the passage with the cited sentence marked, the
     copies that report it too, and the whole article one click away."""
     c = citation
@@ -95,11 +107,11 @@ def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog)
         article = catalog.articles.get(c.article_id)
         st.caption(md(byline(c.source, c.published_at, article.path if article else None)))
         text = catalog.texts.get(c.article_id, "")
-        if passage is not None and passage.article_id == c.article_id:
-            parts = in_passage(passage.text, passage.char_start, c.char_start, c.char_end)
-        elif text:
-            left, right = window(text, c.char_start, c.char_end)
-            parts = segments(text[left:right], c.char_start - left, c.char_end - left)
+        if text:
+            parts = excerpt(text, c.char_start, c.char_end)
+        elif passage is not None and passage.article_id == c.article_id:
+            offset = passage.char_start
+            parts = excerpt(passage.text, c.char_start - offset, c.char_end - offset)
         else:
             parts = segments(c.quote, 0, len(c.quote))
         st.html(segments_html(parts, "rag-passage"))
@@ -111,9 +123,9 @@ def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog)
             )
             st.markdown(f"**Also reported by**\n\n{copies}")
         if text:
-            with st.expander("Read the whole article, quote highlighted"):
-                st.html(to_html(text, [(c.char_start, c.char_end)], "rag-article"))
-        article_link(c.article_id, "Open the article", c.char_start, c.char_end)
+            with st.expander("Read the whole article here"):
+                st.html(article_html(text, (c.char_start, c.char_end), f"cite-{key}"))
+        article_link(c.article_id, "Open the article in the library", c.char_start, c.char_end)
 
 
 def closest_articles(articles: list[dict[str, Any]]) -> None:
@@ -126,7 +138,7 @@ def closest_articles(articles: list[dict[str, Any]]) -> None:
         )
 
 
-def answer_view(answer: Answer, catalog: Catalog) -> None:
+def answer_view(answer: Answer, catalog: Catalog, key: str) -> None:
     """A finished answer: abstention, conflict or cited answer, then its citation cards."""
     if answer.abstained:
         st.warning(
@@ -153,10 +165,12 @@ def answer_view(answer: Answer, catalog: Catalog) -> None:
             st.columns(len(answer.citations)), answer.citations, strict=True
         ):
             with column:
-                citation_card(citation, passages.get(citation.chunk_id), catalog)
+                citation_card(
+                    citation, passages.get(citation.chunk_id), catalog, f"{key}-{citation.n}"
+                )
     else:
         for citation in answer.citations:
-            citation_card(citation, passages.get(citation.chunk_id), catalog)
+            citation_card(citation, passages.get(citation.chunk_id), catalog, f"{key}-{citation.n}")
     total = answer.timings.get("total")
     st.caption(
         f"{answer.engine} engine · {len(answer.passages)} passages searched"
@@ -175,8 +189,4 @@ def article_view(article: dict[str, Any], span: tuple[int, int] | None = None) -
     if article.get("duplicates"):
         copies = ", ".join(f"{md(d['title'])} ({md(d['path'])})" for d in article["duplicates"])
         st.markdown(f"**Near-duplicates in the index:** {copies}")
-    text = article.get("text", "")
-    spans = [span] if span else []
-    if span:
-        st.caption("The cited passage is highlighted.")
-    st.html(to_html(text, spans, "rag-article"))
+    st.html(article_html(article.get("text", ""), span, "cited", "rag-text"))

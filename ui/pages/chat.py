@@ -180,7 +180,7 @@ def ask(settings: Settings, options: Options, question: str) -> Exchange:
             st.error(str(exc))
             return Exchange(question, rewritten, error=str(exc))
         live.empty()
-        views.answer_view(result["answer"], pipe.catalog)
+        views.answer_view(result["answer"], pipe.catalog, str(len(exchanges)))
     return Exchange(question, rewritten, answer=result["answer"])
 
 
@@ -205,11 +205,11 @@ st.caption(
     "the cards below it show the passage it comes from."
 )
 catalog = engine.pipeline(settings).catalog
-for exchange in st.session_state["exchanges"]:
+for number, exchange in enumerate(st.session_state["exchanges"]):
     show_question(exchange.question, exchange.rewritten)
     with st.chat_message("assistant"):
         if exchange.answer is not None:
-            views.answer_view(exchange.answer, catalog)
+            views.answer_view(exchange.answer, catalog, str(number))
         else:
             st.error(exchange.error or "no answer")
 

@@ -113,31 +113,29 @@ def summary(record: dict[str, Any]) -> None:
             column.metric(LABELS.get(name, name), fmt(name, value))
 
     left, right = st.columns(2)
-    with left:
-        st.markdown("**By question type**")
-        table = pd.DataFrame(runs.by_type(record))
-        st.bar_chart(
-            table,
-            x="type",
-            y=[m for m in runs.BY_TYPE if m in table and table[m].notna().any()],
-            stack=False,
-            sort=False,
-            y_label="score",
-        )
-    with right:
-        st.markdown("**Article recall@k**")
-        curve = pd.DataFrame(runs.recall_curve(record))
-        if not curve.empty:
+    table = pd.DataFrame(runs.by_type(record))
+    if not table.empty:
+        with left:
+            st.markdown("**By question type**")
+            st.bar_chart(
+                table,
+                x="type",
+                y=[m for m in runs.BY_TYPE if m in table and table[m].notna().any()],
+                stack=False,
+                sort=False,
+                y_label="score",
+            )
+    curve = pd.DataFrame(runs.recall_curve(record))
+    if not curve.empty:
+        with right:
+            st.markdown("**Article recall@k**")
             st.line_chart(curve, x="k", y=["recall", "hit"], y_label="share of questions")
-    st.markdown("**Latency per question**")
-    st.bar_chart(
-        pd.DataFrame(runs.latency_histogram(record)),
-        x="ms",
-        y="questions",
-        sort=False,
-        x_label="milliseconds",
-        height=220,
-    )
+    histogram = pd.DataFrame(runs.latency_histogram(record))
+    if not histogram.empty:
+        st.markdown("**Latency per question**")
+        st.bar_chart(
+            histogram, x="ms", y="questions", sort=False, x_label="milliseconds", height=220
+        )
 
 
 def questions(settings: Settings, record: dict[str, Any]) -> None:
@@ -225,7 +223,7 @@ def drill_down(
             ]
             st.html(to_html(p.text, spans, "rag-passage"))
         st.markdown("**Answer and citations** (asked again now)")
-        views.answer_view(answer, pipe.catalog)
+        views.answer_view(answer, pipe.catalog, "eval")
 
 
 def compare(out: Path) -> None:

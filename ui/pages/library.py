@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
@@ -169,6 +171,7 @@ def add_files(settings: Settings) -> None:
         "Article files",
         type=types,
         accept_multiple_files=True,
+        max_upload_size=max(1, math.ceil(settings.max_file_mb)),
         key=f"upload-{generation}",
         help=f"{', '.join('.' + t for t in types)}; up to {settings.max_file_mb:g} MB each and "
         f"{settings.max_upload_files} at a time. They are saved into the articles folder.",
@@ -229,7 +232,11 @@ a, b, c, d = st.columns(4)
 a.metric("Articles", status["articles"])
 b.metric("Chunks", status["chunks"])
 c.metric("Duplicate clusters", status["duplicate_clusters"])
-d.metric("Last updated", (status["updated_at"] or "never")[:16].replace("T", " "))
+updated = status["updated_at"]
+d.metric(
+    "Last updated",
+    datetime.fromisoformat(updated).astimezone().strftime("%d %b, %H:%M") if updated else "never",
+)
 
 if note := st.session_state.pop("upload_note", None):
     st.success(views.md(note), icon=":material/upload_file:")
