@@ -9,11 +9,14 @@ cannot leave a cached pipeline holding a dropped collection.
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from rag.embed import Embedder
+from rag.errors import IndexLockedError, RagError
 from rag.indexer import IndexSummary, Progress, sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
@@ -74,3 +77,51 @@ def update_index(
         store=store(s),
         progress=progress,
     )
+
+
+@dataclass
+class IndexJob:
+    """An index update in a thread of its own: a page that is rerun or left while it
+    runs (a click elsewhere, another page) does not cut it short, and the page shows
+    its progress and result whenever it looks.
+
+    ``result`` is None while it runs, then ``("done", summary dict)``,
+    ``("locked", message)`` when another update holds the index, or ``("error", message)``.
+    """
+
+    rebuild: bool
+    done: int = 0
+    total: int = 0
+    result: tuple[str, Any] | None = None
+    thread: threading.Thread = field(init=False, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.result is None
+
+    def progress(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+
+def start_update(s: Settings, *, rebuild: bool = False) -> IndexJob:
+    job = IndexJob(rebuild)
+
+    def work() -> None:
+        try:
+            summary = update_index(s, rebuild=rebuild, progress=job.progress)
+        except IndexLockedError as exc:
+            job.result = (
+                "locked",
+                f"Another index update is running, so this one did not start: {exc}",
+            )
+        except RagError as exc:
+            job.result = ("error", str(exc))
+        except BaseException as exc:
+            job.result = ("error", f"the update failed: {exc!r}; see the server log")
+            raise
+        else:
+            job.result = ("done", summary.to_dict())
+
+    job.thread = threading.Thread(target=work, name="rag-index-update", daemon=True)
+    job.thread.start()
+    return job

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import streamlit as st
 
 from rag import uploads
 from rag.catalog import cluster_label, get_article, index_status, list_articles
-from rag.errors import IndexLockedError, NotFoundError, RagError
+from rag.errors import NotFoundError, RagError
 from rag.loaders import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 from ui import engine, views
@@ -111,26 +112,29 @@ def clusters(articles: list[dict[str, Any]]) -> None:
 
 
 def update(settings: Settings, *, rebuild: bool) -> None:
-    """Run the sync with a progress bar; keep its summary (or the refusal) for the page."""
-    bar = st.progress(0.0, text="Reading the articles folder…")
+    """Start the sync; :func:`follow` shows its progress and keeps its result."""
+    st.session_state.pop("index_result", None)
+    st.session_state.pop("upload_note", None)
+    st.session_state["index_job"] = engine.start_update(settings, rebuild=rebuild)
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(
-            min(1.0, done / total) if total else 1.0, text=f"Embedded {done} of {total} chunks"
-        )
 
-    try:
-        summary = engine.update_index(settings, rebuild=rebuild, progress=progress)
-    except IndexLockedError as exc:
-        st.session_state["index_result"] = (
-            "locked",
-            f"Another index update is running, so this one did not start: {exc}",
-        )
-    except RagError as exc:
-        st.session_state["index_result"] = ("error", str(exc))
-    else:
-        st.session_state["index_result"] = ("done", summary.to_dict())
-    bar.empty()
+def follow(slot: Any) -> None:
+    """While this session's update runs, a progress bar in ``slot``; then its result."""
+    job: engine.IndexJob | None = st.session_state.get("index_job")
+    if job is None:
+        return
+    with slot:
+        bar = st.progress(0.0, text="Reading the articles folder…")
+        while job.running:
+            if job.total:
+                bar.progress(
+                    min(1.0, job.done / job.total),
+                    text=f"Embedded {job.done} of {job.total} chunks",
+                )
+            time.sleep(0.2)
+    st.session_state["index_result"] = job.result
+    del st.session_state["index_job"]
+    st.rerun()
 
 
 def summary_view() -> None:
@@ -163,7 +167,7 @@ def summary_view() -> None:
         )
 
 
-def add_files(settings: Settings) -> None:
+def add_files(settings: Settings, busy: bool) -> None:
     st.subheader("Add articles")
     types = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
     generation = st.session_state.setdefault("upload_generation", 0)
@@ -178,7 +182,10 @@ def add_files(settings: Settings) -> None:
     )
     replace = st.checkbox("Replace files that have the same name", key="upload_replace")
     if st.button(
-        "Add and update the index", type="primary", disabled=not files, icon=":material/upload:"
+        "Add and update the index",
+        type="primary",
+        disabled=busy or not files,
+        icon=":material/upload:",
     ):
         try:
             saved = uploads.save(
@@ -188,12 +195,12 @@ def add_files(settings: Settings) -> None:
             st.error(str(exc))
             return
         st.session_state["upload_generation"] = generation + 1
-        st.session_state["upload_note"] = f"Saved {', '.join(saved)} into the articles folder."
         update(settings, rebuild=False)
+        st.session_state["upload_note"] = f"Saved {', '.join(saved)} into the articles folder."
         st.rerun()
 
 
-def maintain(settings: Settings, status: dict[str, Any]) -> None:
+def maintain(settings: Settings, status: dict[str, Any], busy: bool) -> None:
     st.subheader("Update the index")
     st.caption(
         f"Articles folder `{settings.articles_dir.resolve()}` → index "
@@ -201,10 +208,12 @@ def maintain(settings: Settings, status: dict[str, Any]) -> None:
         "An update embeds only new or changed files and removes deleted ones."
     )
     left, right = st.columns(2)
-    if left.button("Update index", icon=":material/sync:", width="stretch"):
+    if left.button("Update index", icon=":material/sync:", width="stretch", disabled=busy):
         update(settings, rebuild=False)
         st.rerun()
-    if right.button("Rebuild from scratch…", icon=":material/restart_alt:", width="stretch"):
+    if right.button(
+        "Rebuild from scratch…", icon=":material/restart_alt:", width="stretch", disabled=busy
+    ):
         st.session_state["confirm_rebuild"] = True
     if st.session_state.get("confirm_rebuild"):
         st.warning(
@@ -214,7 +223,7 @@ def maintain(settings: Settings, status: dict[str, Any]) -> None:
             icon=":material/warning:",
         )
         yes, no = st.columns(2)
-        if yes.button("Yes, rebuild the index", type="primary", width="stretch"):
+        if yes.button("Yes, rebuild the index", type="primary", width="stretch", disabled=busy):
             st.session_state["confirm_rebuild"] = False
             update(settings, rebuild=True)
             st.rerun()
@@ -238,7 +247,9 @@ d.metric(
     datetime.fromisoformat(updated).astimezone().strftime("%d %b, %H:%M") if updated else "never",
 )
 
-if note := st.session_state.pop("upload_note", None):
+busy = "index_job" in st.session_state
+progress_slot = st.container()
+if (note := st.session_state.get("upload_note")) and not busy:
     st.success(views.md(note), icon=":material/upload_file:")
 summary_view()
 open_article(settings)
@@ -251,5 +262,6 @@ else:
         f"or .jsonl files into `{settings.articles_dir.resolve()}` and click **Update index**.",
         icon=":material/info:",
     )
-add_files(settings)
-maintain(settings, status)
+add_files(settings, busy)
+maintain(settings, status, busy)
+follow(progress_slot)
