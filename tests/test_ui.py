@@ -193,6 +193,27 @@ def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
     assert cards and all("washingtontimes.com" in c or "engine" in c for c in cards)
 
 
+def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared: Settings):
+    from tests.fake_llm import FakeLLM
+    from tests.test_llm import passage_number
+
+    with FakeLLM() as fake:
+        fake.reply = lambda body: (
+            "IBM, Microsoft and Pfizer attended the Friday meeting "
+            f"[{passage_number(body, 'IBM, Microsoft and Pfizer')}]."
+        )
+        at = app(monkeypatch, shared)
+        at.sidebar.radio(key="engine").set_value("llm").run()
+        at.sidebar.text_input(key="llm_base_url").input(fake.url).run()
+        at.sidebar.text_input(key="llm_model").input("sidebar-model").run()
+        at = ask(at, QUESTION)
+    assert fake.requests and fake.requests[-1]["model"] == "sidebar-model"
+    assistant = at.chat_message[1]
+    assert "IBM, Microsoft and Pfizer attended the Friday meeting **[1]**" in text_of(assistant)
+    assert any("IBM, Microsoft and Pfizer" in h for h in html(at) if "rag-passage" in h)
+    assert "llm engine" in plain(assistant.caption[-1].value)
+
+
 # --- library ------------------------------------------------------------------------
 
 
