@@ -95,6 +95,22 @@ def to_html(
     return f'<div class="{css_class}">{"".join(out)}</div>'
 
 
+def excerpt_html(
+    text: str, spans: list[tuple[int, int]], context: int = 200, css_class: str = "rag-text"
+) -> str:
+    """About ``context`` characters around the spans (or the start of ``text`` when there
+    are none), as :func:`to_html` with the spans marked and "…" where the text goes on."""
+    low = min((s for s, _ in spans), default=0)
+    high = max((e for _, e in spans), default=0)
+    left, right = window(text, low, high, context)
+    lead = "… " if left > 0 else ""
+    tail = " …" if right < len(text) else ""
+    shift = len(lead) - left
+    return to_html(
+        lead + text[left:right] + tail, [(s + shift, e + shift) for s, e in spans], css_class
+    )
+
+
 def segments_html(parts: Segments, css_class: str = "rag-text") -> str:
     """:class:`Segments` as escaped HTML with the quote marked."""
     start = len(parts.before)

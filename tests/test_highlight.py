@@ -5,7 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.highlight import escape_markdown, in_passage, segments, segments_html, to_html, window
+from rag.highlight import (
+    escape_markdown,
+    excerpt,
+    excerpt_html,
+    in_passage,
+    segments,
+    segments_html,
+    to_html,
+    window,
+)
 
 
 def test_segments_cut_the_text_around_the_span():
@@ -72,3 +81,14 @@ def test_window_widens_to_whole_words():
     left, right = window(text, start, start + 5, context=3)
     assert text[left:right] == "gamma delta epsilon"
     assert window(text, 0, len(text), context=100) == (0, len(text))
+
+
+def test_excerpts_cut_around_the_quote_with_ellipses():
+    text = "one two three four five six seven eight nine ten"
+    start = text.index("five")
+    parts = excerpt(text, start, start + 4, context=4)
+    assert (parts.before, parts.quote, parts.after) == ("… four ", "five", " six …")
+    assert excerpt(text, 0, 3, context=100).before == ""
+    out = excerpt_html(text, [(start, start + 4)], context=4)
+    assert out == '<div class="rag-text">… four <mark>five</mark> six …</div>'
+    assert excerpt_html("a <b> c", [], context=100) == '<div class="rag-text">a &lt;b&gt; c</div>'

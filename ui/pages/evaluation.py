@@ -12,7 +12,7 @@ import streamlit as st
 from rag import evaluate, runs
 from rag.errors import RagError
 from rag.gold import GoldQuestion, load_gold
-from rag.highlight import to_html
+from rag.highlight import excerpt_html
 from rag.settings import Settings
 from ui import engine, views
 
@@ -221,7 +221,7 @@ def drill_down(
                 for quote in quotes
                 if quote in p.text
             ]
-            st.html(to_html(p.text, spans, "rag-passage"))
+            st.html(excerpt_html(p.text, spans, css_class="rag-passage"))
         st.markdown("**Answer and citations** (asked again now)")
         views.answer_view(answer, pipe.catalog, "eval")
 
