@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install index bench lock clean
+.PHONY: run test install index bench lock clean ui
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The Streamlit app at http://127.0.0.1:8501 over the indexed sample corpus.
+ui: install
+	$(BIN)/rag index
+	$(BIN)/rag ui
 
 bench: install
 	$(BIN)/python bench/index_throughput.py
