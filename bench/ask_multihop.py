@@ -26,24 +26,16 @@ from pathlib import Path
 from rag.embed import model_path
 from rag.evaluate import percentile
 from rag.indexer import sync
+from rag.metrics import multihop_paper
 from rag.pipeline import Pipeline
 from rag.settings import get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared/bench/multihop"
 
 
-def squash(text: str) -> str:
-    return "".join(text.split())
-
-
 def hits(texts: list[str], facts: list[str]) -> tuple[float, float, float]:
-    relevant = [any(f in squash(t) for f in facts) for t in texts]
-    first = next((i for i, r in enumerate(relevant) if r), None)
-    return (
-        float(any(relevant[:4])),
-        float(any(relevant[:10])),
-        0.0 if first is None else 1.0 / (first + 1),
-    )
+    m = multihop_paper(texts, facts)
+    return m["Hits@4"], m["Hits@10"], m["MRR@10"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -76,7 +68,7 @@ def main() -> None:
 
     ours_retrieval, ours_answer, ours_hits = [], [], []
     for q in questions:
-        facts = [squash(e["fact"]) for e in q["evidence"]]
+        facts = [e["fact"] for e in q["evidence"]]
         began = time.perf_counter()
         vector = pipeline.embedder.embed([q["question"]])[0]
         passages = pipeline.retriever.retrieve(q["question"], vector, 10).passages
@@ -99,7 +91,7 @@ def main() -> None:
         retriever.retrieve(q["question"])
     peer_retrieval, peer_hits = [], []
     for q in questions:
-        facts = [squash(e["fact"]) for e in q["evidence"]]
+        facts = [e["fact"] for e in q["evidence"]]
         began = time.perf_counter()
         nodes = retriever.retrieve(q["question"])
         peer_retrieval.append((time.perf_counter() - began) * 1000)

@@ -28,21 +28,33 @@ def _short(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+class _Bar:
+    """A tqdm progress bar on stderr, shown only on a terminal; called as (done, total)."""
+
+    def __init__(self, desc: str, unit: str, quiet: bool = False) -> None:
+        self.desc, self.unit = desc, unit
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=self.unit, desc=self.desc, file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.indexer import sync
 
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if args.json or not sys.stderr.isatty():
-            return
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
-        bar.update(done - bar.n)
-
+    bar = _Bar("embedding", "chunk", args.json)
     try:
         summary = sync(
             settings,
@@ -51,11 +63,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             strict=args.strict,
             wait=args.wait,
             verify=args.verify,
-            progress=progress,
+            progress=bar,
         )
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -191,40 +202,102 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+def _eval_settings(
+    settings: Settings, corpus: str | None, index: str | None, out: Path
+) -> Settings:
+    """Settings whose index holds ``corpus``: its own index folder unless ``index`` names one."""
+    update: dict[str, Any] = {}
+    if corpus:
+        path = Path(corpus)
+        update = {"articles_dir": path, "index_dir": out / "index" / path.resolve().name}
+    if index:
+        update["index_dir"] = Path(index)
+    return settings.model_copy(update=update) if update else settings
+
+
+def _report(args: argparse.Namespace, record: dict[str, Any], path: Path, extra: str = "") -> int:
     from rag import evaluate
-    from rag.gold import load_gold
+
+    overall = record["summary"]["overall"]
+    diff = None
+    if args.compare:
+        diff = evaluate.compare(evaluate.load_record(Path(args.compare)), record)
+    if args.json:
+        _print_json({**record["summary"], **({"compare": diff} if diff else {})})
+    else:
+        print(f"{record['name']}: {overall['questions']} questions → {path}")
+        for name, value in overall.items():
+            print(f"  {name:>24}: {value}")
+        if extra:
+            print(extra)
+        if diff:
+            print(evaluate.compare_markdown(diff))
+    failures = evaluate.check_floors(overall, args.min or [])
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _run_gold(
+    args: argparse.Namespace, settings: Settings, gold: Any, name: str, paper: bool = False
+) -> tuple[dict[str, Any], Path]:
+    from rag import evaluate
     from rag.indexer import sync
     from rag.pipeline import Pipeline
 
-    out = Path(args.out)
-    if args.corpus:
-        corpus = Path(args.corpus)
-        settings = settings.model_copy(
-            update={"articles_dir": corpus, "index_dir": out / "index" / corpus.resolve().name}
-        )
-    sync(settings, wait=True)
-    pipeline = Pipeline(settings)
+    bar = _Bar("indexing", "chunk", args.json)
     try:
-        for gold_path in args.gold:
-            gold = load_gold(Path(gold_path))
-            record = evaluate.run(pipeline, gold, k=args.k, name=Path(gold_path).stem)
-            path = evaluate.write(record, out)
-            overall = record["summary"]["overall"]
-            if args.json:
-                _print_json(record["summary"])
-            else:
-                print(f"{gold_path}: {len(gold)} questions → {path}")
-                for name, value in overall.items():
-                    print(f"  {name:>20}: {value}")
-            failures = evaluate.check_floors(overall, args.min or [])
-            if failures:
-                for failure in failures:
-                    print(f"error: {failure}", file=sys.stderr)
-                return 1
+        sync(settings, wait=True, progress=bar)
     finally:
+        bar.close()
+    pipeline = Pipeline(settings)
+    judge = evaluate.llm_judge(settings) if args.judge else None
+    bar = _Bar(name, "question", args.json)
+    try:
+        record = evaluate.run(
+            pipeline, gold, k=args.k, name=name, paper=paper, judge=judge, progress=bar
+        )
+    finally:
+        bar.close()
         pipeline.close()
-    return 0
+    return record, evaluate.write(record, Path(args.out))
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.gold import load_gold
+
+    out = Path(args.out)
+    settings = _eval_settings(settings, args.corpus, args.index, out)
+    if args.engine:
+        settings = settings.model_copy(update={"engine": args.engine})
+    status = 0
+    for gold_path in args.gold:
+        gold = load_gold(Path(gold_path))
+        record, path = _run_gold(args, settings, gold, Path(gold_path).stem)
+        status = max(status, _report(args, record, path))
+    return status
+
+
+def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import multihop
+
+    out = Path(args.out)
+    settings = _eval_settings(settings, args.corpus, args.index, out)
+    if args.engine:
+        settings = settings.model_copy(update={"engine": args.engine})
+    gold = multihop.load_questions(Path(args.questions), limit=args.limit)
+    name = f"multihop-{Path(args.questions).stem}"
+    record, path = _run_gold(args, settings, gold, name, paper=True)
+    lenient = multihop.paper_accuracy(record["questions"])
+    extra = (
+        "\nRetrieval next to the paper's Table 5 (non-null questions, top 10 passages):\n\n"
+        + multihop.paper_table(record["summary"]["overall"])
+        + f"\n\nAnswer accuracy under the paper's rule (shares a word with the gold answer, "
+        f"abstention = 'Insufficient information.'): {lenient:.4f} — lenient for sentence "
+        "answers; answer_correct above is the strict containment score. Paper: "
+        + ", ".join(f"{k} {v}" for k, v in multihop.PAPER_ACCURACY.items())
+    )
+    return _report(args, record, path, extra)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -322,14 +395,30 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
     ask.set_defaults(run=cmd_ask)
 
+    def eval_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--corpus", help="articles folder or file, indexed into its own index")
+        p.add_argument("--index", help="index folder to use (default: beside the run records)")
+        p.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
+        p.add_argument("--k", type=int, help="passages retrieved per question (default 10)")
+        p.add_argument("--out", default="eval/runs", help="where run records are written")
+        p.add_argument("--compare", metavar="RUN", help="run record (.json) to compare with")
+        p.add_argument("--min", action="append", metavar="METRIC=VALUE", help="fail under a floor")
+        p.add_argument("--judge", action="store_true", help="also grade answers with the LLM")
+        p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
     ev = commands.add_parser("eval", help="score gold question sets (eval/gold/*.jsonl)")
     ev.add_argument("--gold", nargs="+", default=["eval/gold/seeds.jsonl"], help="gold set files")
-    ev.add_argument("--corpus", help="articles folder to index into its own index first")
-    ev.add_argument("--k", type=int, help="passages retrieved per question (default 10)")
-    ev.add_argument("--out", default="eval/runs", help="where run records are written")
-    ev.add_argument("--min", action="append", metavar="METRIC=VALUE", help="fail under a floor")
-    ev.add_argument("--json", action="store_true", help="print the summary as JSON")
+    eval_options(ev)
     ev.set_defaults(run=cmd_eval)
+
+    bench = commands.add_parser("bench", help="public benchmarks").add_subparsers(
+        dest="benchmark", required=True
+    )
+    mh = bench.add_parser("multihop", help="MultiHop-RAG retrieval and answers, next to the paper")
+    mh.add_argument("--questions", required=True, help="question file in dev.jsonl's format")
+    mh.add_argument("--limit", type=int, help="only the first N questions")
+    eval_options(mh)
+    mh.set_defaults(run=cmd_bench_multihop)
 
     chat = commands.add_parser("chat", help="a multi-turn question session in the terminal")
     chat.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")

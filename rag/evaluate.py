@@ -1,16 +1,22 @@
-"""The evaluation harness: run a gold set through the pipeline and score it.
+"""The evaluation harness: run a gold set through the pipeline, score it, compare runs.
 
 Metrics, per question and averaged (overall and per question type):
 
-- retrieval, article level: hit@k and recall@k (k = 1, 4, 5, 10) — does a
-  retrieved passage come from an evidence article — and MRR@10;
+- retrieval, article level: hit@k and recall@k (k = 1, 4, 5, 10), MRR@10,
+  MAP@10, nDCG@10 — a retrieved passage counts for its article;
+- retrieval, passage level (``passage_…``): the same, where a passage counts
+  when it contains an evidence quote (whitespace ignored); with ``paper=True``
+  also MultiHop-RAG's own Hits@4/@10, MRR@10, MAP@10 (``mh_…``);
 - answers: correct (normalised containment under the question's match rule;
-  yes/no questions on the yes/no), token F1 against the best gold answer;
-- citations: precision (citations whose article is an evidence article) and
-  recall (evidence articles cited);
+  questions whose gold answer is yes or no on the yes/no), token F1 against the
+  best gold answer; with a judge LLM, ``judge_correct``;
+- citations: precision (cited passages from an evidence article, or quoting
+  evidence or a gold answer), recall (evidence articles cited, counting the
+  "also reported by" copies that carry the cited sentence), the share of
+  answer sentences carrying a citation, the unsupported-sentence rate;
 - abstention: precision and recall of abstaining on unanswerable questions,
   and the false-abstention rate on answerable ones;
-- latency p50/p95.
+- latency p50/p95 (whole answer, and retrieval).
 """
 
 from __future__ import annotations
@@ -21,17 +27,24 @@ import statistics
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rag.errors import ConfigError
 from rag.gold import GoldQuestion
+from rag.metrics import facts_found, multihop_paper, ranking, squash
 from rag.pipeline import Pipeline
+from rag.results import Answer
+from rag.sentences import sentence_spans
 
-KS = (1, 4, 5, 10)
 _WORD = re.compile(r"[a-z0-9]+")
 _YES_NO = re.compile(r"\b(yes|no|not|never)\b", re.I)
+_MARKER = re.compile(r"\[\d+\]")
+_TRAILING_MARKERS = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
+Progress = Callable[[int, int], None]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -57,11 +70,17 @@ def token_f1(answer: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def is_yes_no(question: GoldQuestion) -> bool:
+    return question.type == "yes_no" or (
+        bool(question.answers) and all(normalise(g) in ("yes", "no") for g in question.answers)
+    )
+
+
 def correct(question: GoldQuestion, answer: str) -> bool:
-    if question.type == "yes_no":
+    if is_yes_no(question):
         said = _YES_NO.search(answer)
         says_no = said is not None and said.group(1).lower() in ("no", "not", "never")
-        return says_no == (normalise(question.answers[0]) == "no")
+        return said is not None and says_no == (normalise(question.answers[0]) == "no")
     hits = [contains(answer, g) for g in question.answers]
     return all(hits) if question.match == "all" else any(hits)
 
@@ -76,11 +95,17 @@ class QuestionResult:
     answerable: bool
     correct: bool
     f1: float
-    retrieved: list[str]  # article ids (or paths) in rank order
+    retrieved: list[str]  # article ids in rank order
     cited: list[str]
     evidence: list[str]
+    gold_answers: list[str] = field(default_factory=list)
+    quotes: list[dict[str, str]] = field(default_factory=list)
+    passages: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     ms: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    judged: bool | None = None
 
 
 def _article_keys(pipeline: Pipeline) -> dict[str, str]:
@@ -95,8 +120,55 @@ def _article_keys(pipeline: Pipeline) -> dict[str, str]:
     return keys
 
 
+def answer_sentences(text: str) -> list[str]:
+    """The answer's sentences, each with the [n] markers written right after it."""
+    text = _TRAILING_MARKERS.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
+    return [text[a:b] for a, b in sentence_spans(text) if re.search(r"[A-Za-z]", text[a:b])]
+
+
+def _citation_metrics(q: GoldQuestion, answer: Answer, wanted: set[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    quotes = [squash(e.quote) for e in q.evidence]
+    good = 0
+    cited: set[str] = set()
+    for c in answer.citations:
+        articles = {c.article_id} | {copy["article_id"] for copy in c.also_reported_by}
+        cited |= articles
+        quote = squash(c.quote)
+        good += bool(
+            articles & wanted
+            or any(e and (e in quote or quote in e) for e in quotes)
+            or any(contains(c.quote, g) for g in q.answers)
+        )
+    if answer.citations:
+        out["citation_precision"] = good / len(answer.citations)
+    if wanted:
+        out["citation_recall"] = len(cited & wanted) / len(wanted)
+    sentences = [] if answer.abstained else answer_sentences(answer.answer)
+    if sentences:
+        out["cited_sentences"] = sum(bool(_MARKER.search(s)) for s in sentences) / len(sentences)
+        out["unsupported_sentences"] = min(1.0, len(answer.unsupported) / len(sentences))
+    return out
+
+
+def _stages(timings: dict[str, float]) -> dict[str, float]:
+    """The answer's timings (ms) grouped into the pipeline's stages."""
+    retrieve = sum(v for k, v in timings.items() if k.startswith("retrieve_"))
+    return {
+        "embed": round(timings.get("embed", 0.0), 1),
+        "retrieve": round(retrieve, 1),
+        "answer": round(timings.get("answer", 0.0), 1),
+    }
+
+
 def score_question(
-    q: GoldQuestion, pipeline: Pipeline, keys: dict[str, str], k: int
+    q: GoldQuestion,
+    pipeline: Pipeline,
+    keys: dict[str, str],
+    k: int,
+    *,
+    paper: bool = False,
+    judge: Any = None,
 ) -> QuestionResult:
     began = time.perf_counter()
     answer = pipeline.ask(q.question, k=k)
@@ -104,6 +176,8 @@ def score_question(
     retrieved = list(dict.fromkeys(p.article_id for p in answer.passages))
     evidence = sorted({keys.get(e.doc, e.doc) for e in q.evidence})
     cited = list(dict.fromkeys(c.article_id for c in answer.citations))
+    texts = [p.text for p in answer.passages]
+    passage_facts = facts_found(texts, [e.quote for e in q.evidence])
     result = QuestionResult(
         id=q.id,
         type=q.type,
@@ -120,19 +194,47 @@ def score_question(
         retrieved=retrieved,
         cited=cited,
         evidence=evidence,
+        gold_answers=list(q.answers),
+        quotes=[{"doc": e.doc, "quote": e.quote} for e in q.evidence],
+        passages=[
+            {
+                "chunk_id": p.chunk_id,
+                "article_id": p.article_id,
+                "title": p.title,
+                "source": p.source,
+                "text": p.text,
+                "score": round(p.score, 4),
+                "gold": bool(found) or p.article_id in evidence,
+                "has_quote": bool(found),
+            }
+            for p, found in zip(answer.passages, passage_facts, strict=True)
+        ],
+        citations=[
+            {
+                "n": c.n,
+                "article_id": c.article_id,
+                "title": c.title,
+                "quote": c.quote,
+                "score": c.score,
+            }
+            for c in answer.citations
+        ],
         ms=round(ms, 1),
+        stages=_stages(answer.timings),
     )
     if evidence:
         wanted = set(evidence)
-        for n in KS:
-            top = set(retrieved[:n])
-            result.metrics[f"hit@{n}"] = float(bool(top & wanted))
-            result.metrics[f"recall@{n}"] = len(top & wanted) / len(wanted)
-        first = next((i for i, a in enumerate(retrieved[:10]) if a in wanted), None)
-        result.metrics["mrr@10"] = 0.0 if first is None else 1 / (first + 1)
-        if cited:
-            result.metrics["citation_precision"] = sum(a in wanted for a in cited) / len(cited)
-        result.metrics["citation_recall"] = len(set(cited) & wanted) / len(wanted)
+        result.metrics.update(ranking([{a} & wanted for a in retrieved], len(wanted)))
+        result.metrics.update(ranking(passage_facts, len(q.evidence), prefix="passage_"))
+        if paper:
+            for name, value in multihop_paper(texts, [e.quote for e in q.evidence]).items():
+                result.metrics[f"mh_{name.lower()}"] = value
+    if q.answerable:
+        result.metrics.update(_citation_metrics(q, answer, set(evidence)))
+    if judge is not None and q.answerable:
+        result.judged = judge(q, answer.answer)
+        if result.judged is not None:
+            result.metrics["judge_correct"] = float(result.judged)
     return result
 
 
@@ -158,6 +260,11 @@ def summarise(results: list[QuestionResult]) -> dict[str, Any]:
         if latencies:
             out["latency_p50_ms"] = percentile(latencies, 0.5)
             out["latency_p95_ms"] = percentile(latencies, 0.95)
+        for stage in ("embed", "retrieve", "answer"):
+            values = [r.stages[stage] for r in rows if stage in r.stages]
+            if values:
+                out[f"{stage}_p50_ms"] = percentile(values, 0.5)
+                out[f"{stage}_p95_ms"] = percentile(values, 0.95)
         return {k: round(v, 4) for k, v in out.items()}
 
     by_type: dict[str, list[QuestionResult]] = defaultdict(list)
@@ -180,21 +287,139 @@ def _git_commit() -> str | None:
 
 
 def run(
-    pipeline: Pipeline, gold: list[GoldQuestion], *, k: int | None = None, name: str = "gold"
+    pipeline: Pipeline,
+    gold: list[GoldQuestion],
+    *,
+    k: int | None = None,
+    name: str = "gold",
+    paper: bool = False,
+    judge: Callable[[GoldQuestion, str], bool | None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
+    """Score every question of ``gold``; the run record (JSON-ready)."""
     keys = _article_keys(pipeline)
     k = k or max(pipeline.settings.top_k, 10)
-    results = [score_question(q, pipeline, keys, k) for q in gold]
+    results = []
+    for done, q in enumerate(gold, start=1):
+        results.append(score_question(q, pipeline, keys, k, paper=paper, judge=judge))
+        if progress is not None:
+            progress(done, len(gold))
     return {
         "name": name,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": _git_commit(),
         "settings_hash": pipeline.settings.answer_hash(),
         "settings": pipeline.settings.model_dump(mode="json", exclude={"api_token", "llm_api_key"}),
+        "engine": pipeline.settings.engine,
         "k": k,
         "summary": summarise(results),
         "questions": [asdict(r) for r in results],
     }
+
+
+def load_record(path: Path) -> dict[str, Any]:
+    """A run record written by :func:`write`, with a clear error when it is not one."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read run record {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not a run record: invalid JSON ({exc.msg})") from exc
+    if not isinstance(record, dict) or not {"summary", "questions"} <= set(record):
+        raise ConfigError(f"{path} is not a run record (no summary or questions)")
+    return record
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Metric deltas between two run records, and the questions whose verdict changed."""
+    before, after = old["summary"]["overall"], new["summary"]["overall"]
+    metrics = [
+        {
+            "metric": name,
+            "old": before.get(name),
+            "new": after.get(name),
+            "delta": (
+                round(after[name] - before[name], 4) if name in before and name in after else None
+            ),
+        }
+        for name in dict.fromkeys([*before, *after])
+    ]
+    was = {q["id"]: q for q in old["questions"]}
+    flipped = [
+        {
+            "id": q["id"],
+            "type": q["type"],
+            "question": q["question"],
+            "was": "correct" if was[q["id"]]["correct"] else "wrong",
+            "now": "correct" if q["correct"] else "wrong",
+            "old_answer": was[q["id"]]["answer"],
+            "new_answer": q["answer"],
+        }
+        for q in new["questions"]
+        if q["id"] in was and was[q["id"]]["correct"] != q["correct"]
+    ]
+    only = sorted(set(was) ^ {q["id"] for q in new["questions"]})
+    return {
+        "old": {k: old.get(k) for k in ("name", "created_at", "settings_hash", "git_commit")},
+        "new": {k: new.get(k) for k in ("name", "created_at", "settings_hash", "git_commit")},
+        "metrics": metrics,
+        "flipped": flipped,
+        "unmatched": only,
+    }
+
+
+def compare_markdown(diff: dict[str, Any]) -> str:
+    lines = [
+        f"Compared with {diff['old']['name']} {diff['old']['created_at']} "
+        f"(settings {diff['old']['settings_hash']}, commit {diff['old']['git_commit'] or '-'})",
+        "",
+        "| metric | old | new | delta |",
+        "| --- | --- | --- | --- |",
+    ]
+    same = 0
+    for row in diff["metrics"]:
+        delta = row["delta"]
+        if delta == 0:
+            same += 1
+            continue
+        shown = "-" if delta is None else f"{delta:+g}"
+        lines.append(f"| {row['metric']} | {row['old']} | {row['new']} | {shown} |")
+    lines.append(f"\n{same} metric(s) unchanged.")
+    if diff["flipped"]:
+        lines += ["", f"{len(diff['flipped'])} question(s) changed:", ""]
+        lines += [
+            f"- `{f['id']}` ({f['type']}) {f['was']} → {f['now']}: {f['question']}"
+            for f in diff["flipped"]
+        ]
+    else:
+        lines += ["", "No question changed verdict."]
+    if diff["unmatched"]:
+        lines += ["", f"In only one of the runs: {', '.join(diff['unmatched'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def llm_judge(settings: Any) -> Callable[[GoldQuestion, str], bool | None]:
+    """An answer-correctness judge on the configured LLM (optional, needs RAG_LLM_MODEL)."""
+    from rag.llm import build_llm
+
+    llm = build_llm(settings)
+
+    def judge(q: GoldQuestion, answer: str) -> bool | None:
+        prompt = (
+            "You grade answers to questions about news articles.\n"
+            f"Question: {q.question}\n"
+            f"Reference answer(s): {' | '.join(q.answers)}\n"
+            f"Answer to grade: {answer}\n"
+            "Does the answer to grade state the reference answer (or, for a list, all of it)? "
+            "Reply with one word: YES or NO."
+        )
+        try:
+            reply = str(llm.complete(prompt).text).strip().upper()
+        except Exception:  # a failed judgement is recorded as unknown, not as wrong
+            return None
+        return reply.startswith("YES")
+
+    return judge
 
 
 def markdown(record: dict[str, Any]) -> str:

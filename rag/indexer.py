@@ -229,17 +229,17 @@ def sync(
     store: ChunkStore | None = None,
     progress: Progress | None = None,
 ) -> IndexSummary:
-    """Bring the index in line with ``folder`` (default: the articles folder).
+    """Bring the index in line with ``folder`` (default: the articles folder, or one file).
 
     ``verify`` compares Chroma with the manifest chunk by chunk even when the
     last run finished and the counts agree.
     """
     began = time.perf_counter()
     folder = folder or settings.articles_dir
-    if not folder.is_dir():
+    if not folder.exists():
         raise ConfigError(
             f"articles folder {folder} does not exist; create it and add .txt, .md, .html, "
-            ".json or .jsonl files, or name another folder: rag index DIR"
+            ".json or .jsonl files, or name another folder (or one file): rag index DIR"
         )
     with IndexLock(settings.index_dir, wait=wait):
         own_store = store is None

@@ -366,7 +366,13 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
 
 
 def iter_article_files(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``root`` in a stable order, skipping hidden files and folders."""
+    """Files under ``root`` in a stable order, skipping hidden files and folders.
+
+    ``root`` may also be a single file (a JSON Lines corpus, say).
+    """
+    if root.is_file():
+        yield root, root.name
+        return
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):

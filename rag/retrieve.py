@@ -4,8 +4,8 @@ Each stage can be switched off or re-weighted in the settings, so the eval
 harness can measure what each one buys:
 
     dense ─┐
-           ├─ fuse (RRF or weighted) ─ metadata boost ─ near-duplicate collapse ─ top k
-    BM25 ──┘
+           ├─ fuse (weighted or RRF) ─ metadata boost ─ near-duplicate collapse
+    BM25 ──┘      ─ named outlets take turns ─ top k
 """
 
 from __future__ import annotations
@@ -45,6 +45,30 @@ def _weighted(dense: dict[str, float], lexical: dict[str, float], w: float) -> d
     top = max(lexical.values(), default=0.0) or 1.0
     ids = set(dense) | set(lexical)
     return {c: w * dense.get(c, 0.0) + (1 - w) * lexical.get(c, 0.0) / top for c in ids}
+
+
+def _take_turns(passages: list[Passage], sources: list[str]) -> list[Passage]:
+    """When a question names several outlets, each one's best passages take turns at the top.
+
+    "Did the Guardian article … while the Sporting News article …" needs both
+    articles; otherwise the outlet with more matching articles fills the top.
+    Passages from outlets the question does not name follow, in order.
+    """
+    wanted = {s.lower() for s in sources}
+    queues: dict[str, list[Passage]] = {}  # outlets in the order of their best passage
+    rest: list[Passage] = []
+    for p in passages:
+        source = (p.source or "").lower()
+        if source in wanted:
+            queues.setdefault(source, []).append(p)
+        else:
+            rest.append(p)
+    turns: list[Passage] = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                turns.append(queue.pop(0))
+    return turns + rest
 
 
 class Retriever:
@@ -137,8 +161,10 @@ class Retriever:
         timings["fuse"] = time.perf_counter() - began
         if s.collapse_threshold < 1 and passages:
             began = time.perf_counter()
-            passages = self._collapse(passages)
+            passages = self._collapse(passages, boosted)
             timings["collapse"] = time.perf_counter() - began
+        if len(info.sources) > 1:
+            passages = _take_turns(passages, info.sources)
         return Retrieval(passages[:k], info, timings)
 
     def _boosted_articles(self, info: QuestionInfo) -> set[str]:
@@ -156,12 +182,13 @@ class Retriever:
             }
         return boosted
 
-    def _collapse(self, passages: list[Passage]) -> list[Passage]:
+    def _collapse(self, passages: list[Passage], boosted: set[str]) -> list[Passage]:
         """Passages of one duplicate cluster that say the same thing appear once.
 
         The group takes the best score; the passage shown is the canonical
-        article's (the original report) when it is in the group, else the
-        best-scoring one. The others become "also reported by" links. A copy's
+        article's (the original report) when it is in the group — unless the
+        question named the copy's outlet, title or date and not the original's —
+        else the best-scoring one. The others become "also reported by" links. A copy's
         passages that say something else are kept.
         """
         by_cluster: dict[str, list[int]] = {}
@@ -194,7 +221,7 @@ class Retriever:
             if i in dropped or not p.also_reported_by or p.article_id == p.cluster:
                 continue
             canonical = next((r for r in p.also_reported_by if r["article_id"] == p.cluster), None)
-            if canonical is not None:
+            if canonical is not None and not (p.boosted and p.cluster not in boosted):
                 original = self.catalog.passage(canonical["chunk_id"], p.score, None, None)
                 original.boosted = p.boosted
                 original.also_reported_by = [

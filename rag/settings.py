@@ -132,17 +132,17 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answer engine.")
     retrieval_candidates: int = Field(
-        40, ge=1, le=1000, description="Candidates taken from each retriever before fusion."
+        100, ge=1, le=1000, description="Candidates taken from each retriever before fusion."
     )
     fusion: Literal["rrf", "weighted"] = Field(
-        "rrf", description="How dense and BM25 rankings are combined."
+        "weighted", description="How dense and BM25 rankings are combined."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(
-        0.5, ge=0, le=1, description="Share of the dense retriever (1 = dense only, 0 = BM25 only)."
+        0.3, ge=0, le=1, description="Share of the dense retriever (1 = dense only, 0 = BM25 only)."
     )
     metadata_boost: float = Field(
-        0.5,
+        1.0,
         ge=0,
         description="Score boost for articles whose source, title or date the question names.",
     )
@@ -161,7 +161,7 @@ class Settings(BaseSettings):
         3, ge=1, le=20, description="Sentences in an extractive answer (twice this for lists)."
     )
     abstain_min_score: float = Field(
-        0.45,
+        0.4,
         ge=-1,
         le=2,
         description="Best sentence score below which the answer is 'not found'.",

@@ -12,7 +12,8 @@ import pytest
 from rag.errors import InvalidQuestionError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
-from rag.results import Answer, Filters
+from rag.results import Answer, Filters, Passage
+from rag.retrieve import _take_turns
 from rag.settings import Settings
 from tests.conftest import SAMPLE, run_rag
 
@@ -189,3 +190,12 @@ def test_cli_chat_session(indexed: Settings):
     assert "de-risking" in result.stdout
     assert "(What did Raimondo say about tourism?)" in result.stdout
     assert result.stdout.count("[1]") >= 2
+
+
+def test_outlets_a_question_names_take_turns_at_the_top():
+    def passage(n: int, source: str | None) -> Passage:
+        return Passage(f"a{n}:0000", f"a{n}", "text", 0, 4, "t", source, None, None, "p", f"a{n}")
+
+    ranked = [passage(1, "Guardian"), passage(2, "Guardian"), passage(3, None), passage(4, "TSN")]
+    turns = _take_turns(ranked, ["TSN", "guardian"])
+    assert [p.article_id for p in turns] == ["a1", "a4", "a2", "a3"]

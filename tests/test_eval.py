@@ -53,6 +53,15 @@ def test_rag_eval_on_the_seed_set_meets_its_floors(tmp_path: Path):
     assert data["settings_hash"] and len(data["questions"]) == 47
     assert record.with_suffix(".md").read_text().startswith("# Eval run seeds")
 
-    too_high = run_rag(*args, "--min", "answer_correct=0.99", timeout=600)
+    for name in ("passage_mrr@10", "ndcg@10", "map@10", "cited_sentences", "answer_p95_ms"):
+        assert name in summary["overall"]
+    first = data["questions"][0]
+    assert first["passages"] and any(p["gold"] for p in first["passages"])
+    assert first["citations"][0]["quote"] in first["answer"]
+
+    # The same settings again: every verdict the same; one floor too high fails the run.
+    too_high = run_rag(*args, "--min", "answer_correct=0.99", "--compare", str(record), timeout=600)
     assert too_high.returncode == 1
     assert "answer_correct" in too_high.stderr and "under the floor 0.99" in too_high.stderr
+    assert "Compared with seeds" in too_high.stdout
+    assert "No question changed verdict." in too_high.stdout

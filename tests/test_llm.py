@@ -165,3 +165,26 @@ def test_unreachable_llm_is_a_clear_error(pipeline: Pipeline):
     with pytest.raises(ModelError, match="RAG_LLM_BASE_URL"):
         other.ask("What did Li Qiang hope for?")
     other.close()
+
+
+def test_the_eval_judge_asks_the_llm_and_reads_its_verdict(pipeline: Pipeline, fake: FakeLLM):
+    from rag.evaluate import llm_judge, run
+    from rag.gold import GoldQuestion
+
+    gold = [
+        GoldQuestion("j1", "Who is the president of AmCham China?", ["Michael Hart"], "factoid")
+    ]
+    fake.reply = lambda body: (
+        "YES"
+        if "Reference answer(s): Michael Hart" in body["messages"][-1]["content"]
+        else "Michael Hart is its president [1]."
+    )
+    record = run(pipeline, gold, judge=llm_judge(pipeline.settings))
+    assert record["questions"][0]["judged"] is True
+    assert record["summary"]["overall"]["judge_correct"] == 1.0
+
+    fake.reply = lambda body: "NO"
+    judge = llm_judge(pipeline.settings)
+    assert judge(gold[0], "Someone else.") is False
+    unreachable = pipeline.settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
+    assert llm_judge(unreachable)(gold[0], "x") is None  # unknown, not wrong
