@@ -24,6 +24,7 @@ LABELS = {
     "citation_precision": "Citation precision",
     "citation_recall": "Citation recall",
     "hit@4": "Article hit@4",
+    "passage_hit@4": "Passage hit@4",
     "mrr@10": "MRR@10",
     "abstain_recall": "Abstains when it should",
     "false_abstention": "False abstentions",
@@ -78,7 +79,7 @@ def run_form(settings: Settings, out: Path) -> None:
         bar.progress(done / total if total else 1.0, text=f"Asked {done} of {total} questions")
 
     try:
-        record = runs.run_gold(
+        record = evaluate.run(
             engine.pipeline(settings), gold, k=int(k), name=path.stem, progress=progress
         )
     except RagError as exc:
@@ -128,8 +129,8 @@ def summary(record: dict[str, Any]) -> None:
     curve = pd.DataFrame(runs.recall_curve(record))
     if not curve.empty:
         with right:
-            st.markdown("**Article recall@k**")
-            st.line_chart(curve, x="k", y=["recall", "hit"], y_label="share of questions")
+            st.markdown("**Recall@k**")
+            st.line_chart(curve, x="k", y="recall", color="level", y_label="recall")
     histogram = pd.DataFrame(runs.latency_histogram(record))
     if not histogram.empty:
         st.markdown("**Latency per question**")
@@ -173,57 +174,58 @@ def questions(settings: Settings, record: dict[str, Any]) -> None:
 def drill_down(
     settings: Settings, record: dict[str, Any], q: dict[str, Any], gold: GoldQuestion | None
 ) -> None:
-    pipe = engine.pipeline(settings)
-    titles = pipe.catalog.titles
+    """One question as the run saw it: gold answers and evidence, the passages it
+    retrieved (gold ones starred, evidence quotes marked), its answer and citations."""
+    catalog = engine.pipeline(settings).catalog
+    titles = catalog.titles
+    answers = q.get("gold_answers") or (gold.answers if gold else [])
+    quotes = q.get("quotes") or (
+        [{"doc": e.doc, "quote": e.quote} for e in gold.evidence] if gold else []
+    )
     with st.container(border=True):
         verdict = "✓ correct" if q["correct"] else "✗ wrong"
         st.markdown(f"**{views.md(q['question'])}**  \n{q['type']} · {verdict} · {q['ms']:.0f} ms")
         left, right = st.columns(2)
         with left:
             st.markdown("**Gold**")
-            if gold is None:
-                st.caption("The gold set this run came from was not found; evidence ids only.")
-            elif gold.answers:
-                st.markdown(
-                    f"Answers ({gold.match} of): " + "; ".join(views.md(a) for a in gold.answers)
-                )
-            else:
+            if answers:
+                match = gold.match if gold else "any"
+                st.markdown(f"Answers ({match} of): " + "; ".join(views.md(a) for a in answers))
+            elif q.get("answerable") is False or q["type"] == "unanswerable":
                 st.markdown("Unanswerable: the right answer is to abstain.")
-            for e in gold.evidence if gold else []:
-                st.markdown(f"- {views.md(e.doc)}: “{views.md(e.quote)}”")
-            if not gold:
-                for article_id in q["evidence"]:
-                    st.markdown(f"- {views.md(titles.get(article_id, article_id))}")
+            for e in quotes:
+                st.markdown(f"- {views.md(e['doc'])}: “{views.md(e['quote'])}”")
         with right:
             st.markdown("**The run's answer**")
             st.markdown(views.answer_markdown(q["answer"]))
-            cited = [titles.get(a, a) for a in q["cited"]]
-            st.caption("Cited: " + (views.md("; ".join(cited)) if cited else "nothing"))
+            for c in q.get("citations", []):
+                st.markdown(f"**\\[{c['n']}\\]** {views.md(c['title'])}: “{views.md(c['quote'])}”")
+                text = catalog.texts.get(c["article_id"], "")
+                at = text.find(c["quote"]) if text else -1
+                if at >= 0:
+                    views.article_link(
+                        c["article_id"], "Open the article", at, at + len(c["quote"])
+                    )
+            if not q.get("citations") and q["cited"]:
+                cited = [titles.get(a, a) for a in q["cited"]]
+                st.caption("Cited: " + views.md("; ".join(cited)))
 
-        st.markdown("**Retrieved passages** (asked again now; ★ = from a gold article)")
-        try:
-            answer = pipe.ask(q["question"], k=int(record["k"]))
-        except RagError as exc:
-            st.error(str(exc))
+        passages = q.get("passages")
+        if not passages:
+            st.caption("This run record keeps no passages (an older harness); run the set again.")
             return
-        quotes = [e.quote for e in gold.evidence] if gold else []
-        for item in runs.marked_passages(answer, q["evidence"], quotes):
-            p = item["passage"]
-            mark = "★ " if item["gold"] else ""
-            note = " · holds the evidence quote" if item["holds_quote"] else ""
+        st.markdown(
+            "**Retrieved passages** (★ = gold: from an evidence article or holding a quote)"
+        )
+        wanted = [e["quote"] for e in quotes]
+        for rank, p in enumerate(passages, start=1):
+            note = " · holds an evidence quote" if p.get("has_quote") else ""
             st.markdown(
-                f"{mark}**{item['rank']}. {views.md(p.title)}** — "
-                f"{views.md(views.byline(p.source, p.published_at, p.path))} · "
-                f"score {p.score:.3f}{note}"
+                f"{'★ ' if p.get('gold') else ''}**{rank}. {views.md(p['title'])}** — "
+                f"{views.md(p.get('source') or 'unknown source')} · score {p['score']:.3f}{note}"
             )
-            spans = [
-                (p.text.index(quote), p.text.index(quote) + len(quote))
-                for quote in quotes
-                if quote in p.text
-            ]
-            st.html(excerpt_html(p.text, spans, css_class="rag-passage"))
-        st.markdown("**Answer and citations** (asked again now)")
-        views.answer_view(answer, pipe.catalog, "eval")
+            spans = runs.quote_spans(p["text"], wanted)
+            st.html(excerpt_html(p["text"], spans, css_class="rag-passage"))
 
 
 def compare(out: Path) -> None:
@@ -239,7 +241,7 @@ def compare(out: Path) -> None:
     old = left.selectbox("Older run", stored, index=1, format_func=lambda p: p.name, key="cmp_old")
     new = right.selectbox("Newer run", stored, index=0, format_func=lambda p: p.name, key="cmp_new")
     try:
-        diff = runs.compare(runs.load_record(old), runs.load_record(new))
+        diff = evaluate.compare(evaluate.load_record(old), evaluate.load_record(new))
     except RagError as exc:
         st.error(str(exc))
         return
@@ -272,7 +274,7 @@ with run_tab:
     if stored:
         shown = st.selectbox("Run to show", stored, format_func=lambda p: p.name, key="eval_show")
         try:
-            record = runs.load_record(shown)
+            record = evaluate.load_record(shown)
         except RagError as exc:
             st.error(str(exc))
         else:
