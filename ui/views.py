@@ -142,8 +142,8 @@ def answer_view(answer: Answer, catalog: Catalog, key: str) -> None:
     """A finished answer: abstention, conflict or cited answer, then its citation cards."""
     if answer.abstained:
         st.warning(
-            f"**{NOT_FOUND}** The question was asked of every indexed article; "
-            "none holds a passage that answers it.",
+            f"**{NOT_FOUND}** No passage in the articles searched answers it closely "
+            "enough; check the sidebar filters, or add articles on the Library page.",
             icon=":material/search_off:",
         )
         closest_articles(answer.closest_articles)
