@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rag.errors import RagError
+from rag.gold import GoldQuestion
 from rag.settings import Settings, get_settings
 
 
@@ -202,16 +203,17 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _eval_settings(
-    settings: Settings, corpus: str | None, index: str | None, out: Path
-) -> Settings:
-    """Settings whose index holds ``corpus``: its own index folder unless ``index`` names one."""
+def _eval_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings an evaluation runs under: ``--corpus`` in its own index folder (beside
+    the run records) unless ``--index`` names one, and ``--engine``."""
     update: dict[str, Any] = {}
-    if corpus:
-        path = Path(corpus)
-        update = {"articles_dir": path, "index_dir": out / "index" / path.resolve().name}
-    if index:
-        update["index_dir"] = Path(index)
+    if args.corpus:
+        path = Path(args.corpus)
+        update = {"articles_dir": path, "index_dir": Path(args.out) / "index" / path.resolve().name}
+    if args.index:
+        update["index_dir"] = Path(args.index)
+    if args.engine:
+        update["engine"] = args.engine
     return settings.model_copy(update=update) if update else settings
 
 
@@ -239,7 +241,11 @@ def _report(args: argparse.Namespace, record: dict[str, Any], path: Path, extra:
 
 
 def _run_gold(
-    args: argparse.Namespace, settings: Settings, gold: Any, name: str, paper: bool = False
+    args: argparse.Namespace,
+    settings: Settings,
+    gold: list[GoldQuestion],
+    name: str,
+    paper: bool = False,
 ) -> tuple[dict[str, Any], Path]:
     from rag import evaluate
     from rag.indexer import sync
@@ -250,8 +256,8 @@ def _run_gold(
         sync(settings, wait=True, progress=bar)
     finally:
         bar.close()
-    pipeline = Pipeline(settings)
     judge = evaluate.llm_judge(settings) if args.judge else None
+    pipeline = Pipeline(settings)
     bar = _Bar(name, "question", args.json)
     try:
         record = evaluate.run(
@@ -266,10 +272,7 @@ def _run_gold(
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.gold import load_gold
 
-    out = Path(args.out)
-    settings = _eval_settings(settings, args.corpus, args.index, out)
-    if args.engine:
-        settings = settings.model_copy(update={"engine": args.engine})
+    settings = _eval_settings(args, settings)
     status = 0
     for gold_path in args.gold:
         gold = load_gold(Path(gold_path))
@@ -281,10 +284,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
     from rag import multihop
 
-    out = Path(args.out)
-    settings = _eval_settings(settings, args.corpus, args.index, out)
-    if args.engine:
-        settings = settings.model_copy(update={"engine": args.engine})
+    settings = _eval_settings(args, settings)
     gold = multihop.load_questions(Path(args.questions), limit=args.limit)
     name = f"multihop-{Path(args.questions).stem}"
     record, path = _run_gold(args, settings, gold, name, paper=True)

@@ -16,7 +16,7 @@ Metrics, per question and averaged (overall and per question type):
   answer sentences carrying a citation, the unsupported-sentence rate;
 - abstention: precision and recall of abstaining on unanswerable questions,
   and the false-abstention rate on answerable ones;
-- latency p50/p95 (whole answer, and retrieval).
+- latency p50/p95, of the whole answer and per stage (embed, retrieve, answer).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ _YES_NO = re.compile(r"\b(yes|no|not|never)\b", re.I)
 _MARKER = re.compile(r"\[\d+\]")
 _TRAILING_MARKERS = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
 Progress = Callable[[int, int], None]
+Judge = Callable[[GoldQuestion, str], "bool | None"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -168,7 +169,7 @@ def score_question(
     k: int,
     *,
     paper: bool = False,
-    judge: Any = None,
+    judge: Judge | None = None,
 ) -> QuestionResult:
     began = time.perf_counter()
     answer = pipeline.ask(q.question, k=k)
@@ -177,7 +178,8 @@ def score_question(
     evidence = sorted({keys.get(e.doc, e.doc) for e in q.evidence})
     cited = list(dict.fromkeys(c.article_id for c in answer.citations))
     texts = [p.text for p in answer.passages]
-    passage_facts = facts_found(texts, [e.quote for e in q.evidence])
+    quotes = [e.quote for e in q.evidence]
+    passage_facts = facts_found(texts, quotes)
     result = QuestionResult(
         id=q.id,
         type=q.type,
@@ -227,7 +229,7 @@ def score_question(
         result.metrics.update(ranking([{a} & wanted for a in retrieved], len(wanted)))
         result.metrics.update(ranking(passage_facts, len(q.evidence), prefix="passage_"))
         if paper:
-            for name, value in multihop_paper(texts, [e.quote for e in q.evidence]).items():
+            for name, value in multihop_paper(texts, quotes).items():
                 result.metrics[f"mh_{name.lower()}"] = value
     if q.answerable:
         result.metrics.update(_citation_metrics(q, answer, set(evidence)))
@@ -293,7 +295,7 @@ def run(
     k: int | None = None,
     name: str = "gold",
     paper: bool = False,
-    judge: Callable[[GoldQuestion, str], bool | None] | None = None,
+    judge: Judge | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Score every question of ``gold``; the run record (JSON-ready)."""
@@ -398,7 +400,7 @@ def compare_markdown(diff: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def llm_judge(settings: Any) -> Callable[[GoldQuestion, str], bool | None]:
+def llm_judge(settings: Any) -> Judge:
     """An answer-correctness judge on the configured LLM (optional, needs RAG_LLM_MODEL)."""
     from rag.llm import build_llm
 

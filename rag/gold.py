@@ -71,18 +71,21 @@ def _problem(row: Any, seen: set[str]) -> str | None:
     return None
 
 
-def load_gold(path: Path) -> list[GoldQuestion]:
-    """Read and validate a gold set; every bad line is reported, one line each."""
+def numbered_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSON Lines file with their line numbers (from 1)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"cannot read gold set {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    return [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    """Read and validate a gold set; every bad line is reported, one line each."""
     questions: list[GoldQuestion] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path, "gold set"):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:

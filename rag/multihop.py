@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError
-from rag.gold import Evidence, GoldQuestion
+from rag.gold import Evidence, GoldQuestion, numbered_lines
 
 # Table 5 of the paper (full question set), retrieval top 10: Hits@10, Hits@4, MRR@10, MAP@10.
 _PAPER_ROWS = [
@@ -38,15 +38,9 @@ NULL_TYPE = "null_query"
 
 def load_questions(path: Path, *, limit: int | None = None) -> list[GoldQuestion]:
     """Gold questions from a MultiHop-RAG question file, one clear error per bad line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read MultiHop-RAG questions {path}: {exc.strerror}") from exc
     questions: list[GoldQuestion] = []
     errors: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path, "MultiHop-RAG questions"):
         try:
             row = json.loads(line)
             kind = row["question_type"]
