@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   — create .venv, install, index the sample corpus, list it, answer a sample question
+#   make run   — create .venv, install, index the sample corpus, answer a sample question,
+#                then serve the app at http://127.0.0.1:8501 (Ctrl-C stops it)
 #   make test  — create .venv, install, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -22,6 +23,7 @@ run: install
 	$(BIN)/rag index
 	$(BIN)/rag articles
 	$(BIN)/rag ask "Which companies attended the Friday meeting with the MIIT?"
+	$(BIN)/rag ui
 
 test: install
 	$(BIN)/python -m pytest

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -101,6 +102,45 @@ def fmt(name: str, value: float | None) -> str:
     return RATES.get(name, "{:.3f}").format(value)
 
 
+def by_type_chart(table: pd.DataFrame) -> alt.Chart:
+    """Grouped bars, one group per question type, the legend above the chart where it
+    cannot be cut off; a type where a metric does not apply has no bar for it."""
+    shown = [m for m in runs.BY_TYPE if m in table and table[m].notna().any()]
+    long = table.melt(id_vars=["type", "questions"], value_vars=shown, var_name="metric")
+    long = long.dropna(subset=["value"])
+    long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))
+    order = [LABELS.get(m, m) for m in shown]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("type:N", title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
+            xOffset=alt.XOffset("metric:N", sort=order),
+            y=alt.Y("value:Q", title="score", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "metric:N", sort=order, title=None, legend=alt.Legend(orient="top", columns=2)
+            ),
+            tooltip=["type", "questions", "metric", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(height=300)
+    )
+
+
+def recall_chart(curve: pd.DataFrame) -> alt.Chart:
+    """Recall@k at article and passage level, the legend above the chart."""
+    return (
+        alt.Chart(curve)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("k:Q", title="k", axis=alt.Axis(values=sorted(set(curve["k"])))),
+            y=alt.Y("recall:Q", title="recall", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("level:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=["level", "k", alt.Tooltip("recall:Q", format=".3f")],
+        )
+        .properties(height=300)
+    )
+
+
 def summary(record: dict[str, Any]) -> None:
     overall = record["summary"]["overall"]
     st.caption(
@@ -118,19 +158,12 @@ def summary(record: dict[str, Any]) -> None:
     if not table.empty:
         with left:
             st.markdown("**By question type**")
-            st.bar_chart(
-                table,
-                x="type",
-                y=[m for m in runs.BY_TYPE if m in table and table[m].notna().any()],
-                stack=False,
-                sort=False,
-                y_label="score",
-            )
+            st.altair_chart(by_type_chart(table), width="stretch")
     curve = pd.DataFrame(runs.recall_curve(record))
     if not curve.empty:
         with right:
             st.markdown("**Recall@k**")
-            st.line_chart(curve, x="k", y="recall", color="level", y_label="recall")
+            st.altair_chart(recall_chart(curve), width="stretch")
     histogram = pd.DataFrame(runs.latency_histogram(record))
     if not histogram.empty:
         st.markdown("**Latency per question**")
