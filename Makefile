@@ -1,11 +1,12 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   — create .venv, install, index the sample corpus, list it, answer a sample question
+#   make run   — create .venv, install, index the sample corpus, answer a sample question,
+#                then serve the app at http://127.0.0.1:8501 (Ctrl-C stops it)
 #   make test  — create .venv, install, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install index bench lock clean
+.PHONY: run test install index bench lock clean ui
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +23,15 @@ run: install
 	$(BIN)/rag index
 	$(BIN)/rag articles
 	$(BIN)/rag ask "Which companies attended the Friday meeting with the MIIT?"
+	$(BIN)/rag ui
 
 test: install
 	$(BIN)/python -m pytest
+
+# The Streamlit app at http://127.0.0.1:8501 over the indexed sample corpus.
+ui: install
+	$(BIN)/rag index
+	$(BIN)/rag ui
 
 bench: install
 	$(BIN)/python bench/index_throughput.py

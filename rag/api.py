@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
 import threading
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
@@ -24,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from rag import uploads
 from rag.catalog import get_article, index_status, list_articles
 from rag.chat import Sessions, Turn
 from rag.errors import (
@@ -35,14 +34,12 @@ from rag.errors import (
     RagError,
     SkippedInputError,
     StoreError,
+    UploadError,
 )
 from rag.indexer import sync
-from rag.loaders import SUPPORTED_SUFFIXES
 from rag.pipeline import Pipeline
 from rag.results import Answer, Filters
 from rag.settings import Settings, get_settings
-
-_SAFE_NAME = re.compile(r"^[\w][\w .()-]{0,150}$")
 
 _STATUS = {
     InvalidQuestionError: 422,
@@ -74,31 +71,6 @@ class ChatRequest(AskRequest):
     session_id: str | None = Field(None, max_length=64, description="Omit to start a session.")
 
 
-def _safe_upload_name(raw: str | None) -> str:
-    """The bare file name to store, or an error: no folders, no traversal, no hidden files."""
-    name = (raw or "").strip()
-    if (
-        not name
-        or "/" in name
-        or "\\" in name
-        or name.startswith(".")
-        or not _SAFE_NAME.match(name)
-    ):
-        raise HTTPException(
-            400,
-            f"file name {raw!r} is not allowed: use a plain name such as article.txt "
-            "(letters, digits, spaces, . _ - ( ); no folders)",
-        )
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise HTTPException(
-            415,
-            f"{name}: unsupported type {suffix or '(none)'}; "
-            f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}",
-        )
-    return name
-
-
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
     settings = get_settings(settings)
     app = FastAPI(
@@ -128,6 +100,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, exc: RagError) -> JSONResponse:
+        if isinstance(exc, UploadError):
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         return JSONResponse({"error": str(exc)}, status_code=status)
 
@@ -202,36 +176,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         files: Annotated[list[UploadFile], File(description="Article files to add")],
         overwrite: bool = False,
     ) -> dict[str, Any]:
-        if len(files) > settings.max_upload_files:
-            raise HTTPException(
-                413,
-                f"{len(files)} files in one request; the limit is {settings.max_upload_files} "
-                "(RAG_MAX_UPLOAD_FILES)",
-            )
-        folder = settings.articles_dir.resolve()
-        folder.mkdir(parents=True, exist_ok=True)
+        uploads.check_count(settings, len(files))
         planned = []
         for upload in files:
-            name = _safe_upload_name(upload.filename)
-            target = folder / name
-            if target.resolve().parent != folder:
-                raise HTTPException(400, f"file name {upload.filename!r} is not allowed")
-            if (target.exists() or target.is_symlink()) and not overwrite:
-                raise HTTPException(
-                    409, f"{name} already exists; send overwrite=true to replace it"
-                )
+            target = uploads.target(settings, upload.filename, overwrite=overwrite)
             data = await upload.read(settings.max_file_bytes + 1)
-            if len(data) > settings.max_file_bytes:
-                raise HTTPException(
-                    413, f"{name} is over the {settings.max_file_mb} MB limit (RAG_MAX_FILE_MB)"
-                )
+            uploads.check_size(settings, target.name, len(data))
             planned.append((target, data))
-        saved = []
-        for target, data in planned:
-            tmp = target.with_name(f".{target.name}.upload")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-            saved.append(target.name)
+        saved = uploads.write(planned)
         return {"saved": saved, "next": "POST /index to add them to the index"}
 
     @app.post("/index", dependencies=guarded)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from rag.errors import NotFoundError
@@ -45,6 +46,33 @@ def _summary(article: IndexedArticle, cluster_size: int) -> dict[str, Any]:
     del data["spans"]
     data["cluster_size"] = cluster_size
     return data
+
+
+def cluster_label(article: dict[str, Any]) -> str:
+    """ "-" for an article without near-duplicates, else its cluster id, size and role:
+    ``"714c03ab (3) canonical"``."""
+    if article["cluster_size"] <= 1:
+        return "-"
+    label = f"{article['cluster'][:8]} ({article['cluster_size']})"
+    return label + (" canonical" if article["cluster"] == article["id"] else "")
+
+
+def facets(articles: list[dict[str, Any]]) -> dict[str, Any]:
+    """What filters can offer: the sources, and the first and last publication dates."""
+    dates = sorted(date.fromisoformat(a["published_at"][:10]) for a in articles if _dated(a))
+    return {
+        "sources": sorted({a["source"] for a in articles if a.get("source")}),
+        "first_date": dates[0] if dates else None,
+        "last_date": dates[-1] if dates else None,
+    }
+
+
+def _dated(article: dict[str, Any]) -> bool:
+    try:
+        date.fromisoformat((article.get("published_at") or "")[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def get_article(settings: Settings, ref: str) -> dict[str, Any]:

@@ -79,8 +79,23 @@ class Chunker:
                 lead = len(piece) - len(piece.lstrip())
                 a, b = a + lead, a + lead + len(piece.strip())
                 if a < b:
-                    pieces.append((a, b, self.count(text[a:b])))
+                    pieces.extend(self._fit(text, a, b, budget))
         return pieces
+
+    def _fit(self, text: str, start: int, end: int, budget: int) -> list[tuple[int, int, int]]:
+        """``text[start:end]`` as pieces of at most ``budget`` tokens. A cut at token
+        offsets can still be over: a token that covers part of a character has no
+        offset of its own, and re-encoding the piece on its own merges differently."""
+        piece = text[start:end]
+        start += len(piece) - len(piece.lstrip())
+        end = start + len(piece.strip())
+        if start >= end:
+            return []
+        count = self.count(text[start:end])
+        if count <= budget or end - start <= 1:
+            return [(start, end, count)]
+        middle = (start + end) // 2
+        return self._fit(text, start, middle, budget) + self._fit(text, middle, end, budget)
 
     def spans(self, text: str, header_tokens: int = 0) -> list[tuple[int, int]]:
         """Character spans of the chunks of ``text``, in order."""

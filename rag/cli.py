@@ -307,6 +307,45 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def ui_command(settings: Settings, host: str | None = None, port: int | None = None) -> list[str]:
+    """The ``streamlit run`` command line that serves the app (``ui/app.py``)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ui")
+    app = Path(spec.origin).parent / "app.py" if spec and spec.origin else None
+    if app is None or not app.is_file():
+        raise RagError(
+            "the Streamlit app (ui/app.py) is not installed; install the project from its "
+            "checkout with `pip install -e .`, or run `streamlit run ui/app.py` there"
+        )
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        host or settings.ui_host,
+        "--server.port",
+        str(port or settings.ui_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+
+    host, port = args.host or settings.ui_host, args.port or settings.ui_port
+    command = ui_command(settings, host, port)
+    print(f"Serving the app at http://{host}:{port} (Ctrl-C to stop)", flush=True)
+    return subprocess.call(command)
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from rag.catalog import index_status
 
@@ -389,6 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.set_defaults(run=cmd_serve)
+
+    ui = commands.add_parser("ui", help="the Streamlit app: chat, library, evaluation")
+    ui.add_argument("--host", help="interface to listen on (default RAG_UI_HOST, 127.0.0.1)")
+    ui.add_argument("--port", type=int, help="port to listen on (default RAG_UI_PORT, 8501)")
+    ui.set_defaults(run=cmd_ui)
 
     status = commands.add_parser("status", help="where the index is and what it holds")
     status.add_argument("--json", action="store_true", help="print JSON")

@@ -7,7 +7,8 @@
     ├── IndexLockedError      another process is updating the index
     ├── NotFoundError         an article id or file that does not exist
     ├── InvalidQuestionError  an empty or oversized question
-    └── SkippedInputError     --strict and some articles could not be read
+    ├── SkippedInputError     --strict and some articles could not be read
+    └── UploadError           an uploaded file refused: name, type, size, count or clash
 
 Problems with single articles are not exceptions: they become skip reasons in
 the index summary, and the rest of the folder is indexed.
@@ -52,3 +53,11 @@ class InvalidQuestionError(RagError):
 
 class SkippedInputError(RagError):
     pass
+
+
+class UploadError(RagError):
+    """``status`` is the HTTP status the API answers with (400, 409, 413 or 415)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status

@@ -302,7 +302,11 @@ class Manifest:
         )
 
     def reset(self) -> None:
+        """Forget everything but the generation: readers (a running app's catalog, the BM25
+        index) compare generations, so a rebuild must move it on, never back to an old one."""
+        generation = self.generation
         with self.transaction():
             for table in ("articles", "files", "edges", "meta"):
                 self.db.execute(f"DELETE FROM {table}")
             self.set_meta("schema", SCHEMA_VERSION)
+            self.set_meta("generation", str(generation))

@@ -199,6 +199,10 @@ class Settings(BaseSettings):
     )
     max_upload_files: int = Field(50, ge=1, le=1000, description="Files per upload request.")
 
+    # Streamlit app (rag ui)
+    ui_host: str = Field("127.0.0.1", description="Interface the Streamlit app listens on.")
+    ui_port: int = Field(8501, ge=1, le=65535, description="Port of the Streamlit app.")
+
     debug: bool = Field(False, description="Show full tracebacks on errors.")
 
     @field_validator("chroma_host")
@@ -254,6 +258,8 @@ class Settings(BaseSettings):
             "llm_api_key",
             "llm_timeout",
             "max_upload_files",
+            "ui_host",
+            "ui_port",
         }
         payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]

@@ -162,6 +162,26 @@ def test_rebuild_starts_from_scratch(settings: Settings, embedder):
     assert len(chroma_state(settings)) == first.chunks
 
 
+def test_a_running_pipeline_sees_a_rebuild_with_new_articles(
+    settings: Settings, embedder, articles: Path
+):
+    """A rebuild moves the manifest generation on, so a long-running reader (the app's
+    cached pipeline) reloads its catalog and the BM25 index instead of keeping the old ones."""
+    from rag.pipeline import Pipeline
+
+    sync(settings, embedder=embedder)
+    pipe = Pipeline(settings, embedder=embedder)
+    try:
+        assert "uninvestable" not in pipe.ask("Who called China uninvestable?").answer
+        (articles / "005_raimondo.txt").write_text(NEW_ARTICLE)
+        sync(settings, embedder=embedder, store=pipe.store, rebuild=True)
+        answer = pipe.ask("Who called China uninvestable?")
+        assert "uninvestable" in answer.answer
+        assert any(p.path == "005_raimondo.txt" for p in answer.passages)
+    finally:
+        pipe.close()
+
+
 def test_orphans_and_missing_chunks_are_repaired(settings: Settings, embedder):
     sync(settings, embedder=embedder)
     clean = chroma_state(settings)

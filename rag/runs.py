@@ -1,0 +1,136 @@
+"""Eval run records made readable: where gold sets and stored runs are, and the tables
+and series a report shows (recall@k curve, per-type breakdown, latency histogram,
+per-question rows, one question's passages with the gold ones marked).
+
+The harness itself (scoring, run records, ``load_record``, ``compare``) is
+:mod:`rag.evaluate`; this module only reads what it produces, for the Streamlit
+evaluation page and anything else that shows a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+PROJECT_GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
+
+# The headline metrics, in the order a report shows them.
+HEADLINE = (
+    "answer_correct",
+    "citation_precision",
+    "citation_recall",
+    "hit@4",
+    "passage_hit@4",
+    "mrr@10",
+    "abstain_recall",
+    "false_abstention",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
+BY_TYPE = ("answer_correct", "hit@4", "citation_recall", "abstain_recall")
+
+
+def gold_sets(folders: Iterable[Path] = (Path("eval/gold"), PROJECT_GOLD)) -> list[Path]:
+    """Gold set files (``*.jsonl``) in ``folders``: the working directory's eval/gold,
+    then the project's own."""
+    found: dict[Path, Path] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.jsonl")):
+                found.setdefault(path.resolve(), path)
+    return list(found.values())
+
+
+def stored_runs(folder: Path) -> list[Path]:
+    """Run records (``*.json``) under ``folder``, newest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def headline(record: dict[str, Any]) -> list[tuple[str, float]]:
+    overall = record["summary"]["overall"]
+    return [(name, overall[name]) for name in HEADLINE if name in overall]
+
+
+def recall_curve(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Recall@k for each k the run measured, one row per k and level (article, and
+    passage where the record has it): ``{"k": 4, "level": "article", "recall": 0.9}``."""
+    overall = record["summary"]["overall"]
+    rows = []
+    for level, prefix in (("article", ""), ("passage", "passage_")):
+        for name, value in overall.items():
+            head, _, k = name.partition("@")
+            if head == f"{prefix}recall" and k.isdigit():
+                rows.append({"k": int(k), "level": level, "recall": value})
+    return sorted(rows, key=lambda r: (r["level"], r["k"]))
+
+
+def by_type(record: dict[str, Any], metrics: Iterable[str] = BY_TYPE) -> list[dict[str, Any]]:
+    """One row per question type: its question count and each metric (None where it does
+    not apply, such as hit@4 for unanswerable questions)."""
+    names = list(metrics)
+    return [
+        {"type": kind, "questions": int(block["questions"])}
+        | {name: block.get(name) for name in names}
+        for kind, block in record["summary"]["by_type"].items()
+    ]
+
+
+def latency_histogram(record: dict[str, Any], bins: int = 12) -> list[dict[str, Any]]:
+    """Questions per latency bin: ``{"ms": "40–60", "from": 40.0, "questions": 7}``."""
+    values = [float(q["ms"]) for q in record["questions"]]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    width = (high - low) / bins or 1.0
+    counts = [0] * bins
+    for value in values:
+        counts[min(bins - 1, int((value - low) / width))] += 1
+    return [
+        {
+            "ms": f"{low + i * width:.0f}–{low + (i + 1) * width:.0f}",
+            "from": round(low + i * width, 1),
+            "questions": n,
+        }
+        for i, n in enumerate(counts)
+    ]
+
+
+def question_rows(
+    record: dict[str, Any], *, failed_only: bool = False, types: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The per-question table, optionally only wrong answers and only some types."""
+    wanted = set(types)
+    rows = []
+    for q in record["questions"]:
+        if failed_only and q["correct"]:
+            continue
+        if wanted and q["type"] not in wanted:
+            continue
+        metrics = q.get("metrics", {})
+        rows.append(
+            {
+                "id": q["id"],
+                "type": q["type"],
+                "question": q["question"],
+                "correct": bool(q["correct"]),
+                "abstained": bool(q.get("abstained")),
+                "hit@4": metrics.get("hit@4"),
+                "citation_recall": metrics.get("citation_recall"),
+                "ms": q["ms"],
+                "answer": q["answer"],
+            }
+        )
+    return rows
+
+
+def quote_spans(text: str, quotes: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each quote first occurs in ``text``."""
+    spans = []
+    for quote in quotes:
+        at = text.find(quote) if quote else -1
+        if at >= 0:
+            spans.append((at, at + len(quote)))
+    return spans

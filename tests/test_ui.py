@@ -1,0 +1,410 @@
+"""The Streamlit app in-process (streamlit.testing AppTest), with the real model and Chroma.
+
+Every page is driven the way a person would: type a question, upload a file,
+press the buttons, run a gold set; then what the page shows is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rag.catalog import cluster_label, facets, get_article, list_articles
+from rag.cli import build_parser, ui_command
+from rag.indexer import sync
+from rag.lock import IndexLock
+from rag.settings import Settings
+from tests.conftest import ROOT, SAMPLE
+
+pytestmark = pytest.mark.integration
+
+APP = ROOT / "ui" / "app.py"
+# Loading the model in the app's first run takes seconds; AppTest's default is 3 s.
+TIMEOUT = 180
+QUESTION = "Which companies attended the Friday meeting with the MIIT?"
+
+SCRIPT_ARTICLE = """Council adopts new parking rules
+
+The Riverside city council adopted new parking rules on Tuesday. The clerk pasted the web form \
+into the minutes as <script>alert("pwned")</script> and nobody noticed. Residents will need a \
+permit to park overnight on Elm Street from March.
+"""
+
+
+def index(root: Path, embedder, extra: dict[str, str] | None = None) -> Settings:
+    shutil.copytree(SAMPLE, root / "articles")
+    for name, text in (extra or {}).items():
+        (root / "articles" / name).write_text(text)
+    settings = Settings(articles_dir=root / "articles", index_dir=root / "index")
+    sync(settings, embedder=embedder)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, embedder) -> Settings:
+    """The sample corpus plus an article quoting a <script> tag; tests only read it."""
+    return index(tmp_path_factory.mktemp("ui"), embedder, {"006_council.txt": SCRIPT_ARTICLE})
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, embedder) -> Settings:
+    """A private index of the sample corpus, for tests that change it."""
+    return index(tmp_path / "fresh", embedder)
+
+
+def app(monkeypatch: pytest.MonkeyPatch, settings: Settings, page: str | None = None) -> AppTest:
+    monkeypatch.setenv("RAG_ARTICLES_DIR", str(settings.articles_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def html(at: AppTest) -> list[str]:
+    return [h.value for h in at.get("html")]
+
+
+def plain(markdown: str) -> str:
+    """Escaped Markdown as the reader sees it."""
+    return markdown.replace("\\", "")
+
+
+def text_of(block) -> str:
+    return plain("\n".join(m.value for m in block.markdown))
+
+
+# --- chat ---------------------------------------------------------------------------
+
+
+def test_chat_answers_with_citation_cards(monkeypatch, shared: Settings):
+    at = ask(app(monkeypatch, shared), QUESTION)
+    user, assistant = at.chat_message[0], at.chat_message[1]
+    assert user.name == "user" and QUESTION in text_of(user)
+    said = text_of(assistant)
+    assert all(company in said for company in ("IBM", "Microsoft", "Pfizer"))
+    assert "**[1]**" in said  # the marker, in the answer
+    assert "[1] Senior officials from China’s Ministry" in said  # the card's title
+    # The card: source line, the passage with the cited sentence marked, the whole article.
+    assert any("000_714c03abbce0677d.txt" in plain(c.value) for c in assistant.caption)
+    marked = [h for h in html(at) if "<mark" in h]
+    assert any(
+        "<mark>Representatives from major US companies, including IBM, Microsoft and Pfizer" in h
+        for h in marked
+    )
+    assert any(e.label == "Read the whole article here" for e in assistant.expander)
+    links = [link for link in at.page_link if link.value == "Open the article in the library"]
+    assert links and links[0].proto.page.endswith("library")
+    assert "article=" in links[0].proto.query_string and "start=" in links[0].proto.query_string
+
+
+def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared: Settings):
+    at = ask(app(monkeypatch, shared), "What did Raimondo say about de-risking?")
+    at = ask(at, "and what did she say about tourism?")
+    follow_up = at.chat_message[2]
+    assert "and what did she say about tourism?" in text_of(follow_up)
+    assert any(
+        "Searched as: What did Raimondo say about tourism?" in plain(c.value)
+        for c in follow_up.caption
+    )
+    assert "touris" in text_of(at.chat_message[3])
+    # New chat starts over.
+    button(at, "New chat").click().run()
+    assert len(at.chat_message) == 0
+
+
+def test_an_abstention_looks_like_one_and_lists_the_nearest_articles(monkeypatch, shared):
+    at = ask(app(monkeypatch, shared), "Who won the 2022 World Cup?")
+    assistant = at.chat_message[1]
+    assert "Not found in the indexed articles." in assistant.warning[0].value
+    assert "Nearest articles" in text_of(assistant)
+    assert len([link for link in at.page_link if "—" in link.value]) >= 1
+    assert not [h for h in html(at) if "<mark" in h]  # no citation cards
+
+
+def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared: Settings):
+    at = ask(app(monkeypatch, shared), "Which ministry does Zhang Guangjun belong to?")
+    assistant = at.chat_message[1]
+    assert "The sources disagree" in assistant.info[0].value
+    said = text_of(assistant)
+    assert said.count("According to") == 2
+    assert "MIIT" in said and "Ministry of Science and Technology" in said
+    # One card per source, next to each other.
+    assert len(assistant.columns) == 2
+    for column in assistant.columns:
+        assert len([h for h in column.get("html") if "rag-passage" in h.value]) == 1
+
+
+def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
+    """An article quoting <script> shows the tag as text, in the answer and the cards."""
+    at = ask(app(monkeypatch, shared), "What did the clerk paste into the minutes?")
+    answer = at.chat_message[1].markdown[0].value
+    assert "\\<script\\>alert" in answer  # escaped Markdown: rendered as the literal tag
+    bodies = "".join(html(at))
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in bodies
+    assert "<script" not in bodies
+
+    article = next(a for a in list_articles(shared) if a["path"] == "006_council.txt")
+    at = app(monkeypatch, shared)
+    at.query_params["article"] = article["id"]
+    at.switch_page("pages/library.py").run()
+    assert not at.exception
+    view = next(h for h in html(at) if 'id="cited"' in h or "Riverside" in h)
+    assert "&lt;script&gt;" in view and "<script" not in view
+
+
+def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, tmp_path):
+    empty = Settings(articles_dir=tmp_path / "nothing", index_dir=tmp_path / "no-index")
+    at = app(monkeypatch, empty)
+    assert "The index is empty" in at.info[0].value
+    assert "Library" in at.info[0].value and "rag index" in at.info[0].value
+    assert len(at.chat_input) == 0
+    at.switch_page("pages/library.py").run()
+    assert not at.exception and "No articles are indexed yet" in at.info[0].value
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception
+
+
+def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
+    at = app(monkeypatch, shared)
+    sources = at.sidebar.multiselect[0]
+    assert sources.options == ["washingtontimes.com"]
+    sources.select("washingtontimes.com").run()
+    at = ask(at, "What did Li Qiang hope for?")
+    cards = [plain(c.value) for c in at.chat_message[1].caption]
+    assert cards and all("washingtontimes.com" in c or "engine" in c for c in cards)
+
+
+def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared: Settings):
+    from tests.fake_llm import FakeLLM
+    from tests.test_llm import passage_number
+
+    with FakeLLM() as fake:
+        fake.reply = lambda body: (
+            "IBM, Microsoft and Pfizer attended the Friday meeting "
+            f"[{passage_number(body, 'IBM, Microsoft and Pfizer')}]."
+        )
+        at = app(monkeypatch, shared)
+        at.sidebar.radio(key="engine").set_value("llm").run()
+        at.sidebar.text_input(key="llm_base_url").input(fake.url).run()
+        at.sidebar.text_input(key="llm_model").input("sidebar-model").run()
+        at = ask(at, QUESTION)
+    assert fake.requests and fake.requests[-1]["model"] == "sidebar-model"
+    assistant = at.chat_message[1]
+    # The LLM engine numbers a citation by the passage it cites.
+    assert re.search(
+        r"IBM, Microsoft and Pfizer attended the Friday meeting \*\*\[\d+\]\*\*", text_of(assistant)
+    )
+    assert any("IBM, Microsoft and Pfizer" in h for h in html(at) if "rag-passage" in h)
+    assert "llm engine" in plain(assistant.caption[-1].value)
+
+
+# --- library ------------------------------------------------------------------------
+
+
+def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: Settings):
+    at = app(monkeypatch, shared, "pages/library.py")
+    table = at.dataframe[0].value
+    assert len(table) == 6
+    assert set(table["Duplicate cluster"]) >= {"-"}
+    assert sum(label.endswith("canonical") for label in table["Duplicate cluster"]) == 1
+    at.text_input(key="library_search").input("washingtontimes").run()
+    assert list(at.dataframe[0].value["Source"]) == ["washingtontimes.com"]
+    at.text_input(key="library_search").input("").run()
+    at.toggle(key="library_duplicates").set_value(True).run()
+    assert len(at.dataframe[0].value) == 3
+
+
+def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, shared):
+    article = next(a for a in list_articles(shared) if a["path"].startswith("000"))
+    quote = "Representatives from major US companies, including IBM, Microsoft and Pfizer"
+    start = get_article(shared, article["id"])["text"].index(quote)
+    at = app(monkeypatch, shared)
+    at.query_params.update(article=article["id"], start=str(start), end=str(start + len(quote)))
+    at.switch_page("pages/library.py").run()
+    assert not at.exception
+    view = next(h for h in html(at) if 'id="cited"' in h)
+    assert f'<mark id="cited">{quote}</mark>' in view
+    assert 'href="#cited"' in view
+
+
+def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
+    at = app(monkeypatch, fresh, "pages/library.py")
+    text = (
+        "Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
+        "had told her China was becoming uninvestable because of raids and fines.\n"
+    )
+    at.file_uploader[0].upload("005_raimondo.txt", text.encode(), "text/plain").run()
+    button(at, "Add and update the index").click().run()
+    assert not at.exception, at.exception
+    assert (fresh.articles_dir / "005_raimondo.txt").read_text() == text
+    assert "Saved 005_raimondo.txt" in plain(at.success[0].value)
+    assert "added 1" in at.success[1].value
+    assert "Raimondo ends China trip" in list(at.dataframe[0].value["Title"])
+    # The same name again is refused by the same rules as the API (409 there).
+    at.file_uploader[0].upload("005_raimondo.txt", b"other text", "text/plain").run()
+    button(at, "Add and update the index").click().run()
+    assert "already exists" in at.error[0].value
+    assert (fresh.articles_dir / "005_raimondo.txt").read_text() == text
+    # And the chat page answers from it.
+    at.switch_page("pages/chat.py").run()
+    at = ask(at, "Which country did companies call uninvestable?")
+    assert "uninvestable" in text_of(at.chat_message[1])
+
+
+def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
+    at = app(monkeypatch, fresh, "pages/library.py")
+    with IndexLock(fresh.index_dir):
+        button(at, "Update index").click().run()
+    assert "Another index update is running" in at.error[0].value
+    assert "index is being updated by PID" in at.error[0].value
+    button(at, "Update index").click().run()
+    assert "unchanged 5" in at.success[0].value
+
+
+def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
+    at = app(monkeypatch, fresh, "pages/library.py")
+    button(at, "Rebuild from scratch…").click().run()
+    assert "drops the index" in at.warning[0].value
+    button(at, "Cancel").click().run()
+    assert len(at.warning) == 0
+    button(at, "Rebuild from scratch…").click().run()
+    button(at, "Yes, rebuild the index").click().run()
+    assert not at.exception, at.exception
+    assert "added 5" in at.success[0].value
+    assert len(at.dataframe[0].value) == 5
+
+
+# --- evaluation ---------------------------------------------------------------------
+
+
+def gold_subset(folder: Path, ids: set[str]) -> Path:
+    lines = (ROOT / "eval" / "gold" / "seeds.jsonl").read_text().splitlines()
+    path = folder / "mini.jsonl"
+    path.write_text("\n".join(line for line in lines if json.loads(line)["id"] in ids) + "\n")
+    return path
+
+
+def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp_path):
+    gold = gold_subset(tmp_path, {"s03", "s09", "s37", "s40", "s44"})
+    at = app(monkeypatch, shared, "pages/evaluation.py")
+    at.selectbox(key="eval_gold_choice").select("Another file…").run()
+    at.text_input(key="eval_gold_path").input(str(gold)).run()
+    button(at, "Run the gold set").click().run()
+    assert not at.exception, at.exception
+    records = list((tmp_path / "eval" / "runs").glob("mini-*.json"))
+    assert len(records) == 1
+    assert "Saved the run record" in at.success[0].value
+    labels = {m.label: m.value for m in at.metric}
+    assert {"Answers correct", "Citation recall", "Article hit@4", "Latency p50"} <= set(labels)
+    assert len(at.get("vega_lite_chart")) == 3  # by type, recall@k, latency
+    table = at.dataframe[0].value
+    assert len(table) == 5 and set(table["type"]) >= {"list", "conflict"}
+    at.toggle(key="eval_failed").set_value(True).run()
+    wrong = at.dataframe[0].value
+    assert len(wrong) == sum(
+        not q["correct"] for q in json.loads(records[0].read_text())["questions"]
+    )
+    at.toggle(key="eval_failed").set_value(False).run()
+    at.multiselect(key="eval_types").select("list").run()
+    assert list(at.dataframe[0].value["id"]) == ["s03"]
+    # Drill-down: gold answers and evidence, passages with the gold ones starred, the answer.
+    at.selectbox(key="eval_pick").select("s03").run()
+    shown = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Answers (all of): IBM; Microsoft; Pfizer" in shown
+    assert "000_714c03abbce0677d.txt: “Representatives from major US companies" in shown
+    assert "★ **" in shown and "holds an evidence quote" in shown
+    assert any("<mark" in h and "IBM, Microsoft and Pfizer" in h for h in html(at))
+    assert "**[1]** Senior officials from China’s Ministry" in shown  # the run's citation
+    assert any(link.value == "Open the article" for link in at.page_link)
+
+
+def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
+    runs = tmp_path / "eval" / "runs"
+    runs.mkdir(parents=True)
+
+    def question(qid: str, correct: bool) -> dict:
+        empty: dict = {"retrieved": [], "cited": [], "evidence": [], "metrics": {}}
+        return (
+            {"id": qid, "type": "factoid", "question": f"{qid}?", "answer": "x"}
+            | empty
+            | {
+                "correct": correct,
+                "abstained": False,
+                "ms": 1.0,
+            }
+        )
+
+    def record(name: str, correct: bool, score: float) -> dict:
+        return {
+            "name": "seeds",
+            "created_at": f"2026-01-0{name}T00:00:00+00:00",
+            "git_commit": None,
+            "settings_hash": name * 4,
+            "k": 10,
+            "summary": {"overall": {"questions": 2, "answer_correct": score}, "by_type": {}},
+            "questions": [question("q1", correct), question("q2", True)],
+        }
+
+    (runs / "old.json").write_text(json.dumps(record("1", False, 0.5)))
+    (runs / "new.json").write_text(json.dumps(record("2", True, 1.0)))
+    past = time.time() - 60
+    os.utime(runs / "old.json", (past, past))
+    at = app(monkeypatch, shared, "pages/evaluation.py")
+    metrics, flipped = at.dataframe[-2].value, at.dataframe[-1].value
+    row = metrics[metrics["metric"] == "answer_correct"].iloc[0]
+    assert (row["old"], row["new"], row["delta"]) == (0.5, 1.0, 0.5)
+    assert list(flipped["id"]) == ["q1"]
+    assert (flipped["was"][0], flipped["now"][0]) == ("wrong", "correct")
+
+
+# --- the command and library helpers -----------------------------------------------
+
+
+def test_rag_ui_serves_the_app_on_the_configured_address():
+    command = ui_command(Settings(ui_port=8600))
+    assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]) == APP.resolve()
+    options = dict(zip(command[5::2], command[6::2], strict=True))
+    assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8600"
+    assert options["--browser.gatherUsageStats"] == "false"
+    args = build_parser().parse_args(["ui", "--port", "9000"])
+    assert args.port == 9000 and args.run.__name__ == "cmd_ui"
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert "gatherUsageStats = false" in config
+
+
+def test_facets_and_cluster_labels():
+    def article(aid: str, cluster: str, size: int, source: str | None, date: str | None):
+        return {"id": aid, "cluster": cluster, "cluster_size": size, "source": source} | {
+            "published_at": date
+        }
+
+    articles = [
+        article("a", "a", 2, "x.com", "2023-07-02T10:00:00"),
+        article("b", "a", 2, None, "2023-06-30"),
+        article("c", "c", 1, "y.org", None),
+        article("d", "d", 1, "x.com", "soon"),
+    ]
+    found = facets(articles)
+    assert found["sources"] == ["x.com", "y.org"]
+    assert (str(found["first_date"]), str(found["last_date"])) == ("2023-06-30", "2023-07-02")
+    assert [cluster_label(a) for a in articles] == ["a (2) canonical", "a (2)", "-", "-"]
