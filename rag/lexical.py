@@ -68,10 +68,11 @@ class LexicalIndex:
         pointer = self.folder / self.POINTER
         tmp = self.folder / (self.POINTER + ".tmp")
         tmp.write_text(target.name)
-        old = pointer.read_text().strip() if pointer.exists() else None
         os.replace(tmp, pointer)
-        if old and old != target.name:
-            shutil.rmtree(self.folder / old, ignore_errors=True)
+        # The previous build, and any a killed run left before switching the pointer.
+        for stale in self.folder.glob("bm25-*"):
+            if stale.name != target.name:
+                shutil.rmtree(stale, ignore_errors=True)
         self._model = None
 
     def built_generation(self) -> int | None:

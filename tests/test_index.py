@@ -226,3 +226,15 @@ def test_manifest_records_what_is_indexed(settings: Settings, embedder):
     with pytest.raises(ConfigError):
         sync(settings, embedder=embedder)
     assert index_status(settings)["articles"] == 5  # nothing lost
+
+
+def test_bm25_build_removes_folders_a_killed_build_left(tmp_path: Path):
+    from rag.lexical import LexicalIndex
+
+    lexical = LexicalIndex(tmp_path / "collection")
+    lexical.build(["a:0000"], ["first build"], 1)
+    (tmp_path / "collection" / "bm25-left-by-a-killed-run").mkdir()
+    lexical.build(["a:0000", "b:0000"], ["second build", "more words"], 2)
+    assert len(list((tmp_path / "collection").glob("bm25-*"))) == 1
+    assert lexical.built_generation() == 2
+    assert [cid for cid, _ in lexical.search("second", 5)] == ["a:0000"]
