@@ -323,6 +323,11 @@ def _apply(
     replaced = {scan.paths[a] for a in new} & set(old_by_path)
     summary.removed = sorted(indexed[a] for a in removed if indexed[a] not in replaced)
     if moved:
+        # Chroma first: a run killed in between sees the rename again and redoes both.
+        store.update_metadata(
+            [chunk_id(a, n) for a in moved for n in range(counts[a])],
+            [{"path": scan.paths[a]} for a in moved for _ in range(counts[a])],
+        )
         with manifest.transaction():
             for a in moved:
                 manifest.set_path(a, scan.paths[a])

@@ -101,6 +101,9 @@ def test_incremental_add_change_rename_delete(settings: Settings, embedder, arti
     assert renamed.renamed == ["001_567c3a3b59d5760a.txt -> renamed.txt"]
     state = chroma_state(settings)
     assert get_article(settings, "renamed.txt")["path"] == "renamed.txt"
+    # The chunks in Chroma carry the new path too, as a clean build's would.
+    moved = get_article(settings, "renamed.txt")["id"]
+    assert {m["path"] for _, m in state.values() if m["article_id"] == moved} == {"renamed.txt"}
 
     (articles / "005_new.txt").unlink()
     removed = sync(settings, embedder=embedder)
