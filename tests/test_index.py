@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag.catalog import get_article, index_status, list_articles
-from rag.errors import ConfigError, SkippedInputError
+from rag.errors import ConfigError, SkippedInputError, StoreError
 from rag.indexer import sync
+from rag.lexical import LexicalIndex
 from rag.manifest import Manifest
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -232,8 +233,6 @@ def test_manifest_records_what_is_indexed(settings: Settings, embedder):
 
 
 def test_bm25_build_removes_folders_a_killed_build_left(tmp_path: Path):
-    from rag.lexical import LexicalIndex
-
     lexical = LexicalIndex(tmp_path / "collection")
     lexical.build(["a:0000"], ["first build"], 1)
     (tmp_path / "collection" / "bm25-left-by-a-killed-run").mkdir()
@@ -241,3 +240,32 @@ def test_bm25_build_removes_folders_a_killed_build_left(tmp_path: Path):
     assert len(list((tmp_path / "collection").glob("bm25-*"))) == 1
     assert lexical.built_generation() == 2
     assert [cid for cid, _ in lexical.search("second", 5)] == ["a:0000"]
+
+
+def test_a_full_disk_during_the_bm25_build_is_a_clear_error(
+    settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch
+):
+    import errno
+
+    import bm25s
+
+    sync(settings, embedder=embedder)
+    (settings.articles_dir / "005_new.txt").write_text(NEW_ARTICLE)
+    save = bm25s.BM25.save
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bm25s.BM25, "save", full)
+    with pytest.raises(StoreError, match=r"No space left on device.*disk is not full"):
+        sync(settings, embedder=embedder)
+    folder = settings.index_dir / settings.collection_name
+    assert len(list(folder.glob("bm25-*"))) == 1  # the previous build, still pointed to
+    assert not list(folder.glob("*.tmp"))
+
+    monkeypatch.setattr(bm25s.BM25, "save", save)
+    again = sync(settings, embedder=embedder)
+    assert again.chunks_embedded == 0 and again.unchanged == 6
+    lexical = LexicalIndex(folder)
+    assert lexical.built_generation() == Manifest(folder).generation
+    assert lexical.search("Wednesday", 3)
