@@ -1,0 +1,152 @@
+"""Faults during ``rag index``: kill -9 at exact points, a Chroma server that dies,
+a read-only index folder, a full disk, and a second writer while readers ask.
+
+Each fault is injected into a real ``rag index`` subprocess (real model, real
+Chroma); afterwards the index must be intact, the error one clear line, and the
+next run must leave exactly what a clean build of the same folder leaves.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.indexer import sync
+from rag.settings import Settings
+from tests.conftest import ROOT, SAMPLE
+from tests.index_state import assert_same_index, snapshot
+from tests.test_concurrency import synthetic_corpus
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+INJECT = [sys.executable, str(ROOT / "tests" / "fault_inject.py")]
+BATCH = 8  # chunks per write batch: several Chroma writes and manifest commits per run
+
+
+def index_settings(articles: Path, index: Path, **extra) -> Settings:
+    return Settings(articles_dir=articles, index_dir=index, index_batch_chunks=BATCH, **extra)
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {
+        "RAG_ARTICLES_DIR": str(settings.articles_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "RAG_INDEX_BATCH_CHUNKS": str(settings.index_batch_chunks),
+    }
+    if settings.chroma_host:
+        env |= {
+            "RAG_CHROMA_HOST": settings.chroma_host,
+            "RAG_CHROMA_PORT": str(settings.chroma_port),
+        }
+    return env
+
+
+def inject(settings: Settings, point: str, nth: int, action: str, **kwargs) -> subprocess.Popen:
+    """``rag index --json`` with a fault after the ``nth`` ``point`` (see tests/fault_inject.py)."""
+    env = env_of(settings) | kwargs.pop("env", {})
+    return subprocess.Popen(
+        [*INJECT, point, str(nth), action, "--", "index", "--json"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
+
+
+def mutate(v1: Path, v2: Path) -> None:
+    """v2 = v1 with two articles changed, two deleted, one renamed and three added."""
+    shutil.copytree(v1, v2)
+    (v2 / "synthetic_000.txt").write_text(
+        (v2 / "synthetic_000.txt").read_text() + "\nThe talks were extended by a day.\n"
+    )
+    (v2 / "synthetic_001.txt").write_text(
+        (v2 / "synthetic_001.txt").read_text().replace("talks", "negotiations", 1)
+    )
+    (v2 / "synthetic_002.txt").unlink()
+    sorted(v2.glob("003_*.txt"))[0].unlink()
+    (v2 / "synthetic_003.txt").rename(v2 / "synthetic_003_renamed.txt")
+    extra = v2.parent / "extra"
+    shutil.copytree(SAMPLE, extra)
+    synthetic_corpus(extra, count=11)
+    for n in (8, 9, 10):
+        shutil.copy2(extra / f"synthetic_{n:03d}.txt", v2 / f"synthetic_{n:03d}.txt")
+    shutil.rmtree(extra)
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory, embedder) -> dict[str, Path]:
+    """Two versions of a 13-article folder, a clean build of each, and an index of v1."""
+    root = tmp_path_factory.mktemp("faults")
+    v1 = root / "v1"
+    shutil.copytree(SAMPLE, v1)
+    synthetic_corpus(v1, count=8)
+    mutate(v1, root / "v2")
+    for name in ("v1", "v2"):
+        sync(index_settings(root / name, root / f"clean-{name}"), embedder=embedder)
+    return {
+        "root": root,
+        "v1": v1,
+        "v2": root / "v2",
+        "clean-v1": root / "clean-v1",
+        "clean-v2": root / "clean-v2",
+    }
+
+
+@pytest.fixture(scope="module")
+def clean(corpora) -> dict[str, dict]:
+    return {
+        name: snapshot(index_settings(corpora[name], corpora[f"clean-{name}"]))
+        for name in ("v1", "v2")
+    }
+
+
+def copy_index(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, symlinks=True)
+    (target / ".lock").unlink(missing_ok=True)
+
+
+# (scenario, where the kill lands, seed, range of N the seed draws from). "build" starts
+# from nothing; "update" starts from the v1 index and syncs v2 (changes, deletions, a
+# rename, new articles). Every point is reached in both scenarios' runs.
+KILLS = [
+    ("build", "upsert", 1, (1, 4)),
+    ("build", "lexical", 3, (1, 1)),
+    ("update", "delete", 4, (1, 1)),
+    ("update", "upsert", 5, (1, 2)),
+    ("update", "commit", 6, (1, 6)),
+    ("update", "metadata", 7, (1, 1)),
+]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "point", "seed", "span"), KILLS, ids=[f"{k[0]}-{k[1]}-seed{k[2]}" for k in KILLS]
+)
+def test_kill_9_at_a_write_then_rerun_equals_a_clean_build(
+    tmp_path: Path, corpora, clean, embedder, scenario, point, seed, span
+):
+    nth = random.Random(seed).randint(*span)
+    index = tmp_path / "index"
+    if scenario == "update":
+        copy_index(corpora["clean-v1"], index)
+    settings = index_settings(corpora["v2" if scenario == "update" else "v1"], index)
+
+    killed = inject(settings, point, nth, "kill")
+    _, err = killed.communicate(timeout=300)
+    assert killed.returncode == -signal.SIGKILL, f"{point} #{nth} was never reached: {err}"
+
+    summary = sync(settings, embedder=embedder)
+    got = snapshot(settings)
+    assert_same_index(got, clean["v2" if scenario == "update" else "v1"])
+    if point in ("upsert", "commit", "delete", "metadata"):
+        assert got["dirty"] == "0"
+    assert sync(settings, embedder=embedder).chunks_embedded == 0
+    assert summary.articles == len(got["articles"])
