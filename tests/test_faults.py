@@ -8,20 +8,25 @@ next run must leave exactly what a clean build of the same folder leaves.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from rag.indexer import sync
+from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import RAG, ROOT, SAMPLE, free_port
 from tests.index_state import assert_same_index, snapshot
+from tests.test_chroma_server import CHROMA
 from tests.test_concurrency import synthetic_corpus
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -150,3 +155,122 @@ def test_kill_9_at_a_write_then_rerun_equals_a_clean_build(
         assert got["dirty"] == "0"
     assert sync(settings, embedder=embedder).chunks_embedded == 0
     assert summary.articles == len(got["articles"])
+
+
+# --- helpers for the faults below ---------------------------------------------------------
+
+QUESTION = "Which companies attended the Friday meeting with the MIIT?"
+# Sets RLIMIT_FSIZE, then becomes the command: every write past the limit fails with EFBIG.
+FILE_LIMIT = [
+    sys.executable,
+    "-c",
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])",
+]
+
+
+def unprivileged(command: list[str]) -> list[str]:
+    """``command`` under the folder permissions: root ignores them unless it drops the
+    capabilities that override them."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): permissions cannot bite")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", *command]
+
+
+def rag_cli(
+    settings: Settings, *args: str, privileged: bool = True, file_limit: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    command = [*RAG, *args]
+    if file_limit is not None:
+        command = [*FILE_LIMIT, str(file_limit), *command]
+    if not privileged:
+        command = unprivileged(command)
+    return subprocess.run(
+        command, env=env_of(settings), capture_output=True, text=True, timeout=300
+    )
+
+
+def assert_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    """Exit 1 and one line a user can act on: no traceback."""
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: "), result.stderr
+    for word in words:
+        assert word in last, last
+    return last
+
+
+def set_read_only(folder: Path, read_only: bool) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555 if read_only else 0o755)
+        else:
+            path.chmod(0o444 if read_only else 0o644)
+
+
+def answers(settings: Settings, embedder) -> str:
+    pipe = Pipeline(settings, embedder=embedder)
+    try:
+        return pipe.ask(QUESTION).answer
+    finally:
+        pipe.close()
+
+
+def wait_for(path: Path, process: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the writer ended before the fault point: {process.communicate()}")
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [CHROMA, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                return process, port
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("chroma run did not start")
+            time.sleep(0.2)
+
+
+# --- a read-only index folder, a full disk --------------------------------------------------
+
+
+def test_read_only_index_folder_is_a_clear_error_and_loses_nothing(
+    tmp_path: Path, corpora, clean, embedder
+):
+    index = tmp_path / "index"
+    copy_index(corpora["clean-v1"], index)
+    settings = index_settings(corpora["v2"], index)
+    set_read_only(index, True)
+    try:
+        assert_clear_error(
+            rag_cli(settings, "index", privileged=False), "index lock", "writable", "RAG_INDEX_DIR"
+        )
+        listed = rag_cli(settings, "articles", "--json", privileged=False)
+        assert listed.returncode == 0, listed.stderr
+        assert len(json.loads(listed.stdout)) == 13
+        # Embedded Chroma writes to its folder even to open it: refused in one line.
+        assert_clear_error(rag_cli(settings, "ask", QUESTION, privileged=False), "writable")
+    finally:
+        set_read_only(index, False)
+    assert_same_index(snapshot(settings), clean["v1"])
+    assert "IBM, Microsoft and Pfizer" in answers(settings, embedder)
+    sync(settings, embedder=embedder)
+    assert_same_index(snapshot(settings), clean["v2"])
