@@ -25,7 +25,7 @@ from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import RAG, ROOT, SAMPLE, free_port
-from tests.index_state import assert_same_index, snapshot
+from tests.index_state import assert_same_index, committed_articles, integrity, snapshot
 from tests.test_chroma_server import CHROMA
 from tests.test_concurrency import synthetic_corpus
 
@@ -249,6 +249,49 @@ def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
             time.sleep(0.2)
 
 
+# --- a Chroma server that dies mid-run ----------------------------------------------------
+
+
+def test_chroma_server_dying_mid_index_then_restarted(tmp_path: Path, corpora, clean, embedder):
+    data = tmp_path / "chroma-data"
+    server, port = start_chroma(data)
+    remote = index_settings(corpora["v1"], tmp_path / "index").model_copy(
+        update={"chroma_host": "127.0.0.1", "chroma_port": port}
+    )
+    try:
+        faults = tmp_path / "faults"
+        faults.mkdir()
+        writer = inject(remote, "upsert", 2, "pause", env={"RAG_FAULT_DIR": str(faults)})
+        wait_for(faults / "paused", writer)
+        server.kill()  # mid-run: two batches written, more to come
+        server.wait()
+        (faults / "resume").touch()
+        _, err = writer.communicate(timeout=300)
+        result = subprocess.CompletedProcess(writer.args, writer.returncode, "", err)
+        assert_clear_error(result, "Chroma server 127.0.0.1", "chroma run")
+        assert integrity(remote) == "ok"
+        assert 0 < committed_articles(remote) < 13
+
+        server, port = start_chroma(data)  # same data, another port
+        remote = remote.model_copy(update={"chroma_port": port})
+        summary = sync(remote, embedder=embedder)
+        assert summary.articles == 13
+        assert_same_index(snapshot(remote), clean["v1"])
+
+        # The local half of the index (manifest, BM25) read-only: asking still works.
+        set_read_only(remote.index_dir, True)
+        try:
+            asked = rag_cli(remote, "ask", QUESTION, privileged=False)
+            assert asked.returncode == 0, asked.stderr
+            assert "IBM, Microsoft and Pfizer" in asked.stdout
+            assert_clear_error(rag_cli(remote, "index", privileged=False), "writable")
+        finally:
+            set_read_only(remote.index_dir, False)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 # --- a read-only index folder, a full disk --------------------------------------------------
 
 
@@ -271,6 +314,24 @@ def test_read_only_index_folder_is_a_clear_error_and_loses_nothing(
     finally:
         set_read_only(index, False)
     assert_same_index(snapshot(settings), clean["v1"])
+    assert "IBM, Microsoft and Pfizer" in answers(settings, embedder)
+    sync(settings, embedder=embedder)
+    assert_same_index(snapshot(settings), clean["v2"])
+
+
+@pytest.mark.parametrize("room", [-1, 100_000], ids=["no-room", "room-for-a-few-batches"])
+def test_full_disk_is_a_clear_error_then_the_next_run_completes(
+    tmp_path: Path, corpora, clean, embedder, room
+):
+    index = tmp_path / "index"
+    copy_index(corpora["clean-v1"], index)
+    settings = index_settings(corpora["v2"], index)
+    # No file may grow past the limit: Chroma's database fails at its first write, or
+    # only after some batches (the manifest and BM25 files are smaller than the limit).
+    limit = 200_000 if room < 0 else (index / "chroma" / "chroma.sqlite3").stat().st_size + room
+    full = rag_cli(settings, "index", file_limit=limit)
+    assert_clear_error(full, "disk is not full")
+    assert integrity(settings) == "ok"
     assert "IBM, Microsoft and Pfizer" in answers(settings, embedder)
     sync(settings, embedder=embedder)
     assert_same_index(snapshot(settings), clean["v2"])
