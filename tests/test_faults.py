@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 from rag.indexer import sync
@@ -26,6 +27,7 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import RAG, ROOT, SAMPLE, free_port
 from tests.index_state import assert_same_index, committed_articles, integrity, snapshot
+from tests.test_api import start_server
 from tests.test_chroma_server import CHROMA
 from tests.test_concurrency import synthetic_corpus
 
@@ -335,3 +337,44 @@ def test_full_disk_is_a_clear_error_then_the_next_run_completes(
     assert "IBM, Microsoft and Pfizer" in answers(settings, embedder)
     sync(settings, embedder=embedder)
     assert_same_index(snapshot(settings), clean["v2"])
+
+
+# --- two writers at once, readers meanwhile -------------------------------------------------
+
+
+def test_a_second_writer_is_refused_while_readers_keep_answering(tmp_path: Path, corpora):
+    shutil.copytree(corpora["v2"], tmp_path / "articles")
+    copy_index(corpora["clean-v1"], tmp_path / "index")
+    settings = index_settings(tmp_path / "articles", tmp_path / "index")
+    process, base = start_server(tmp_path)
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    try:
+        with httpx.Client(base_url=base, timeout=120) as api:
+            writer = inject(settings, "upsert", 1, "pause", env={"RAG_FAULT_DIR": str(faults)})
+            wait_for(faults / "paused", writer)  # rag index holds the lock, mid-write
+
+            busy = api.post("/index")
+            assert busy.status_code == 409
+            assert f"index is being updated by PID {writer.pid}" in busy.json()["error"]
+            for _ in range(3):
+                asked = api.post("/ask", json={"question": QUESTION})
+                assert asked.status_code == 200, asked.text
+                assert "IBM, Microsoft and Pfizer" in asked.json()["answer"]
+            assert api.get("/articles").status_code == 200
+
+            (faults / "resume").touch()
+            out, err = writer.communicate(timeout=300)
+            assert writer.returncode == 0, err
+            assert len(json.loads(out)["added"]) == 3
+
+            # The server sees the finished run, and its own update now finds nothing to do.
+            assert len(api.get("/articles").json()) == 14
+            assert api.post("/ask", json={"question": QUESTION}).status_code == 200
+            done = api.post("/index")
+            assert done.status_code == 200, done.text
+            assert done.json()["chunks_embedded"] == 0
+    finally:
+        (faults / "resume").touch()
+        process.terminate()
+        process.wait(timeout=30)
