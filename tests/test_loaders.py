@@ -145,3 +145,12 @@ def test_source_falls_back_to_url_host(tmp_path: Path):
     file = tmp_path / "a.json"
     file.write_text(json.dumps({"title": "T", "body": BODY, "url": "https://www.reuters.com/x"}))
     assert read(file).articles[0].source == "reuters.com"
+
+
+def test_a_broken_url_does_not_stop_the_file(tmp_path: Path):
+    """Found by Hypothesis: urlparse raises on "http://[bad", and read_file let it
+    through, so one such article ended the whole index run with a traceback."""
+    file = tmp_path / "odd.json"
+    file.write_text(json.dumps({"title": "T", "body": BODY, "url": "http://[bad"}))
+    (article,) = read(file).articles
+    assert article.source is None and article.url == "http://[bad"
