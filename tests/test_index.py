@@ -269,3 +269,20 @@ def test_a_full_disk_during_the_bm25_build_is_a_clear_error(
     lexical = LexicalIndex(folder)
     assert lexical.built_generation() == Manifest(folder).generation
     assert lexical.search("Wednesday", 3)
+
+
+def test_a_reader_opened_before_a_rebuild_still_answers_after_it(settings: Settings, embedder):
+    """Found by fuzzing the API: a rebuild drops the collection and creates a new one,
+    and a pipeline opened before it (the API's, the app's, another process's) kept
+    the old one's id and failed every question with "Collection … does not exist"."""
+    from rag.pipeline import Pipeline
+
+    sync(settings, embedder=embedder)
+    pipe = Pipeline(settings, embedder=embedder)
+    try:
+        question = "Which companies attended the Friday meeting?"
+        assert "IBM" in pipe.ask(question).answer
+        sync(settings, rebuild=True, embedder=embedder)
+        assert "IBM" in pipe.ask(question).answer
+    finally:
+        pipe.close()
