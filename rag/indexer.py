@@ -93,7 +93,14 @@ def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
     cached = manifest.files()
     indexed = manifest.paths()
     scan = _Scan({}, {}, [], {})
+    root = folder.resolve() if folder.is_dir() else None
     for file, rel in iter_article_files(folder):
+        # The API serves what is indexed: a link must not publish a file from elsewhere.
+        if root is not None and file.is_symlink() and not file.resolve().is_relative_to(root):
+            scan.skipped.append(
+                Skip(rel, "a link to a file outside the articles folder; copy the file in instead")
+            )
+            continue
         try:
             stat = file.stat()
         except OSError as exc:

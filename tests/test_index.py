@@ -286,3 +286,21 @@ def test_a_reader_opened_before_a_rebuild_still_answers_after_it(settings: Setti
         assert "IBM" in pipe.ask(question).answer
     finally:
         pipe.close()
+
+
+def test_a_link_to_a_file_outside_the_articles_folder_is_skipped(
+    settings: Settings, embedder, articles: Path, tmp_path: Path
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(NEW_ARTICLE)
+    (articles / "leak.txt").symlink_to(outside / "secret.txt")
+    (articles / "alias.txt").symlink_to(articles / "000_714c03abbce0677d.txt")
+    summary = sync(settings, embedder=embedder)
+    reasons = {s.path: s.reason for s in summary.skipped}
+    assert "outside the articles folder" in reasons["leak.txt"]
+    assert "same text as" in reasons["alias.txt"]  # a link inside the folder is read
+    assert summary.articles == 5
+    assert all(
+        "Wednesday" not in get_article(settings, a["id"])["text"] for a in list_articles(settings)
+    )
