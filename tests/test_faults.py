@@ -123,9 +123,10 @@ def copy_index(source: Path, target: Path) -> None:
 
 # (scenario, where the kill lands, seed, range of N the seed draws from). "build" starts
 # from nothing; "update" starts from the v1 index and syncs v2 (changes, deletions, a
-# rename, new articles). Every point is reached in both scenarios' runs.
+# rename, new articles). Each point is reached in its scenario's run (the test checks
+# that the process died by SIGKILL). Kills during a first build's embedding are
+# tests/test_concurrency.py's (random delays).
 KILLS = [
-    ("build", "upsert", 1, (1, 4)),
     ("build", "lexical", 3, (1, 1)),
     ("update", "delete", 4, (1, 1)),
     ("update", "upsert", 5, (1, 2)),
@@ -286,7 +287,6 @@ def test_chroma_server_dying_mid_index_then_restarted(tmp_path: Path, corpora, c
             asked = rag_cli(remote, "ask", QUESTION, privileged=False)
             assert asked.returncode == 0, asked.stderr
             assert "IBM, Microsoft and Pfizer" in asked.stdout
-            assert_clear_error(rag_cli(remote, "index", privileged=False), "writable")
         finally:
             set_read_only(remote.index_dir, False)
     finally:

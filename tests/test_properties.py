@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -95,8 +95,12 @@ CONTENT = st.one_of(
     st.lists(JSON_VALUES.map(json.dumps) | TEXT, max_size=5).map(lambda ls: "\n".join(ls).encode()),
     st.lists(HTML_TAGS | WORDS, max_size=30).map(lambda parts: "".join(parts).encode()),
 )
-FOLDER = Path(tempfile.mkdtemp(prefix="rag-properties-"))
 CHUNKER = Chunker(64, 16)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("properties")
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -107,8 +111,10 @@ CHUNKER = Chunker(64, 16)
     data=b'{"body": "one two three four five six", "date": "0001-01-01T00:00+05:00"}',
 )
 @example(suffix=".json", data=b"[]")
-def test_any_bytes_load_as_articles_or_skips_and_can_be_stored(suffix: str, data: bytes):
-    file = FOLDER / f"input{suffix}"
+def test_any_bytes_load_as_articles_or_skips_and_can_be_stored(
+    folder: Path, suffix: str, data: bytes
+):
+    file = folder / f"input{suffix}"
     file.write_bytes(data)
     result = read_file(file, file.name, 100_000)
     assert result.articles or result.skipped
