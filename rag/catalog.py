@@ -24,7 +24,7 @@ def open_manifest(settings: Settings) -> Iterator[Manifest | None]:
     if not (folder / Manifest.FILE).exists():
         yield None
         return
-    manifest = Manifest(folder)
+    manifest = Manifest(folder, read_only=True)
     try:
         yield manifest
     finally:

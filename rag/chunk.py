@@ -99,7 +99,9 @@ class Chunker:
 
     def spans(self, text: str, header_tokens: int = 0) -> list[tuple[int, int]]:
         """Character spans of the chunks of ``text``, in order."""
-        budget = max(MIN_BODY_TOKENS, self.chunk_tokens - header_tokens)
+        budget = max(
+            min(MIN_BODY_TOKENS, self.chunk_tokens // 2), self.chunk_tokens - header_tokens
+        )
         pieces = self._pieces(text, budget)
         spans: list[tuple[int, int]] = []
         first = 0
@@ -121,8 +123,21 @@ class Chunker:
             first = next_first
         return spans
 
-    def chunk(self, article: Article) -> list[Chunk]:
+    def header(self, article: Article) -> str:
+        """The article's embedded header, cut to at most half the chunk: a title the
+        length of a paragraph must not push the passage out of the token limit."""
         header = embed_header(article.title, article.source, article.published_at)
+        limit = self.chunk_tokens // 2
+        if self.count(header) <= limit:
+            return header
+        _, offsets = self.enc.decode_with_offsets(self.enc.encode(header, disallowed_special=()))
+        cut = offsets[limit]
+        while cut > 0 and self.count(header[:cut].rstrip() + "\n\n") > limit:
+            cut -= max(1, cut // 8)
+        return header[:cut].rstrip() + "\n\n"
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        header = self.header(article)
         spans = self.spans(article.text, self.count(header))
         return [
             Chunk(

@@ -56,7 +56,7 @@ class SkippedInputError(RagError):
 
 
 class UploadError(RagError):
-    """``status`` is the HTTP status the API answers with (400, 409, 413 or 415)."""
+    """``status`` is the HTTP status the API answers with (400, 409, 413, 415 or 507)."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)

@@ -93,7 +93,14 @@ def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
     cached = manifest.files()
     indexed = manifest.paths()
     scan = _Scan({}, {}, [], {})
+    root = folder.resolve() if folder.is_dir() else None
     for file, rel in iter_article_files(folder):
+        # The API serves what is indexed: a link must not publish a file from elsewhere.
+        if root is not None and file.is_symlink() and not file.resolve().is_relative_to(root):
+            scan.skipped.append(
+                Skip(rel, "a link to a file outside the articles folder; copy the file in instead")
+            )
+            continue
         try:
             stat = file.stat()
         except OSError as exc:
@@ -323,6 +330,11 @@ def _apply(
     replaced = {scan.paths[a] for a in new} & set(old_by_path)
     summary.removed = sorted(indexed[a] for a in removed if indexed[a] not in replaced)
     if moved:
+        # Chroma first: a run killed in between sees the rename again and redoes both.
+        store.update_metadata(
+            [chunk_id(a, n) for a in moved for n in range(counts[a])],
+            [{"path": scan.paths[a]} for a in moved for _ in range(counts[a])],
+        )
         with manifest.transaction():
             for a in moved:
                 manifest.set_path(a, scan.paths[a])

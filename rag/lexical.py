@@ -8,6 +8,7 @@ generation it was made from, so a stale index is detected and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from rag.errors import StoreError
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 STOPWORDS = frozenset(
@@ -55,23 +58,39 @@ class LexicalIndex:
     # --- building --------------------------------------------------------------
 
     def build(self, ids: Sequence[str], texts: Sequence[str], generation: int) -> None:
+        """Write a new BM25 index and switch to it; on a full disk or a read-only folder,
+        a :class:`StoreError` and the previous build left in place."""
         import bm25s
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = Path(tempfile.mkdtemp(prefix="bm25-", dir=self.folder))
-        model = bm25s.BM25()
-        corpus = [tokens(t) or ["∅"] for t in texts]
-        if corpus:
-            model.index(corpus, show_progress=False)
-            model.save(str(target), show_progress=False)
-        (target / "meta.json").write_text(json.dumps({"ids": list(ids), "generation": generation}))
         pointer = self.folder / self.POINTER
         tmp = self.folder / (self.POINTER + ".tmp")
-        tmp.write_text(target.name)
-        old = pointer.read_text().strip() if pointer.exists() else None
-        os.replace(tmp, pointer)
-        if old and old != target.name:
-            shutil.rmtree(self.folder / old, ignore_errors=True)
+        target: Path | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = Path(tempfile.mkdtemp(prefix="bm25-", dir=self.folder))
+            model = bm25s.BM25()
+            corpus = [tokens(t) or ["∅"] for t in texts]
+            if corpus:
+                model.index(corpus, show_progress=False)
+                model.save(str(target), show_progress=False)
+            meta = json.dumps({"ids": list(ids), "generation": generation})
+            (target / "meta.json").write_text(meta)
+            tmp.write_text(target.name)
+            os.replace(tmp, pointer)
+        except OSError as exc:
+            if target is not None:
+                shutil.rmtree(target, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write the BM25 index in {self.folder}: {exc.strerror or exc}; "
+                "check that the index folder is writable and the disk is not full, "
+                "then run `rag index` again"
+            ) from exc
+        # The previous build, and any a killed run left before switching the pointer.
+        for stale in self.folder.glob("bm25-*"):
+            if stale.name != target.name:
+                shutil.rmtree(stale, ignore_errors=True)
         self._model = None
 
     def built_generation(self) -> int | None:

@@ -29,6 +29,8 @@ from rag.metadata import (
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 MIN_WORDS = 5
+UNTITLED = "(untitled)"
+_WORD = re.compile(r"\w+")
 
 
 class Unreadable(Exception):
@@ -98,7 +100,7 @@ def _make_article(
     extra: dict[str, Any] | None = None,
 ) -> Article:
     text = clean_text(body)
-    if len(text.split()) < MIN_WORDS:
+    if len(_WORD.findall(text)) < MIN_WORDS:
         raise Unreadable(f"no article text (fewer than {MIN_WORDS} words)")
     extra = dict(extra or {})
     date = parse_date(published_at)
@@ -106,7 +108,9 @@ def _make_article(
         extra["published_raw"] = str(published_at)
     return Article(
         text=text,
-        title=clean_text(title) if title and title.strip() else fallback_title(text),
+        # A title of invisible characters cleans to nothing; a first sentence of
+        # punctuation makes no title either.
+        title=(clean_text(title) if title else "") or fallback_title(text) or UNTITLED,
         path=path,
         source=normalise_source(source) or source_from_url(url),
         published_at=date,
@@ -350,6 +354,8 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
                     f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
                 ) from None
             records = data if isinstance(data, list) else [data]
+            if not records:
+                raise Unreadable("empty JSON list: no articles")
             for number, record in enumerate(records):
                 where = rel if len(records) == 1 else f"{rel}#{number}"
                 try:

@@ -97,25 +97,45 @@ def _row(row: sqlite3.Row) -> IndexedArticle:
     return IndexedArticle(**data)
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes. A WAL database needs a ``-shm`` file beside it
+    even to be read; in a folder nobody may write to, none can be created, and no
+    writer can be at work either, so the file is read as immutable instead."""
+    uri = f"{path.as_uri()}?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        db = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+    return db
+
+
 class Manifest:
     FILE = "manifest.sqlite"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, read_only: bool = False) -> None:
+        """Open (and create) the manifest in ``folder``; ``read_only`` for readers, which
+        never write and so also work on an index folder they may not write to."""
         self.path = folder / self.FILE
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            if read_only:
+                self.db = _connect_read_only(self.path)
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            if not read_only:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
             version = self.get_meta("schema")
-            if version is None:
+            if version is None and not read_only:
                 self.set_meta("schema", SCHEMA_VERSION)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the manifest {self.path}: {exc}; check that the index folder "
-                "is writable and the disk is not full"
+                + ("is readable" if read_only else "is writable and the disk is not full")
             ) from exc
 
         if version not in (None, SCHEMA_VERSION):

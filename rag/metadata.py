@@ -86,7 +86,10 @@ def source_from_url(url: str | None) -> str | None:
     """The host of ``url`` without ``www.``: "https://www.apnews.com/x" → "apnews.com"."""
     if not url:
         return None
-    host = urlparse(url if "//" in url else f"//{url}").hostname or ""
+    try:
+        host = urlparse(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:  # "http://[broken" is no host, not a reason to stop indexing
+        return None
     host = host.removeprefix("www.")
     return host or None
 

@@ -8,9 +8,9 @@ Chroma's default embedding function would download a model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from rag.settings import Settings
 
 Metadata = dict[str, str | int | float | bool]
 PAGE = 5000
+T = TypeVar("T")
 
 
 class ChunkStore:
@@ -62,6 +63,20 @@ class ChunkStore:
                 else "check that the index folder is writable and the disk is not full"
             )
             raise StoreError(f"{action} failed ({self.where}): {exc}; {hint}") from exc
+
+    def _read(self, action: str, read: Callable[[Any], T]) -> T:
+        """``read(collection)``, once more with a fresh handle if the collection is gone:
+        a rebuild (``rag index --rebuild``, ``POST /index?rebuild=true``, the app's
+        Rebuild) drops it and creates a new one under the same name, and a handle
+        opened before points at the old one's id."""
+        from chromadb.errors import NotFoundError
+
+        with self._errors(action):
+            try:
+                return read(self.collection)
+            except NotFoundError:
+                self._collection = None
+            return read(self.collection)
 
     @property
     def client(self) -> Any:
@@ -107,8 +122,7 @@ class ChunkStore:
             return int(self.client.get_max_batch_size())
 
     def count(self) -> int:
-        with self._errors("counting chunks"):
-            return int(self.collection.count())
+        return int(self._read("counting chunks", lambda c: c.count()))
 
     def upsert(
         self,
@@ -142,24 +156,29 @@ class ChunkStore:
                 self.collection.delete(ids=list(ids[i : i + step]))
 
     def all_ids(self) -> set[str]:
-        ids: set[str] = set()
-        with self._errors("listing chunks"):
+        def read(collection: Any) -> set[str]:
+            ids: set[str] = set()
             offset = 0
             while True:
-                page = self.collection.get(include=[], limit=PAGE, offset=offset)
+                page = collection.get(include=[], limit=PAGE, offset=offset)
                 ids.update(page["ids"])
                 if len(page["ids"]) < PAGE:
                     return ids
                 offset += PAGE
 
+        return self._read("listing chunks", read)
+
     def get(self, ids: Sequence[str]) -> dict[str, Any]:
-        with self._errors("reading chunks"):
-            return dict(self.collection.get(ids=list(ids), include=["documents", "metadatas"]))
+        return dict(
+            self._read(
+                "reading chunks",
+                lambda c: c.get(ids=list(ids), include=["documents", "metadatas"]),
+            )
+        )
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids``, in that order."""
-        with self._errors("reading vectors"):
-            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        got = self._read("reading vectors", lambda c: c.get(ids=list(ids), include=["embeddings"]))
         order = {cid: i for i, cid in enumerate(got["ids"])}
         return np.asarray([got["embeddings"][order[cid]] for cid in ids], dtype=np.float32)
 
@@ -167,16 +186,21 @@ class ChunkStore:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Nearest chunk ids and their cosine similarity, best first."""
-        with self._errors("searching"):
-            count = self.collection.count()
+
+        def search(collection: Any) -> Any:
+            count = collection.count()
             if not count:
-                return []
-            result = self.collection.query(
+                return None
+            return collection.query(
                 query_embeddings=[vector],
                 n_results=min(k, count),
                 where=where or None,
                 include=["distances"],
             )
+
+        result = self._read("searching", search)
+        if result is None:
+            return []
         return [
             (cid, 1.0 - float(dist))
             for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
@@ -186,13 +210,15 @@ class ChunkStore:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float, str, Metadata]]:
         """Nearest chunks: (id, cosine similarity, document, metadata), best first."""
-        with self._errors("searching"):
-            result = self.collection.query(
+        result = self._read(
+            "searching",
+            lambda c: c.query(
                 query_embeddings=[vector],
                 n_results=k,
                 where=where or None,
                 include=["documents", "metadatas", "distances"],
-            )
+            ),
+        )
         return [
             (cid, 1.0 - float(dist), doc, meta)
             for cid, dist, doc, meta in zip(

@@ -12,6 +12,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,13 +76,24 @@ def check_size(settings: Settings, name: str, size: int) -> None:
 
 
 def write(planned: Sequence[tuple[Path, bytes]]) -> list[str]:
-    """Write checked uploads; each lands whole (temporary file, then rename)."""
-    saved = []
+    """Write checked uploads; each lands whole (temporary file, then rename), or not at
+    all: a full disk or a read-only folder is an UploadError (507) naming what was saved."""
+    saved: list[str] = []
     for path, data in planned:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.upload")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            done = f" ({', '.join(saved)} saved)" if saved else " (nothing saved)"
+            raise UploadError(
+                f"cannot save {path.name} in {path.parent}: {exc.strerror or exc}{done}; "
+                "check that the articles folder is writable and the disk is not full",
+                507,
+            ) from exc
         saved.append(path.name)
     return saved
 

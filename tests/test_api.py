@@ -222,3 +222,12 @@ def test_token_protects_every_route_but_health(tmp_path: Path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_unknown_routes_and_methods_are_json_errors_too(server):
+    client, _ = server
+    missing = client.get("/no-such-route")
+    assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
+    wrong = client.delete("/health")
+    assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
+    assert wrong.headers["allow"] == "GET"

@@ -93,3 +93,16 @@ def test_a_sentence_longer_than_the_budget_is_cut_at_token_boundaries():
     chunks = Chunker(64, 0).chunk(article)
     assert len(chunks) > 4
     assert all(Chunker(64, 0).count(c.embed_text) <= 64 for c in chunks)
+
+
+def test_a_title_as_long_as_a_paragraph_still_fits_the_limit():
+    """Found by Hypothesis: the header (title, source, date) was never cut, so a long
+    title pushed every chunk's embedded text over the token limit."""
+    article = Article(
+        text="Short body sentence. " * 40, title="A very long title " * 60, path="x.txt"
+    )
+    chunker = Chunker(256, 32)
+    chunks = chunker.chunk(article)
+    assert all(chunker.count(c.embed_text) <= 256 for c in chunks)
+    assert chunker.count(chunker.header(article)) <= 128
+    assert chunks[0].embed_text.startswith("A very long title A very long title")

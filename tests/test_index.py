@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag.catalog import get_article, index_status, list_articles
-from rag.errors import ConfigError, SkippedInputError
+from rag.errors import ConfigError, SkippedInputError, StoreError
 from rag.indexer import sync
+from rag.lexical import LexicalIndex
 from rag.manifest import Manifest
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -101,6 +102,9 @@ def test_incremental_add_change_rename_delete(settings: Settings, embedder, arti
     assert renamed.renamed == ["001_567c3a3b59d5760a.txt -> renamed.txt"]
     state = chroma_state(settings)
     assert get_article(settings, "renamed.txt")["path"] == "renamed.txt"
+    # The chunks in Chroma carry the new path too, as a clean build's would.
+    moved = get_article(settings, "renamed.txt")["id"]
+    assert {m["path"] for _, m in state.values() if m["article_id"] == moved} == {"renamed.txt"}
 
     (articles / "005_new.txt").unlink()
     removed = sync(settings, embedder=embedder)
@@ -226,3 +230,77 @@ def test_manifest_records_what_is_indexed(settings: Settings, embedder):
     with pytest.raises(ConfigError):
         sync(settings, embedder=embedder)
     assert index_status(settings)["articles"] == 5  # nothing lost
+
+
+def test_bm25_build_removes_folders_a_killed_build_left(tmp_path: Path):
+    lexical = LexicalIndex(tmp_path / "collection")
+    lexical.build(["a:0000"], ["first build"], 1)
+    (tmp_path / "collection" / "bm25-left-by-a-killed-run").mkdir()
+    lexical.build(["a:0000", "b:0000"], ["second build", "more words"], 2)
+    assert len(list((tmp_path / "collection").glob("bm25-*"))) == 1
+    assert lexical.built_generation() == 2
+    assert [cid for cid, _ in lexical.search("second", 5)] == ["a:0000"]
+
+
+def test_a_full_disk_during_the_bm25_build_is_a_clear_error(
+    settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch
+):
+    import errno
+
+    import bm25s
+
+    sync(settings, embedder=embedder)
+    (settings.articles_dir / "005_new.txt").write_text(NEW_ARTICLE)
+    save = bm25s.BM25.save
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bm25s.BM25, "save", full)
+    with pytest.raises(StoreError, match=r"No space left on device.*disk is not full"):
+        sync(settings, embedder=embedder)
+    folder = settings.index_dir / settings.collection_name
+    assert len(list(folder.glob("bm25-*"))) == 1  # the previous build, still pointed to
+    assert not list(folder.glob("*.tmp"))
+
+    monkeypatch.setattr(bm25s.BM25, "save", save)
+    again = sync(settings, embedder=embedder)
+    assert again.chunks_embedded == 0 and again.unchanged == 6
+    lexical = LexicalIndex(folder)
+    assert lexical.built_generation() == Manifest(folder).generation
+    assert lexical.search("Wednesday", 3)
+
+
+def test_a_reader_opened_before_a_rebuild_still_answers_after_it(settings: Settings, embedder):
+    """Found by fuzzing the API: a rebuild drops the collection and creates a new one,
+    and a pipeline opened before it (the API's, the app's, another process's) kept
+    the old one's id and failed every question with "Collection … does not exist"."""
+    from rag.pipeline import Pipeline
+
+    sync(settings, embedder=embedder)
+    pipe = Pipeline(settings, embedder=embedder)
+    try:
+        question = "Which companies attended the Friday meeting?"
+        assert "IBM" in pipe.ask(question).answer
+        sync(settings, rebuild=True, embedder=embedder)
+        assert "IBM" in pipe.ask(question).answer
+    finally:
+        pipe.close()
+
+
+def test_a_link_to_a_file_outside_the_articles_folder_is_skipped(
+    settings: Settings, embedder, articles: Path, tmp_path: Path
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(NEW_ARTICLE)
+    (articles / "leak.txt").symlink_to(outside / "secret.txt")
+    (articles / "alias.txt").symlink_to(articles / "000_714c03abbce0677d.txt")
+    summary = sync(settings, embedder=embedder)
+    reasons = {s.path: s.reason for s in summary.skipped}
+    assert "outside the articles folder" in reasons["leak.txt"]
+    assert "same text as" in reasons["alias.txt"]  # a link inside the folder is read
+    assert summary.articles == 5
+    assert all(
+        "Wednesday" not in get_article(settings, a["id"])["text"] for a in list_articles(settings)
+    )

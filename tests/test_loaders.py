@@ -48,6 +48,10 @@ def test_encodings_are_read_correctly(tmp_path: Path, name: str, data: bytes):
         ("broken.json", b'{"title": "x", "body": ', "invalid JSON"),
         ("nobody.json", b'{"title": "x"}', "no text"),
         ("list.json", b"[1, 2]", "expected a JSON object"),
+        # Found by Hypothesis (tests/test_properties.py): an empty list was read as
+        # nothing at all, without a reason; punctuation counted as words.
+        ("emptylist.json", b"[]", "empty JSON list"),
+        ("dots.txt", b". ! ! ! ! ?", "no article text"),
     ],
 )
 def test_bad_inputs_become_skips_with_a_reason(tmp_path: Path, name: str, data: bytes, reason: str):
@@ -145,3 +149,20 @@ def test_source_falls_back_to_url_host(tmp_path: Path):
     file = tmp_path / "a.json"
     file.write_text(json.dumps({"title": "T", "body": BODY, "url": "https://www.reuters.com/x"}))
     assert read(file).articles[0].source == "reuters.com"
+
+
+def test_a_broken_url_does_not_stop_the_file(tmp_path: Path):
+    """Found by Hypothesis: urlparse raises on "http://[bad", and read_file let it
+    through, so one such article ended the whole index run with a traceback."""
+    file = tmp_path / "odd.json"
+    file.write_text(json.dumps({"title": "T", "body": BODY, "url": "http://[bad"}))
+    (article,) = read(file).articles
+    assert article.source is None and article.url == "http://[bad"
+
+
+def test_a_title_of_invisible_characters_falls_back_to_the_first_sentence(tmp_path: Path):
+    """Found by Hypothesis: a zero-width-space title cleaned to an empty title."""
+    file = tmp_path / "odd.json"
+    file.write_text(json.dumps({"title": "\u200b", "body": BODY}))
+    (article,) = read(file).articles
+    assert article.title.startswith("Raimondo met Vice Premier He Lifeng")

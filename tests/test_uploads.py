@@ -61,3 +61,23 @@ def test_size_count_and_clash_limits(folder_settings: Settings):
     assert error.value.status == 409
     uploads.save(folder_settings, [("a.txt", b"second")], overwrite=True)
     assert (folder_settings.articles_dir / "a.txt").read_bytes() == b"second"
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(
+    folder_settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    import errno
+
+    real = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:
+        if "second" in self.name:
+            real(self, data[:1])  # a partial temporary file, as a full disk leaves it
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    with pytest.raises(UploadError, match=r"No space left on device \(first.txt saved\)") as error:
+        uploads.save(folder_settings, [("first.txt", b"one"), ("second.txt", b"two")])
+    assert error.value.status == 507
+    assert sorted(p.name for p in folder_settings.articles_dir.iterdir()) == ["first.txt"]
