@@ -10,6 +10,7 @@ did not finish, which makes the next run check Chroma against the manifest.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -107,6 +108,8 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError:
         db.close()
+        if os.access(path.parent, os.W_OK):
+            raise  # not the read-only folder case: a real problem, reported as such
         db = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
     return db
 
