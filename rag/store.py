@@ -8,6 +8,7 @@ Chroma's default embedding function would download a model.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,12 @@ class ChunkStore:
         self.name = settings.collection_name
         self._client: Any = None
         self._collection: Any = None
+        # The API answers from several threads; the first questions may arrive together,
+        # and Chroma's embedded client must be created once per process, not raced.
+        self._lock = threading.RLock()
+        self._readers = 0
+        self._reopening = False
+        self._idle = threading.Condition()
 
     def close(self) -> None:
         """Release connections (HTTP) or the shared embedded system when unused."""
@@ -34,6 +41,41 @@ class ChunkStore:
             self._client.close()
         self._client = None
         self._collection = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Marks a read in progress, so :meth:`reopen` never closes the client under it."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._reopening)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._readers -= 1
+                self._idle.notify_all()
+
+    def reopen(self) -> None:
+        """Drop the embedded client once the reads in progress are done; the next use opens
+        a fresh one.
+
+        The embedded store keeps its vector index in memory and does not see chunks
+        that another process (``rag index``) wrote: a search misses them and reading
+        their vectors fails. A reader calls this when the manifest generation moves.
+        A Chroma server needs nothing of the kind.
+        """
+        if self.settings.chroma_host:
+            return
+        with self._idle:
+            self._reopening = True
+            self._idle.wait_for(lambda: self._readers == 0)
+        try:
+            with self._lock:
+                self.close()
+        finally:
+            with self._idle:
+                self._reopening = False
+                self._idle.notify_all()
 
     def __enter__(self) -> ChunkStore:
         return self
@@ -66,6 +108,12 @@ class ChunkStore:
     @property
     def client(self) -> Any:
         if self._client is None:
+            with self._lock:
+                return self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        if self._client is None:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
 
@@ -89,16 +137,17 @@ class ChunkStore:
     @property
     def collection(self) -> Any:
         if self._collection is None:
-            with self._errors("opening the collection"):
-                self._collection = self.client.get_or_create_collection(
-                    self.name,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={
-                        "settings_hash": self.settings.vector_hash(),
-                        "model": self.settings.model_id,
-                    },
-                    embedding_function=None,
-                )
+            with self._lock, self._errors("opening the collection"):
+                if self._collection is None:
+                    self._collection = self.client.get_or_create_collection(
+                        self.name,
+                        configuration={"hnsw": {"space": "cosine"}},
+                        metadata={
+                            "settings_hash": self.settings.vector_hash(),
+                            "model": self.settings.model_id,
+                        },
+                        embedding_function=None,
+                    )
         return self._collection
 
     @property
@@ -107,7 +156,7 @@ class ChunkStore:
             return int(self.client.get_max_batch_size())
 
     def count(self) -> int:
-        with self._errors("counting chunks"):
+        with self._reading(), self._errors("counting chunks"):
             return int(self.collection.count())
 
     def upsert(
@@ -153,12 +202,12 @@ class ChunkStore:
                 offset += PAGE
 
     def get(self, ids: Sequence[str]) -> dict[str, Any]:
-        with self._errors("reading chunks"):
+        with self._reading(), self._errors("reading chunks"):
             return dict(self.collection.get(ids=list(ids), include=["documents", "metadatas"]))
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids``, in that order."""
-        with self._errors("reading vectors"):
+        with self._reading(), self._errors("reading vectors"):
             got = self.collection.get(ids=list(ids), include=["embeddings"])
         order = {cid: i for i, cid in enumerate(got["ids"])}
         return np.asarray([got["embeddings"][order[cid]] for cid in ids], dtype=np.float32)
@@ -167,7 +216,7 @@ class ChunkStore:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Nearest chunk ids and their cosine similarity, best first."""
-        with self._errors("searching"):
+        with self._reading(), self._errors("searching"):
             count = self.collection.count()
             if not count:
                 return []
@@ -186,7 +235,7 @@ class ChunkStore:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float, str, Metadata]]:
         """Nearest chunks: (id, cosine similarity, document, metadata), best first."""
-        with self._errors("searching"):
+        with self._reading(), self._errors("searching"):
             result = self.collection.query(
                 query_embeddings=[vector],
                 n_results=k,
