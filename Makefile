@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install index bench lock clean ui
+.PHONY: run test install index bench bench-scale bench-load lock clean ui
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ ui: install
 
 bench: install
 	$(BIN)/python bench/index_throughput.py
+
+# Scale benchmark at 1k, 10k and 100k synthetic chunks; corpora and indexes under
+# /tmp/newsdesk-scale, built once and reused. The first run embeds 11k chunks on the CPU
+# (about 10 minutes on an idle 2-core machine, far longer on a busy one).
+bench-scale: install
+	$(BIN)/python bench/scale.py
+
+# 8 clients for 60 s against `rag serve`, then again while `rag index` adds articles
+# (needs the 10k index of bench-scale).
+bench-load: install
+	$(BIN)/python bench/load.py --size 10000
 
 # Refresh requirements.lock from the current environment (torch is pinned in the Makefile).
 lock:

@@ -83,9 +83,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     sessions = Sessions()
     index_lock = threading.Lock()
 
+    pipeline_lock = threading.Lock()
+
     def get_pipeline() -> Pipeline:
+        # Requests run in a thread pool: the first ones may arrive together; build one.
         if state["pipeline"] is None:
-            state["pipeline"] = Pipeline(settings)
+            with pipeline_lock:
+                if state["pipeline"] is None:
+                    state["pipeline"] = Pipeline(settings)
         return state["pipeline"]  # type: ignore[no-any-return]
 
     def authorise(request: Request) -> None:

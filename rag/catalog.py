@@ -5,14 +5,17 @@ Shared by the CLI, the HTTP API and the UI; none of these take the write lock.
 
 from __future__ import annotations
 
+import bisect
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from rag.errors import NotFoundError
 from rag.manifest import IndexedArticle, Manifest
+from rag.query import Mentions
 from rag.results import Passage
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -65,6 +68,13 @@ def facets(articles: list[dict[str, Any]]) -> dict[str, Any]:
         "first_date": dates[0] if dates else None,
         "last_date": dates[-1] if dates else None,
     }
+
+
+def _day(published_at: str | None) -> date | None:
+    try:
+        return date.fromisoformat((published_at or "")[:10])
+    except ValueError:
+        return None
 
 
 def _dated(article: dict[str, Any]) -> bool:
@@ -149,7 +159,10 @@ class Catalog:
 
     ``refresh()`` reloads it when ``rag index`` has finished a run that changed
     the index (the manifest generation moved), so a long-running server sees
-    new articles without a restart.
+    new articles without a restart. A reload builds the lookups that keep a
+    question's cost independent of the corpus size — outlets, titles and days
+    to article ids — and swaps them in; one thread reloads while the others
+    go on with the previous copy.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -159,18 +172,64 @@ class Catalog:
         self.texts: dict[str, str] = {}
         self.sources: list[str] = []
         self.titles: dict[str, str] = {}
+        self.mentions = Mentions([], {})
+        self._by_source: dict[str, set[str]] = {}
+        self._by_day: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        self._days: list[date] = []
+        self._dated: list[str] = []
+        self._lock = threading.Lock()
         self.refresh()
 
     def refresh(self) -> None:
         with open_manifest(self.settings) as manifest:
             generation = manifest.generation if manifest else 0
-            if generation == self.generation:
+            if generation == self.generation or not self._lock.acquire(blocking=False):
                 return
-            self.articles = {a.id: a for a in manifest.articles()} if manifest else {}
-            self.texts = manifest.texts() if manifest else {}
-            self.generation = generation
-        self.sources = sorted({a.source for a in self.articles.values() if a.source})
-        self.titles = {a.id: a.title for a in self.articles.values()}
+            try:
+                articles = {a.id: a for a in manifest.articles()} if manifest else {}
+                texts = manifest.texts() if manifest else {}
+                self._index(articles)
+                self.articles, self.texts = articles, texts
+                self.generation = generation
+            finally:
+                self._lock.release()
+
+    def _index(self, articles: dict[str, IndexedArticle]) -> None:
+        by_source: dict[str, set[str]] = {}
+        by_day: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        dated: list[tuple[date, str]] = []
+        for a in articles.values():
+            if a.source:
+                by_source.setdefault(a.source.lower(), set()).add(a.id)
+            day = _day(a.published_at)
+            if day is not None:
+                by_day.setdefault((day.month, day.day), []).append((day.year, a.id))
+                dated.append((day, a.id))
+        dated.sort()
+        sources = sorted({a.source for a in articles.values() if a.source})
+        titles = {a.id: a.title for a in articles.values()}
+        self.sources, self.titles = sources, titles
+        self.mentions = Mentions(sources, titles)
+        self._by_source, self._by_day = by_source, by_day
+        self._days, self._dated = [d for d, _ in dated], [a for _, a in dated]
+
+    def from_sources(self, sources: Iterable[str]) -> set[str]:
+        """Ids of the articles from any of ``sources`` (ignoring case)."""
+        found: set[str] = set()
+        for source in sources:
+            found |= self._by_source.get(source.lower(), set())
+        return found
+
+    def published_on(self, mention: tuple[int | None, int, int]) -> set[str]:
+        """Ids of the articles published on a (year or None, month, day) a question names."""
+        year, month, day = mention
+        return {a for y, a in self._by_day.get((month, day), []) if year is None or y == year}
+
+    def published_between(self, since: date | None, until: date | None) -> set[str]:
+        """Ids of the dated articles published from ``since`` to ``until`` (both included)."""
+        first = bisect.bisect_left(self._days, since) if since else 0
+        last = bisect.bisect_right(self._days, until) if until else len(self._days)
+        return set(self._dated[first:last])
 
     def has_chunk(self, cid: str) -> bool:
         article_id, _, number = cid.partition(":")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -75,6 +75,22 @@ def alignment(a: np.ndarray, b: np.ndarray) -> float:
     return float((a @ b.T).max(axis=1).mean())
 
 
+# Rows of the article-vector similarity matrix computed at once: a full rebuild of
+# 20,000 articles would otherwise hold a 20,000 × 20,000 matrix (1.6 GB).
+BLOCK_ROWS = 1024
+
+
+def _candidates(
+    rows: list[int], vectors: np.ndarray, min_cosine: float
+) -> Iterator[tuple[int, list[int]]]:
+    """For each of ``rows``, the articles whose vectors have cosine ≥ ``min_cosine`` with it."""
+    for first in range(0, len(rows), BLOCK_ROWS):
+        block = rows[first : first + BLOCK_ROWS]
+        cosines = vectors[block] @ vectors.T
+        for r, i in enumerate(block):
+            yield i, np.nonzero(cosines[r] >= min_cosine)[0].tolist()
+
+
 def find_edges(
     new: Sequence[str],
     ids: Sequence[str],
@@ -94,12 +110,11 @@ def find_edges(
     if not new or len(ids) < 2:
         return []
     position = {article_id: i for i, article_id in enumerate(ids)}
-    rows = np.asarray([position[a] for a in new])
-    cosines = vectors[rows] @ vectors.T
+    rows = [position[a] for a in new]
     edges: dict[tuple[str, str], float] = {}
     seen: set[tuple[str, str]] = set()
-    for r, i in enumerate(rows.tolist()):
-        for j in np.nonzero(cosines[r] >= min_cosine)[0].tolist():
+    for i, candidates in _candidates(rows, vectors, min_cosine):
+        for j in candidates:
             pair = (min(ids[i], ids[j]), max(ids[i], ids[j]))
             if i == j or pair in seen:
                 continue

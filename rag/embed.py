@@ -54,6 +54,14 @@ class Embedder:
             hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             from sentence_transformers import SentenceTransformer
 
+            if self.settings.embed_threads:
+                # Process-wide. One thread per call suits a server answering several
+                # questions at once on few cores: torch's threads wait on each other
+                # when the cores are busy (README, "Scale").
+                import torch
+
+                torch.set_num_threads(self.settings.embed_threads)
+
             try:
                 self._model = SentenceTransformer(
                     str(path), device=self.settings.embed_device, local_files_only=True

@@ -284,8 +284,7 @@ def sync(
                 manifest.set_dirty(False)
             lexical = LexicalIndex(manifest.path.parent)
             if lexical.built_generation() != manifest.generation:
-                pairs = list(manifest.chunk_texts())
-                lexical.build([p[0] for p in pairs], [p[1] for p in pairs], manifest.generation)
+                lexical.build(manifest.chunk_ids(), manifest.chunk_texts, manifest.generation)
             summary.articles = len(manifest.chunk_counts())
             summary.chunks = manifest.total_chunks()
             sizes = Counter(manifest.clusters().values())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rag.articles import Article
+from rag.chunk import chunk_id
 from rag.errors import StoreError
 
 _SCHEMA = """
@@ -253,17 +254,30 @@ class Manifest:
         """article id → cleaned text, for every article."""
         return dict(self.db.execute("SELECT id, text FROM articles").fetchall())
 
-    def chunk_texts(self) -> Iterator[tuple[str, str]]:
-        """(chunk id, embedded text) of every chunk, rebuilt from the stored articles."""
-        from rag.chunk import chunk_id, embed_header
+    def chunk_texts(self, wanted: Sequence[str]) -> list[str]:
+        """The embedded (and BM25-indexed) text of chunks ``wanted``, rebuilt from the
+        stored articles — only those articles are read."""
+        from rag.chunk import embed_header
 
-        rows = self.db.execute(
-            "SELECT id, title, source, published_at, spans, text FROM articles ORDER BY id"
-        )
-        for article_id, title, source, published_at, spans, text in rows:
-            header = embed_header(title, source, published_at)
-            for number, (start, end) in enumerate(json.loads(spans)):
-                yield chunk_id(article_id, number), header + text[start:end]
+        articles = sorted({cid.rpartition(":")[0] for cid in wanted})
+        found: dict[str, str] = {}
+        for first in range(0, len(articles), 500):
+            batch = articles[first : first + 500]
+            rows = self.db.execute(
+                "SELECT id, title, source, published_at, spans, text FROM articles "
+                f"WHERE id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            for article_id, title, source, published_at, spans, text in rows:
+                header = embed_header(title, source, published_at)
+                for number, (start, end) in enumerate(json.loads(spans)):
+                    found[chunk_id(article_id, number)] = header + text[start:end]
+        return [found[cid] for cid in wanted]
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id, in article-id order."""
+        rows = self.db.execute("SELECT id, chunks FROM articles ORDER BY id")
+        return [chunk_id(a, n) for a, total in rows for n in range(total)]
 
     def chunk_counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT id, chunks FROM articles").fetchall())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
 from rag.lexical import tokens
 
@@ -88,46 +87,66 @@ def mentioned_dates(question: str) -> list[tuple[int | None, int, int]]:
     return [d for d in found if 1 <= d[2] <= 31]
 
 
-def date_matches(published_at: str | None, mention: tuple[int | None, int, int]) -> bool:
-    if not published_at:
-        return False
-    try:
-        day = date.fromisoformat(published_at[:10])
-    except ValueError:
-        return False
-    year, month, dom = mention
-    return day.month == month and day.day == dom and (year is None or day.year == year)
+class Mentions:
+    """The outlets and titles a question can name, indexed once per catalog generation.
+
+    Analysing a question then costs what its words touch, not the size of the
+    corpus: titles are found through an inverted index of their words, and an
+    outlet's pattern is tried only when its name occurs in the question at all.
+
+    >>> m = Mentions(["The Verge"], {"a1": "Apple unveils new iPhone cameras"})
+    >>> m.sources_in("what did the verge say?"), m.titles_in("Apple iPhone cameras?")
+    (['The Verge'], ['a1'])
+    """
+
+    def __init__(self, sources: Iterable[str], titles: dict[str, str]) -> None:
+        self._sources: list[tuple[str, list[tuple[str, re.Pattern[str]]]]] = []
+        for source in sources:
+            names = {source.lower()}
+            if "." in source:  # a host such as washingtontimes.com
+                names.add(source.lower().rsplit(".", 1)[0])
+            patterns = [
+                (n, re.compile(rf"(?<!\w){re.escape(n)}(?!\w)"))
+                for n in sorted(names)
+                if len(n) >= 3
+            ]
+            self._sources.append((source, patterns))
+        self._title_size: dict[str, int] = {}
+        self._order: dict[str, int] = {}
+        self._postings: dict[str, list[str]] = {}
+        for position, (article_id, title) in enumerate(titles.items()):
+            words = set(tokens(title))
+            if len(words) < 3:
+                continue
+            self._title_size[article_id] = len(words)
+            self._order[article_id] = position
+            for word in words:
+                self._postings.setdefault(word, []).append(article_id)
+
+    def sources_in(self, question: str) -> list[str]:
+        """Indexed source names that the question mentions, as whole words, ignoring case."""
+        q = question.lower()
+        return [
+            source
+            for source, patterns in self._sources
+            if any(name in q and pattern.search(q) for name, pattern in patterns)
+        ]
+
+    def titles_in(self, question: str, min_share: float = 0.7) -> list[str]:
+        """Article ids whose title words mostly appear in the question (a quoted or named title)."""
+        shared: dict[str, int] = {}
+        for word in set(tokens(question)):
+            for article_id in self._postings.get(word, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        hits = [a for a, n in shared.items() if n / self._title_size[a] >= min_share]
+        return sorted(hits, key=self._order.__getitem__)
 
 
-def mentioned_sources(question: str, sources: Iterable[str]) -> list[str]:
-    """Indexed source names that the question mentions, as whole words, ignoring case."""
-    q = question.lower()
-    found = []
-    for source in sources:
-        names = {source.lower()}
-        if "." in source:  # a host such as washingtontimes.com
-            names.add(source.lower().rsplit(".", 1)[0])
-        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", q) for n in names if len(n) >= 3):
-            found.append(source)
-    return found
-
-
-def mentioned_titles(question: str, titles: dict[str, str], min_share: float = 0.7) -> list[str]:
-    """Article ids whose title words mostly appear in the question (a quoted or named title)."""
-    q = set(tokens(question))
-    hits = []
-    for article_id, title in titles.items():
-        words = set(tokens(title))
-        if len(words) >= 3 and len(words & q) / len(words) >= min_share:
-            hits.append(article_id)
-    return hits
-
-
-def analyse(question: str, sources: Iterable[str], titles: dict[str, str]) -> QuestionInfo:
+def analyse(question: str, mentions: Mentions) -> QuestionInfo:
     return QuestionInfo(
         text=question,
         kind=question_kind(question),
-        sources=mentioned_sources(question, sources),
+        sources=mentions.sources_in(question),
         dates=mentioned_dates(question),
-        title_articles=mentioned_titles(question, titles),
+        title_articles=mentions.titles_in(question),
     )

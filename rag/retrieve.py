@@ -10,17 +10,16 @@ harness can measure what each one buys:
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import numpy as np
 
 from rag.catalog import Catalog
-from rag.chunk import chunk_id
 from rag.lexical import LexicalIndex
-from rag.query import QuestionInfo, analyse, date_matches
+from rag.query import QuestionInfo, analyse
 from rag.results import Filters, Passage
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -77,29 +76,23 @@ class Retriever:
         self.store = store
         self.catalog = catalog
         self.lexical = LexicalIndex(settings.index_dir / settings.collection_name)
+        self._store_generation: int | None = None
+        self._reopen_lock = threading.Lock()
 
     def allowed(self, filters: Filters) -> set[str] | None:
         """Article ids that pass the explicit filters (None: no filter)."""
         if filters.is_empty():
             return None
-        sources = {s.lower() for s in filters.sources}
-        ids = set(filters.article_ids)
-        keep = set()
-        for article in self.catalog.articles.values():
-            if sources and (article.source or "").lower() not in sources:
-                continue
-            if ids and article.id not in ids:
-                continue
-            if filters.since or filters.until:
-                if not article.published_at:
-                    continue
-                day = date.fromisoformat(article.published_at[:10])
-                if (filters.since and day < filters.since) or (
-                    filters.until and day > filters.until
-                ):
-                    continue
-            keep.add(article.id)
-        return keep
+        keep: set[str] | None = None
+        if filters.sources:
+            keep = self.catalog.from_sources(filters.sources)
+        if filters.article_ids:
+            ids = {a for a in filters.article_ids if a in self.catalog.articles}
+            keep = ids if keep is None else keep & ids
+        if filters.since or filters.until:
+            dated = self.catalog.published_between(filters.since, filters.until)
+            keep = dated if keep is None else keep & dated
+        return keep if keep is not None else set(self.catalog.articles)
 
     def retrieve(
         self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
@@ -108,9 +101,8 @@ class Retriever:
         timings: dict[str, float] = {}
         began = time.perf_counter()
         self.catalog.refresh()
-        if self.lexical.generation != self.catalog.generation:
-            self.lexical = LexicalIndex(self.lexical.folder)
-        info = analyse(question, self.catalog.sources, self.catalog.titles)
+        self._follow_index()
+        info = analyse(question, self.catalog.mentions)
         allowed = self.allowed(filters or Filters())
         timings["analyse"] = time.perf_counter() - began
         n = max(s.retrieval_candidates, k)
@@ -128,12 +120,7 @@ class Retriever:
         lexical: dict[str, float] = {}
         if s.dense_weight < 1:
             began = time.perf_counter()
-            allowed_chunks = None
-            if allowed is not None:
-                allowed_chunks = {
-                    chunk_id(a, i) for a in allowed for i in range(self.catalog.articles[a].chunks)
-                }
-            lexical = dict(self.lexical.search(question, n, allowed_chunks))
+            lexical = dict(self.lexical.search(question, n, allowed))
             timings["lexical"] = time.perf_counter() - began
 
         began = time.perf_counter()
@@ -167,19 +154,23 @@ class Retriever:
             passages = _take_turns(passages, info.sources)
         return Retrieval(passages[:k], info, timings)
 
+    def _follow_index(self) -> None:
+        """Reopen the store once after each finished ``rag index`` run (the catalog moved on),
+        so chunks another process wrote are searchable (see :meth:`ChunkStore.reopen`)."""
+        generation = self.catalog.generation
+        if generation == self._store_generation:
+            return
+        with self._reopen_lock:
+            if generation != self._store_generation:
+                if self._store_generation is not None:
+                    self.store.reopen()
+                self._store_generation = generation
+
     def _boosted_articles(self, info: QuestionInfo) -> set[str]:
         boosted: set[str] = set(info.title_articles)
-        if info.sources:
-            wanted = {s.lower() for s in info.sources}
-            boosted |= {
-                a.id for a in self.catalog.articles.values() if (a.source or "").lower() in wanted
-            }
+        boosted |= self.catalog.from_sources(info.sources)
         for mention in info.dates:
-            boosted |= {
-                a.id
-                for a in self.catalog.articles.values()
-                if date_matches(a.published_at, mention)
-            }
+            boosted |= self.catalog.published_on(mention)
         return boosted
 
     def _collapse(self, passages: list[Passage], boosted: set[str]) -> list[Passage]:

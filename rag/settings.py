@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
     embed_device: str = Field("cpu", description="Torch device for the embedding model.")
+    embed_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads per encode call; 0 = torch's default (one per core).",
+    )
     index_batch_chunks: int = Field(
         512, ge=1, description="Chunks embedded and committed per batch; a crash loses at most one."
     )
@@ -254,6 +260,7 @@ class Settings(BaseSettings):
             "chroma_host",
             "chroma_port",
             "embed_device",
+            "embed_threads",
             "api_token",
             "llm_api_key",
             "llm_timeout",

@@ -8,6 +8,7 @@ Chroma's default embedding function would download a model.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -28,6 +29,12 @@ class ChunkStore:
         self.name = settings.collection_name
         self._client: Any = None
         self._collection: Any = None
+        # The API answers from several threads; the first questions may arrive together,
+        # and Chroma's embedded client must be created once per process, not raced.
+        self._lock = threading.RLock()
+        self._readers = 0
+        self._reopening = False
+        self._idle = threading.Condition()
 
     def close(self) -> None:
         """Release connections (HTTP) or the shared embedded system when unused."""
@@ -35,6 +42,41 @@ class ChunkStore:
             self._client.close()
         self._client = None
         self._collection = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Marks a read in progress, so :meth:`reopen` never closes the client under it."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._reopening)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._readers -= 1
+                self._idle.notify_all()
+
+    def reopen(self) -> None:
+        """Drop the embedded client once the reads in progress are done; the next use opens
+        a fresh one.
+
+        The embedded store keeps its vector index in memory and does not see chunks
+        that another process (``rag index``) wrote: a search misses them and reading
+        their vectors fails. A reader calls this when the manifest generation moves.
+        A Chroma server needs nothing of the kind.
+        """
+        if self.settings.chroma_host:
+            return
+        with self._idle:
+            self._reopening = True
+            self._idle.wait_for(lambda: self._readers == 0)
+        try:
+            with self._lock:
+                self.close()
+        finally:
+            with self._idle:
+                self._reopening = False
+                self._idle.notify_all()
 
     def __enter__(self) -> ChunkStore:
         return self
@@ -71,7 +113,7 @@ class ChunkStore:
         opened before points at the old one's id."""
         from chromadb.errors import NotFoundError
 
-        with self._errors(action):
+        with self._reading(), self._errors(action):
             try:
                 return read(self.collection)
             except NotFoundError:
@@ -80,6 +122,12 @@ class ChunkStore:
 
     @property
     def client(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                return self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
         if self._client is None:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
@@ -104,16 +152,17 @@ class ChunkStore:
     @property
     def collection(self) -> Any:
         if self._collection is None:
-            with self._errors("opening the collection"):
-                self._collection = self.client.get_or_create_collection(
-                    self.name,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={
-                        "settings_hash": self.settings.vector_hash(),
-                        "model": self.settings.model_id,
-                    },
-                    embedding_function=None,
-                )
+            with self._lock, self._errors("opening the collection"):
+                if self._collection is None:
+                    self._collection = self.client.get_or_create_collection(
+                        self.name,
+                        configuration={"hnsw": {"space": "cosine"}},
+                        metadata={
+                            "settings_hash": self.settings.vector_hash(),
+                            "model": self.settings.model_id,
+                        },
+                        embedding_function=None,
+                    )
         return self._collection
 
     @property

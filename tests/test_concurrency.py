@@ -172,3 +172,29 @@ def test_article_dataclass_ids_are_stable():
     a = Article(text="Same text here for the id.", title="T", path="a.txt")
     b = Article(text="Same text here for the id.", title="T", path="renamed.txt")
     assert a.id == b.id
+
+
+def test_a_running_reader_searches_what_another_process_indexed(tmp_path: Path, articles: Path):
+    """The embedded store keeps its vector index in memory: without a reopen, a long-running
+    reader (rag serve, the app) missed new chunks in dense search and failed to read their
+    vectors."""
+    from rag.pipeline import Pipeline
+
+    env = index_env(tmp_path, articles, "index")
+    assert run_rag("index", env=env).returncode == 0
+    settings = Settings(articles_dir=articles, index_dir=Path(env["RAG_INDEX_DIR"]))
+    pipeline = Pipeline(settings)
+    try:
+        pipeline.ask("What did Li Qiang hope for?")  # the reader is open and warm
+        (articles / "zeppelin.txt").write_text(
+            "Zorblax builds a zeppelin factory\n\nZorblax Quantum Industries opened a zeppelin "
+            "factory in Greenland on Monday. Its airships will carry freight across the Arctic.\n"
+        )
+        assert run_rag("index", env=env).returncode == 0
+        answer = pipeline.ask("Where is the new airship plant for Arctic cargo?")
+        new = [p for p in answer.passages if p.title.startswith("Zorblax")]
+        assert new and new[0].dense is not None
+        vectors = pipeline.store.vectors([new[0].chunk_id])
+        assert vectors.shape == (1, 384)
+    finally:
+        pipeline.close()

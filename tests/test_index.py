@@ -233,10 +233,11 @@ def test_manifest_records_what_is_indexed(settings: Settings, embedder):
 
 
 def test_bm25_build_removes_folders_a_killed_build_left(tmp_path: Path):
+    texts = {"a:0000": "second build", "b:0000": "more words"}
     lexical = LexicalIndex(tmp_path / "collection")
-    lexical.build(["a:0000"], ["first build"], 1)
+    lexical.build(["a:0000"], lambda ids: [texts[i] for i in ids], 1)
     (tmp_path / "collection" / "bm25-left-by-a-killed-run").mkdir()
-    lexical.build(["a:0000", "b:0000"], ["second build", "more words"], 2)
+    lexical.build(["a:0000", "b:0000"], lambda ids: [texts[i] for i in ids], 2)
     assert len(list((tmp_path / "collection").glob("bm25-*"))) == 1
     assert lexical.built_generation() == 2
     assert [cid for cid, _ in lexical.search("second", 5)] == ["a:0000"]
