@@ -234,21 +234,29 @@ class ExtractiveEngine:
                     return [first, second], True
         return chosen, False
 
-    def _copies(self, c: Candidate) -> list[dict[str, Any]]:
-        """Copies of the cited passage (collapsed duplicates) that also carry the cited sentence."""
-        if not c.passage.also_reported_by:
-            return []
-        quote = self._vectors([c.text])[0]
-        copies = []
-        for ref in c.passage.also_reported_by:
-            copy = self.catalog.passage(ref["chunk_id"], 0.0)
-            sentences = [copy.text[a:b] for a, b in sentence_spans(copy.text)]
-            if not sentences:
-                continue
-            similarity = self._vectors(sentences) @ quote
+    def _copies(self, chosen: list[Candidate]) -> list[list[dict[str, Any]]]:
+        """For each chosen sentence, the copies of its passage (collapsed duplicates) that
+        also carry it, with their own wording. The quotes and every copy's sentences are
+        embedded in one call: a passage can have many copies."""
+        found: list[tuple[int, dict[str, Any], list[str]]] = []
+        for i, c in enumerate(chosen):
+            for ref in c.passage.also_reported_by:
+                copy = self.catalog.passage(ref["chunk_id"], 0.0)
+                sentences = [copy.text[a:b] for a, b in sentence_spans(copy.text)]
+                if sentences:
+                    found.append((i, ref, sentences))
+        copies: list[list[dict[str, Any]]] = [[] for _ in chosen]
+        if not found:
+            return copies
+        texts = [c.text for c in chosen] + [s for _, _, sentences in found for s in sentences]
+        vectors = self._vectors(texts)
+        quotes, at = vectors[: len(chosen)], len(chosen)
+        for i, ref, sentences in found:
+            similarity = vectors[at : at + len(sentences)] @ quotes[i]
+            at += len(sentences)
             best = int(similarity.argmax())
             if similarity[best] >= COPY_SIMILARITY:
-                copies.append(ref | {"quote": sentences[best]})
+                copies[i].append(ref | {"quote": sentences[best]})
         return copies
 
     def compose(self, chosen: list[Candidate], conflict: bool) -> tuple[list[str], list[Citation]]:
@@ -257,12 +265,13 @@ class ExtractiveEngine:
         citations: list[Citation] = []
         if conflict:
             pieces.append("The articles disagree. ")
-        for n, c in enumerate(chosen, start=1):
+        copies = self._copies(chosen)
+        for n, (c, carried) in enumerate(zip(chosen, copies, strict=True), start=1):
             p = c.passage
             if conflict:
                 pieces.append(f"According to {attribution(p)}: ")
             pieces.append(f"{c.text} [{n}]" + (" " if n < len(chosen) else ""))
-            citations.append(Citation.of(n, p, c.start, c.end, c.score, c.also + self._copies(c)))
+            citations.append(Citation.of(n, p, c.start, c.end, c.score, c.also + carried))
         return pieces, citations
 
     def run(
