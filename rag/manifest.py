@@ -103,7 +103,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     """A connection that never writes. A WAL database needs a ``-shm`` file beside it
     even to be read; in a folder nobody may write to, none can be created, and no
     writer can be at work either, so the file is read as immutable instead."""
-    uri = f"{path.as_uri()}?mode=ro"
+    uri = f"{path.absolute().as_uri()}?mode=ro"  # the default index folder is relative
     db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
     try:
         db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()

@@ -305,3 +305,14 @@ def test_a_link_to_a_file_outside_the_articles_folder_is_skipped(
     assert all(
         "Wednesday" not in get_article(settings, a["id"])["text"] for a in list_articles(settings)
     )
+
+
+def test_readers_open_a_manifest_under_a_relative_index_folder(
+    settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch
+):
+    # The default RAG_INDEX_DIR is "index", relative to the working directory.
+    sync(settings, embedder=embedder)
+    monkeypatch.chdir(settings.index_dir.parent)
+    relative = settings.model_copy(update={"index_dir": Path(settings.index_dir.name)})
+    assert index_status(relative)["articles"] == 5
+    assert len(list_articles(relative)) == 5
