@@ -48,6 +48,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import synth_corpus  # noqa: E402
+from ask_latency import SAMPLE_QUESTIONS  # noqa: E402
 
 from rag.chunk import Chunker  # noqa: E402
 from rag.embed import Embedder  # noqa: E402
@@ -58,28 +59,6 @@ from rag.results import Filters  # noqa: E402
 from rag.settings import get_settings  # noqa: E402
 
 RAG = Path(sys.executable).with_name("rag")
-SAMPLE_QUESTIONS = [
-    "What did Li Qiang hope for?",
-    "Which companies attended the Friday meeting?",
-    "When did Zhang Guangjun meet Michael Hart?",
-    "Which ministry does Zhang Guangjun belong to?",
-    "Who is the president of AmCham China?",
-    "How long did anti-virus controls block travel?",
-    "What did Raimondo say about de-risking?",
-    "Who won the 2022 World Cup?",
-    "How many foreign students were in China during the pandemic?",
-    "Who is Hu Heping?",
-    "What did the two governments agree to launch?",
-    "Why did Beijing break off dialogue in August 2022?",
-    "Which smartphone business was crippled by the curbs?",
-    "What does AmCham China publish about American companies?",
-    "Who visited China in June?",
-    "What did China's Ministry of Commerce urge the US to do?",
-    "Where did He Lifeng meet Raimondo?",
-    "What is de-risking?",
-    "Who is the US climate envoy?",
-    "What did the 20th National Congress emphasise?",
-]
 MULTIHOP_QUESTIONS = synth_corpus.SHARED / "bench" / "multihop" / "dev.jsonl"
 RAW_SAMPLE = 512
 

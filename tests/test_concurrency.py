@@ -17,6 +17,7 @@ import pytest
 from rag.articles import Article
 from rag.settings import Settings
 from rag.store import ChunkStore
+from tests import index_state
 from tests.conftest import RAG, run_rag
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -65,18 +66,7 @@ def snapshot(env: dict[str, str]) -> dict:
 
 
 def committed_articles(env: dict[str, str]) -> int:
-    settings = Settings(index_dir=Path(env["RAG_INDEX_DIR"]))
-    path = settings.index_dir / settings.collection_name / "manifest.sqlite"
-    if not path.exists():
-        return 0
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
+    return index_state.committed_articles(Settings(index_dir=Path(env["RAG_INDEX_DIR"])))
 
 
 def start_index(env: dict[str, str], capture: bool = True) -> subprocess.Popen[str]:
