@@ -53,6 +53,10 @@ SENTENCE_CACHE = 50_000
 SAME_SENTENCE = 0.9
 # A copy's sentence this close to the cited one carries the same claim.
 COPY_SIMILARITY = 0.75
+# Share of content words (Dice) above which a copy's sentence is the quote reworded
+# at most lightly, and below which it is another sentence; in between it is embedded.
+SAME_WORDING = 0.5
+OTHER_WORDING = 0.15
 
 
 @dataclass
@@ -65,6 +69,11 @@ class Candidate:
     cosine: float = 0.0
     overlap: float = 0.0
     also: list[dict[str, Any]] = field(default_factory=list)
+
+
+def dice(a: set[str], b: set[str]) -> float:
+    """Share of words two sets have in common: 2|a∩b| / (|a| + |b|)."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 def _kind_bonus(kind: str, text: str) -> float:
@@ -236,28 +245,36 @@ class ExtractiveEngine:
 
     def _copies(self, chosen: list[Candidate]) -> list[list[dict[str, Any]]]:
         """For each chosen sentence, the copies of its passage (collapsed duplicates) that
-        also carry it, with their own wording. The quotes and every copy's sentences are
-        embedded in one call: a passage can have many copies."""
-        found: list[tuple[int, dict[str, Any], list[str]]] = []
+        also carry it, with their own wording.
+
+        A copy's candidate is its sentence sharing the most words with the quote. Most
+        copies repeat the wording (:data:`SAME_WORDING`) and are taken as they are; a
+        candidate sharing almost nothing (:data:`OTHER_WORDING`) does not carry the claim;
+        only reworded ones in between are embedded, one sentence per copy.
+        """
+        picked: list[list[dict[str, Any] | None]] = []
+        unsure: list[tuple[int, int, dict[str, Any]]] = []
         for i, c in enumerate(chosen):
+            quote = set(tokens(c.text))
+            picked.append([])
             for ref in c.passage.also_reported_by:
                 copy = self.catalog.passage(ref["chunk_id"], 0.0)
                 sentences = [copy.text[a:b] for a, b in sentence_spans(copy.text)]
-                if sentences:
-                    found.append((i, ref, sentences))
-        copies: list[list[dict[str, Any]]] = [[] for _ in chosen]
-        if not found:
-            return copies
-        texts = [c.text for c in chosen] + [s for _, _, sentences in found for s in sentences]
-        vectors = self._vectors(texts)
-        quotes, at = vectors[: len(chosen)], len(chosen)
-        for i, ref, sentences in found:
-            similarity = vectors[at : at + len(sentences)] @ quotes[i]
-            at += len(sentences)
-            best = int(similarity.argmax())
-            if similarity[best] >= COPY_SIMILARITY:
-                copies[i].append(ref | {"quote": sentences[best]})
-        return copies
+                if not sentences:
+                    continue
+                shared, best = max((dice(quote, set(tokens(s))), s) for s in sentences)
+                carried = ref | {"quote": best}
+                if shared >= SAME_WORDING:
+                    picked[i].append(carried)
+                elif shared >= OTHER_WORDING:
+                    unsure.append((i, len(picked[i]), carried))
+                    picked[i].append(None)  # decided below
+        if unsure:
+            vectors = self._vectors([c.text for c in chosen] + [r["quote"] for *_, r in unsure])
+            for (i, at, carried), vector in zip(unsure, vectors[len(chosen) :], strict=True):
+                if float(vector @ vectors[i]) >= COPY_SIMILARITY:
+                    picked[i][at] = carried
+        return [[ref for ref in found if ref is not None] for found in picked]
 
     def compose(self, chosen: list[Candidate], conflict: bool) -> tuple[list[str], list[Citation]]:
         """Answer pieces (for streaming) and their citations, numbered in order of appearance."""
