@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,11 +177,20 @@ def _repair(store: ChunkStore, manifest: Manifest, summary: IndexSummary) -> Non
     summary.repaired_articles = len(incomplete)
 
 
-def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, force: bool) -> None:
-    """Compare not-yet-compared articles with all others, then re-derive the clusters.
+def _recluster(
+    store: ChunkStore,
+    manifest: Manifest,
+    settings: Settings,
+    force: bool,
+    lost: Collection[str] = (),
+) -> None:
+    """Compare not-yet-compared articles with all others, then update the clusters.
 
     Which articles were compared is recorded with their edges, so a run that
-    died after committing some articles still compares them next time.
+    died after committing some articles still compares them next time. Only the
+    clusters that can have changed are re-derived: those the new edges touch and
+    the ``lost`` ones (clusters that had a removed article), with all their
+    members. ``force`` (after a repair, or ``--verify``) re-derives all of them.
     """
     ids, vectors, words = manifest.dedup_features()
     new = manifest.undeduped()
@@ -205,13 +214,21 @@ def _recluster(store: ChunkStore, manifest: Manifest, settings: Settings, force:
         threshold=settings.dedup_threshold,
         min_alignment=settings.dedup_min_alignment,
     )
-    published = {a.id: a.published_at for a in manifest.articles()}
     with manifest.transaction():
         manifest.add_edges(edges)
         manifest.mark_deduped(new)
-    assignment = dedup.clusters(ids, manifest.edges(), published)
     current = manifest.clusters()
-    changed = [a for a in ids if force or assignment[a] != current.get(a)]
+    if force:
+        affected = ids
+        assignment = dedup.clusters(ids, manifest.edges(), manifest.published())
+    else:
+        # The previous run left the clusters equal to the edge graph's components,
+        # so every edge of an affected article stays among the affected ones.
+        touched = set(new) | {a for edge in edges for a in edge[:2]}
+        reclustered = {current[a] for a in touched} | set(lost)
+        affected = [a for a in ids if a in touched or current[a] in reclustered]
+        assignment = dedup.clusters(affected, manifest.edges_of(affected), manifest.published())
+    changed = [a for a in affected if force or assignment[a] != current.get(a)]
     if not changed:
         return
     chunk_ids = [chunk_id(a, n) for a in changed for n in range(counts[a])]
@@ -320,6 +337,8 @@ def _apply(
         return
 
     manifest.set_dirty(True)
+    current = manifest.clusters()
+    lost = {current[a] for a in removed}
     if removed:
         chunk_ids = [chunk_id(a, n) for a in removed for n in range(counts[a])]
         store.delete(chunk_ids)
@@ -352,7 +371,7 @@ def _apply(
         summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
         summary.added = sorted(scan.paths[a] for a in new if scan.paths[a] not in replaced)
     if new or removed or force_clusters or manifest.undeduped():
-        _recluster(store, manifest, settings, force=force_clusters)
+        _recluster(store, manifest, settings, force=force_clusters, lost=lost)
     with manifest.transaction():
         manifest.replace_files(scan.files)
 

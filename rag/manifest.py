@@ -58,10 +58,14 @@ CREATE TABLE IF NOT EXISTS edges (
     sim REAL NOT NULL,
     PRIMARY KEY (a, b)
 );
+CREATE INDEX IF NOT EXISTS edges_b ON edges(b);
 """
 
 # Bumped when the tables change; an index built with another version is rebuilt.
 SCHEMA_VERSION = "1"
+
+# Values bound in one statement (SQLite's limit is 32,766 since 3.32, 999 before).
+_SQL_VARIABLES = 900
 
 _ROW = (
     "id, path, title, source, published_at, url, external_id, extra, chunks, spans, cluster, "
@@ -320,6 +324,24 @@ class Manifest:
     def edges(self) -> list[tuple[str, str, float]]:
         rows = self.db.execute("SELECT a, b, sim FROM edges").fetchall()
         return [(str(a), str(b), float(sim)) for a, b, sim in rows]
+
+    def edges_of(self, ids: Iterable[str]) -> list[tuple[str, str, float]]:
+        """The edges that touch any of ``ids``."""
+        ids = list(ids)
+        found: set[tuple[str, str, float]] = set()
+        for first in range(0, len(ids), _SQL_VARIABLES):
+            part = ids[first : first + _SQL_VARIABLES]
+            marks = ",".join("?" * len(part))
+            for column in ("a", "b"):
+                rows = self.db.execute(
+                    f"SELECT a, b, sim FROM edges WHERE {column} IN ({marks})", part
+                )
+                found.update((str(a), str(b), float(sim)) for a, b, sim in rows)
+        return sorted(found)
+
+    def published(self) -> dict[str, str | None]:
+        """article id → publication date, for every article."""
+        return dict(self.db.execute("SELECT id, published_at FROM articles").fetchall())
 
     def clusters(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, cluster FROM articles").fetchall())
