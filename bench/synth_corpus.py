@@ -6,10 +6,12 @@
 Built from the sample articles and the MultiHop-RAG corpus (read in place),
 so the text is real news prose and the benchmark questions have answers in it:
 
-- **stories** (most articles): paragraphs drawn from several source articles of
-  one category, in a new order, each lightly perturbed (numbers changed, the odd
-  sentence dropped, a few words swapped), so no two are the same text and
-  their content-word overlap stays below the near-duplicate threshold;
+- **stories** (most articles): a lead of two sentences from one source article
+  (whose title they take), then paragraphs drawn from two to four other source
+  articles of its category, in a new order, each lightly perturbed (numbers
+  changed, the odd sentence dropped, a few words swapped), so no two are the
+  same text and their content-word overlap stays below the near-duplicate
+  threshold;
 - **near-duplicates** (``--dup-share``, default 8 %): a wire copy of an earlier
   story under another outlet (a few words changed, a credit line added) or a
   padded rewrite (two to four extra paragraphs);
@@ -213,18 +215,22 @@ class Generator:
 
     def _story(self) -> dict[str, str]:
         rng = self.rng
-        category = rng.choice(self.categories)
+        # Categories as often as they have source articles: drawn uniformly, the 5 sample
+        # articles ("world") made a seventh of all stories, near-duplicates of each other.
+        base = rng.choice(self.sources)
+        category = base.category
         pool = self.by_category[category]
-        base = self.sources[rng.choice(pool)]
         # Article length: mostly short news items, some long reads.
         n = min(40, max(3, int(rng.lognormvariate(2.6, 0.55))))
-        # A run from the lead article, then paragraphs from two to four others of the category.
-        start = rng.randrange(max(1, len(base.paragraphs) - 2))
-        picked = base.paragraphs[start : start + max(2, n // 3)]
-        others = [self.sources[rng.choice(pool)] for _ in range(rng.randint(2, 4))]
+        # The lead: two sentences of the article the title comes from; then paragraphs of
+        # sentences drawn one by one from the whole category. A source article is drawn
+        # some 30 times at 100k chunks: runs of its paragraphs made the stories that
+        # drew it near-duplicates of each other, in groups of thousands.
+        lead = _SENTENCE_END.split(rng.choice(base.paragraphs))
+        start = rng.randrange(max(1, len(lead) - 1))
+        picked = [" ".join(lead[start : start + 2])]
         while len(picked) < n:
-            other = rng.choice(others)
-            picked.append(rng.choice(other.paragraphs))
+            picked.append(" ".join(self._sentence(pool) for _ in range(rng.randint(1, 3))))
         body = "\n\n".join(_perturb(p, rng) for p in picked)
         return {
             "title": _title(base.title, body.split("\n\n", 1)[0], rng),
@@ -234,6 +240,10 @@ class Generator:
             "kind": "story",
             "body": body,
         }
+
+    def _sentence(self, pool: list[int]) -> str:
+        paragraph = self.rng.choice(self.sources[self.rng.choice(pool)].paragraphs)
+        return self.rng.choice(_SENTENCE_END.split(paragraph))
 
     def _copy(self, original: dict[str, str]) -> dict[str, str]:
         rng = self.rng

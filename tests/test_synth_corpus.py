@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import sys
 from datetime import datetime
@@ -77,3 +78,27 @@ def test_shape(synth, tmp_path: Path) -> None:
     read = [read_file(f, rel, 10 * 2**20) for f, rel in iter_article_files(tmp_path)]
     assert sum(len(r.articles) for r in read) == len(records)
     assert not any(r.skipped for r in read)
+
+
+def test_stories_follow_the_sources_not_the_categories(synth) -> None:
+    """A category with few source articles gets few stories, and stories share few
+    sentences: at 100k chunks each source is drawn about 30 times, and stories built
+    from runs of one source's paragraphs clustered as near-duplicates by the thousand."""
+    sentences = [
+        f"Story {c} sentence {i} says the {c} thing number {i} here."
+        for c in "ab"
+        for i in range(400)
+    ]
+    sources = [synth.Source("Tiny", "Wire", "tiny", [" ".join(sentences[:4])])] + [
+        synth.Source(f"Big {i}", "Wire", "big", [" ".join(sentences[i * 4 : i * 4 + 4])])
+        for i in range(1, 200)
+    ]
+    stories = [r for r, _ in zip(synth.Generator(sources, 6, 0.0), range(2000), strict=False)]
+    assert sum(r["category"] == "tiny" for r in stories) < 40  # 1 in 200 sources, not 1 in 2
+    big = [
+        set(synth._SENTENCE_END.split(r["body"].replace("\n\n", " ")))
+        for r in stories
+        if r["category"] == "big"
+    ][:200]
+    shared = [len(a & b) / min(len(a), len(b)) for a, b in itertools.pairwise(big)]
+    assert max(shared) < 0.5
