@@ -66,6 +66,8 @@ class Settings(BaseSettings):
         env_prefix="RAG_",
         extra="forbid",
         validate_assignment=True,
+        # RAG_EMBED_THREADS= (set but empty, as in a .env template) means the default.
+        env_ignore_empty=True,
     )
 
     # Where things live

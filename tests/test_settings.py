@@ -68,3 +68,10 @@ def test_only_the_settings_module_reads_the_environment():
         if path.name != "settings.py" and re.search(r"os\.environ|os\.getenv", path.read_text())
     ]
     assert offenders == []
+
+
+def test_a_setting_set_to_nothing_keeps_its_default(monkeypatch):
+    monkeypatch.setenv("RAG_EMBED_THREADS", "")
+    monkeypatch.setenv("RAG_TOP_K", "")
+    settings = get_settings()
+    assert settings.embed_threads == 0 and settings.top_k == 5
