@@ -14,9 +14,10 @@ One run, under the index lock:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,18 @@ class IndexSummary:
     chunks: int = 0
     duplicate_clusters: int = 0
     seconds: float = 0.0
+    # Seconds per step (reading, model load, embedding, writing, duplicates, BM25):
+    # what a run's time went to.
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = self.stages.get(stage, 0.0) + time.perf_counter() - began
+            self.stages[stage] = round(spent, 3)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,6 +90,9 @@ class IndexSummary:
                 f"  repaired an interrupted run: {self.repaired_orphans} orphan chunks deleted, "
                 f"{self.repaired_articles} incomplete articles re-embedded"
             )
+        spent = [f"{stage} {s:.1f} s" for stage, s in self.stages.items() if s >= 0.05]
+        if spent:
+            out.append("  time: " + ", ".join(spent))
         out += [f"  skipped {skip}" for skip in self.skipped]
         return out
 
@@ -279,7 +295,8 @@ def sync(
                 manifest.set_dirty(True)
                 _repair(store, manifest, summary)
             # After the repair: the scan trusts the manifest for files it has seen.
-            scan = _scan(folder, manifest, settings.max_file_bytes)
+            with summary.timed("reading"):
+                scan = _scan(folder, manifest, settings.max_file_bytes)
             summary.skipped = scan.skipped
             if strict and scan.skipped:
                 raise SkippedInputError(
@@ -301,7 +318,8 @@ def sync(
                 manifest.set_dirty(False)
             lexical = LexicalIndex(manifest.path.parent)
             if lexical.built_generation() != manifest.generation:
-                lexical.build(manifest.chunk_ids(), manifest.chunk_texts, manifest.generation)
+                with summary.timed("bm25"):
+                    lexical.build(manifest.chunk_ids(), manifest.chunk_texts, manifest.generation)
             summary.articles = len(manifest.chunk_counts())
             summary.chunks = manifest.total_chunks()
             sizes = Counter(manifest.clusters().values())
@@ -371,7 +389,8 @@ def _apply(
         summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
         summary.added = sorted(scan.paths[a] for a in new if scan.paths[a] not in replaced)
     if new or removed or force_clusters or manifest.undeduped():
-        _recluster(store, manifest, settings, force=force_clusters, lost=lost)
+        with summary.timed("duplicates"):
+            _recluster(store, manifest, settings, force=force_clusters, lost=lost)
     with manifest.transaction():
         manifest.replace_files(scan.files)
 
@@ -386,21 +405,26 @@ def _embed_new(
     progress: Progress | None,
 ) -> None:
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
-    planned = [(a, chunker.chunk(a)) for a in articles if a is not None]
+    with summary.timed("chunking"):
+        planned = [(a, chunker.chunk(a)) for a in articles if a is not None]
     total = sum(len(chunks) for _, chunks in planned)
+    with summary.timed("model load"):
+        embedder.model  # noqa: B018 - loads it, so that "embedding" is the encoding alone
     done = 0
     batch: list[tuple[Article, list[Any]]] = []
 
     def flush() -> None:
         nonlocal done
         chunks = [c for _, cs in batch for c in cs]
-        vectors = embedder.embed([c.embed_text for c in chunks])
+        with summary.timed("embedding"):
+            vectors = embedder.embed([c.embed_text for c in chunks])
         metadatas = [
             chunk_metadata(article, c.number, c.start, c.end) for article, cs in batch for c in cs
         ]
-        store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], metadatas)
+        with summary.timed("writing"):
+            store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], metadatas)
         offset = 0
-        with manifest.transaction():
+        with summary.timed("writing"), manifest.transaction():
             for article, cs in batch:
                 own = vectors[offset : offset + len(cs)]
                 offset += len(cs)

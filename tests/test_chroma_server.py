@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,40 +10,14 @@ import pytest
 from rag.indexer import sync
 from rag.settings import Settings
 from rag.store import ChunkStore
-from tests.conftest import free_port, run_rag
+from tests.conftest import free_port, run_rag, start_chroma
 
 pytestmark = pytest.mark.integration
-
-CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            CHROMA,
-            "run",
-            "--path",
-            str(tmp_path / "server-data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("chroma run did not start")
-            time.sleep(0.2)
+    process, port = start_chroma(tmp_path / "server-data")
     yield port
     process.terminate()
     process.wait(timeout=30)

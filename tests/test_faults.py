@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import httpx
@@ -25,10 +24,9 @@ import pytest
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import RAG, ROOT, SAMPLE, free_port
+from tests.conftest import RAG, ROOT, SAMPLE, start_chroma
 from tests.index_state import assert_same_index, committed_articles, integrity, snapshot
 from tests.test_api import start_server
-from tests.test_chroma_server import CHROMA
 from tests.test_concurrency import synthetic_corpus
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -231,25 +229,6 @@ def wait_for(path: Path, process: subprocess.Popen, seconds: float = 180) -> Non
             pytest.fail(f"the writer ended before the fault point: {process.communicate()}")
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.05)
-
-
-def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [CHROMA, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                return process, port
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("chroma run did not start")
-            time.sleep(0.2)
 
 
 # --- a Chroma server that dies mid-run ----------------------------------------------------

@@ -88,6 +88,10 @@ def test_incremental_add_change_rename_delete(settings: Settings, embedder, arti
     added = sync(settings, embedder=embedder)
     assert added.added == ["005_new.txt"]
     assert 0 < added.chunks_embedded <= 2
+    # Where the time went, per step; a run with nothing new embeds nothing.
+    steps = {"reading", "chunking", "model load", "embedding", "writing", "duplicates", "bm25"}
+    assert steps <= set(added.stages) and all(s >= 0 for s in added.stages.values())
+    assert "embedding" not in again.stages and "reading" in again.stages
     assert added.chunks == first.chunks + added.chunks_embedded
 
     (articles / "005_new.txt").write_text(NEW_ARTICLE.replace("Wednesday", "Thursday"))
