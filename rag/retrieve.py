@@ -10,10 +10,10 @@ harness can measure what each one buys:
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -70,6 +70,12 @@ def _take_turns(passages: list[Passage], sources: list[str]) -> list[Passage]:
     return turns + rest
 
 
+# Filters keeping at least this share of the articles are applied to an unfiltered
+# search of up to OVERFETCH_MAX neighbours (see Retriever._dense).
+OVERFETCH_MIN_SHARE = 0.1
+OVERFETCH_MAX = 1000
+
+
 class Retriever:
     def __init__(self, settings: Settings, store: ChunkStore, catalog: Catalog) -> None:
         self.settings = settings
@@ -94,6 +100,27 @@ class Retriever:
             keep = dated if keep is None else keep & dated
         return keep if keep is not None else set(self.catalog.articles)
 
+    def _dense(
+        self, vector: np.ndarray, n: int, allowed: set[str] | None
+    ) -> list[tuple[str, float]]:
+        """The ``n`` nearest chunks of the ``allowed`` articles (None: of all).
+
+        Chroma filters by article id with an ``$in`` list, which costs more than the
+        search itself on a large index (81 ms against 14 ms at 100k chunks). So when
+        the filter keeps a good share of the articles, more neighbours are fetched
+        unfiltered and the others dropped; the list is the fallback.
+        """
+        if allowed is None:
+            return self.store.query_ids(vector, n)
+        share = len(allowed) / max(1, len(self.catalog.articles))
+        if share >= OVERFETCH_MIN_SHARE:
+            k = min(OVERFETCH_MAX, math.ceil(n / share * 1.2))
+            found = self.store.query_ids(vector, k)
+            kept = [hit for hit in found if hit[0].split(":", 1)[0] in allowed]
+            if len(kept) >= n // 2 or len(found) < k:  # enough, or the whole collection
+                return kept[:n]
+        return self.store.query_ids(vector, n, {"article_id": {"$in": sorted(allowed)}})
+
     def retrieve(
         self, question: str, vector: np.ndarray, k: int, filters: Filters | None = None
     ) -> Retrieval:
@@ -112,10 +139,7 @@ class Retriever:
         dense: dict[str, float] = {}
         if s.dense_weight > 0:
             began = time.perf_counter()
-            where: dict[str, Any] | None = (
-                {"article_id": {"$in": sorted(allowed)}} if allowed is not None else None
-            )
-            dense = dict(self.store.query_ids(vector, n, where))
+            dense = dict(self._dense(vector, n, allowed))
             timings["dense"] = time.perf_counter() - began
         lexical: dict[str, float] = {}
         if s.dense_weight < 1:
