@@ -191,6 +191,13 @@ def seed_index(work: Path, size: int) -> str:
     return str(smaller[-1])
 
 
+def wide_filter() -> Filters:
+    """A date filter that keeps about half the corpus (one of its two years)."""
+    from datetime import date
+
+    return Filters([], date(2023, 1, 1), date(2023, 12, 31), [])
+
+
 def filters_for(pipeline: Pipeline) -> Filters:
     """A source and date filter that keeps a slice of the corpus: the busiest outlet, one year."""
     from collections import Counter
@@ -206,7 +213,8 @@ def query_latency(settings: Any, qs: list[str]) -> dict[str, Any]:
         for q in qs[:3]:
             pipeline.ask(q)  # warm-up: model, catalog, BM25, Chroma caches
         out: dict[str, Any] = {"load_before": load()}
-        for label, filters in (("plain", None), ("filtered", filters_for(pipeline))):
+        cases = (("plain", None), ("filtered", filters_for(pipeline)), ("year", wide_filter()))
+        for label, filters in cases:
             retrieval: list[float] = []
             total: list[float] = []
             stages: dict[str, list[float]] = {}
@@ -386,7 +394,7 @@ def table(results: list[dict[str, Any]]) -> str:
         ("index on disk", lambda r: f"{r['build']['disk_mb']:,} MB"),
         ("serve peak RSS", lambda r: f"{r['serve']['peak_rss_mb']:,} MB"),
     ]
-    for label in ("plain", "filtered"):
+    for label in ("plain", "filtered", "year"):
         rows += [
             (
                 f"retrieval p50 / p95 ({label})",
@@ -401,6 +409,18 @@ def table(results: list[dict[str, Any]]) -> str:
                 ),
             ),
         ]
+    rows.append(
+        (
+            "stage p50: dense (filtered / year)",
+            lambda r: (
+                " / ".join(
+                    str(r["query"][x]["stage_p50"].get("retrieve_dense", 0.0))
+                    for x in ("filtered", "year")
+                )
+                + " ms"
+            ),
+        )
+    )
     for stage in ("embed", "analyse", "dense", "lexical", "fuse", "collapse", "answer"):
         key = stage if stage in ("embed", "answer") else f"retrieve_{stage}"
         rows.append(
@@ -460,9 +480,12 @@ def main() -> None:
     qs = questions(args.questions)
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        results.append(run_size(size, args, qs))
+        result = run_size(size, args, qs)
         out = args.work / f"results-{size}{args.tag}.json"
-        out.write_text(json.dumps(results[-1], indent=2))
+        if out.is_file():  # phases not run this time keep their last figures
+            result = json.loads(out.read_text()) | result
+        results.append(result)
+        out.write_text(json.dumps(result, indent=2))
     print(json.dumps(results, indent=2) if args.json else table(results))
     print(f"results: {args.work}/results-SIZE.json", file=sys.stderr)
 
