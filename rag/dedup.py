@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
+from scipy import sparse
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -77,18 +78,45 @@ def alignment(a: np.ndarray, b: np.ndarray) -> float:
 
 # Rows of the article-vector similarity matrix computed at once: a full rebuild of
 # 20,000 articles would otherwise hold a 20,000 × 20,000 matrix (1.6 GB).
-BLOCK_ROWS = 1024
+BLOCK_ROWS = 512
+
+
+def _word_matrix(words: Sequence[np.ndarray]) -> sparse.csr_matrix:
+    """Articles × words incidence (1 where the article has the word)."""
+    lengths = np.fromiter((len(w) for w in words), np.int64, count=len(words))
+    flat = np.concatenate(words) if len(words) else np.zeros(0, np.uint64)
+    _, columns = np.unique(flat, return_inverse=True)
+    pointers = np.concatenate([[0], np.cumsum(lengths)])
+    shape = (len(words), int(columns.max()) + 1 if len(columns) else 0)
+    return sparse.csr_matrix((np.ones(len(flat), np.float32), columns, pointers), shape=shape)
 
 
 def _candidates(
-    rows: list[int], vectors: np.ndarray, min_cosine: float
-) -> Iterator[tuple[int, list[int]]]:
-    """For each of ``rows``, the articles whose vectors have cosine ≥ ``min_cosine`` with it."""
+    rows: list[int],
+    vectors: np.ndarray,
+    words: Sequence[np.ndarray],
+    min_cosine: float,
+    threshold: float,
+) -> Iterator[tuple[int, int, float]]:
+    """(row, other, containment) for each of ``rows`` and every other article that
+    passes both cheap tests: article-vector cosine ≥ ``min_cosine`` and content-word
+    containment ≥ ``threshold``. Shared words are counted for a block of rows at
+    once with a sparse product: in a corpus of one topic most pairs pass the cosine
+    test, and one set intersection per pair took hours at 100k chunks."""
+    incidence = _word_matrix(words)
+    by_word = incidence.T.tocsr()
+    sizes = np.diff(incidence.indptr)
     for first in range(0, len(rows), BLOCK_ROWS):
         block = rows[first : first + BLOCK_ROWS]
         cosines = vectors[block] @ vectors.T
-        for r, i in enumerate(block):
-            yield i, np.nonzero(cosines[r] >= min_cosine)[0].tolist()
+        shared = (incidence[block] @ by_word).toarray()
+        smaller = np.minimum(sizes[block][:, None], sizes[None, :])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            contained = np.where(smaller >= MIN_WORDS, shared / smaller, 0.0)
+        passing = (cosines >= min_cosine) & (contained >= threshold)
+        passing[np.arange(len(block)), block] = False  # not itself
+        for r, j in zip(*np.nonzero(passing), strict=True):
+            yield block[r], int(j), float(contained[r, j])
 
 
 def find_edges(
@@ -112,18 +140,14 @@ def find_edges(
     position = {article_id: i for i, article_id in enumerate(ids)}
     rows = [position[a] for a in new]
     edges: dict[tuple[str, str], float] = {}
-    seen: set[tuple[str, str]] = set()
-    for i, candidates in _candidates(rows, vectors, min_cosine):
-        for j in candidates:
-            pair = (min(ids[i], ids[j]), max(ids[i], ids[j]))
-            if i == j or pair in seen:
-                continue
-            seen.add(pair)
-            score = containment(words[i], words[j])
-            if score < threshold:
-                continue
-            if alignment(chunk_vectors(ids[i]), chunk_vectors(ids[j])) >= min_alignment:
-                edges[pair] = round(score, 4)
+    checked: set[tuple[str, str]] = set()
+    for i, j, score in _candidates(rows, vectors, words, min_cosine, threshold):
+        pair = (min(ids[i], ids[j]), max(ids[i], ids[j]))
+        if pair in checked:  # from the other side: both are new
+            continue
+        checked.add(pair)
+        if alignment(chunk_vectors(ids[i]), chunk_vectors(ids[j])) >= min_alignment:
+            edges[pair] = round(score, 4)
     return [(a, b, s) for (a, b), s in edges.items()]
 
 

@@ -49,3 +49,35 @@ def test_find_edges_needs_cosine_containment_and_aligned_passages():
 def test_alignment_is_measured_from_the_article_with_fewer_chunks():
     short, long = np.eye(3, dtype=np.float32)[:1], np.eye(3, dtype=np.float32)
     assert dedup.alignment(short, long) == dedup.alignment(long, short) == 1.0
+
+
+def test_find_edges_counts_shared_words_as_the_pairwise_containment_does():
+    """The block-wise sparse word counts give the edges a pair-by-pair check gives."""
+    rng = np.random.default_rng(3)
+    ids = [f"a{i:02d}" for i in range(80)]
+    words = [
+        np.unique(rng.integers(0, 120, size=rng.integers(10, 60)).astype(np.uint64)) for _ in ids
+    ]
+    vectors = rng.normal(size=(len(ids), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = {a: vectors[i : i + 1] for i, a in enumerate(ids)}
+    new = ids[50:]
+    got = dedup.find_edges(
+        new,
+        ids,
+        vectors,
+        words,
+        chunks.__getitem__,
+        min_cosine=-0.2,
+        threshold=0.45,
+        min_alignment=-1.0,
+    )
+    expected = {}
+    for a in new:
+        i = ids.index(a)
+        for j, b in enumerate(ids):
+            if j != i and float(vectors[i] @ vectors[j]) >= -0.2:
+                score = dedup.containment(words[i], words[j])
+                if score >= 0.45:
+                    expected[(min(a, b), max(a, b))] = round(score, 4)
+    assert expected and sorted(got) == sorted((a, b, s) for (a, b), s in expected.items())
