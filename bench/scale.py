@@ -332,6 +332,8 @@ def incremental(corpus: Path, index: Path, seed: int = 2024) -> dict[str, Any]:
         "peak_rss_mb": round(rss),
         "removed_chunks": removed["chunks_removed"],
         "remove_seconds": removed["seconds"],
+        "add_stages": summary.get("stages", {}),
+        "remove_stages": removed.get("stages", {}),
         "load": load(),
     }
 
