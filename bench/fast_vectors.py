@@ -96,7 +96,9 @@ class SentenceMeanEmbedder(Embedder):
         self.seconds = 0.0
         self.model_embedded = 0
 
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def embed(
+        self, texts: list[str], *, progress: bool = False, batch_size: int | None = None
+    ) -> np.ndarray:
         began = time.perf_counter()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         unknown: list[int] = []
@@ -110,7 +112,7 @@ class SentenceMeanEmbedder(Embedder):
             else:
                 unknown.append(row)
         if unknown:
-            out[unknown] = super().embed([texts[i] for i in unknown])
+            out[unknown] = super().embed([texts[i] for i in unknown], batch_size=batch_size)
             self.model_embedded += len(unknown)
         self.seconds += time.perf_counter() - began
         return out

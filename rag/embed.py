@@ -76,12 +76,15 @@ class Embedder:
         assert dim is not None
         return int(dim)
 
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def embed(
+        self, texts: list[str], *, progress: bool = False, batch_size: int | None = None
+    ) -> np.ndarray:
+        """Unit vectors for ``texts``, in batches of ``batch_size`` (default: the setting)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
             texts,
-            batch_size=self.settings.embed_batch_size,
+            batch_size=batch_size or self.settings.embed_batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress and len(texts) >= PROGRESS_MIN_TEXTS,

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.extractive import Candidate, ExtractiveEngine
+from rag.extractive import SENTENCE_BATCH, Candidate, ExtractiveEngine
 from rag.results import Passage
 from rag.settings import Settings
 
@@ -34,9 +34,11 @@ class Embedder:
     def __init__(self, same: set[str]) -> None:
         self.same = same
         self.embedded: list[str] = []
+        self.batches: list[int | None] = []
 
-    def embed(self, texts: list[str], **_: Any) -> np.ndarray:
+    def embed(self, texts: list[str], **options: Any) -> np.ndarray:
         self.embedded += texts
+        self.batches.append(options.get("batch_size"))
         return np.array([[1.0, 0.0] if t in self.same else [0.0, 1.0] for t in texts])
 
 
@@ -63,3 +65,5 @@ def test_copies_are_quoted_and_only_reworded_ones_are_embedded():
     assert QUOTE not in embedder.embedded[1:]
     assert "The weather in Beijing was hot and humid all week long." not in embedder.embedded
     assert reworded in embedder.embedded
+    # Small batches: each is padded to its longest sentence.
+    assert embedder.batches == [SENTENCE_BATCH]
