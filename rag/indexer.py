@@ -355,9 +355,10 @@ def _apply(
         return
 
     manifest.set_dirty(True)
-    current = manifest.clusters()
-    lost = {current[a] for a in removed}
+    lost: set[str] = set()  # clusters that had a removed article
     if removed:
+        clusters = manifest.clusters()
+        lost = {clusters[a] for a in removed}
         chunk_ids = [chunk_id(a, n) for a in removed for n in range(counts[a])]
         store.delete(chunk_ids)
         with manifest.transaction():
