@@ -39,6 +39,11 @@ def chunk_id(article_id: str, number: int) -> str:
     return f"{article_id}:{number:04d}"
 
 
+def article_of(cid: str) -> str:
+    """The article id of a chunk id (see :func:`chunk_id`)."""
+    return cid.split(":", 1)[0]
+
+
 @lru_cache(maxsize=1)
 def encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding(ENCODING)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.chunk import article_of
 from rag.errors import StoreError
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -251,7 +252,7 @@ class _Loaded:
         ids: list[str] = meta["ids"]
         article_codes: dict[str, int] = {}
         chunk_articles = np.fromiter(
-            (article_codes.setdefault(cid.split(":", 1)[0], len(article_codes)) for cid in ids),
+            (article_codes.setdefault(article_of(cid), len(article_codes)) for cid in ids),
             dtype=np.int64,
             count=len(ids),
         )

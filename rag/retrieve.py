@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.catalog import Catalog
+from rag.chunk import article_of
 from rag.lexical import LexicalIndex
 from rag.query import QuestionInfo, analyse
 from rag.results import Filters, Passage
@@ -116,7 +117,7 @@ class Retriever:
         if share >= OVERFETCH_MIN_SHARE:
             k = min(OVERFETCH_MAX, math.ceil(n / share * 1.2))
             found = self.store.query_ids(vector, k)
-            kept = [hit for hit in found if hit[0].split(":", 1)[0] in allowed]
+            kept = [hit for hit in found if article_of(hit[0]) in allowed]
             if len(kept) >= n // 2 or len(found) < k:  # enough, or the whole collection
                 return kept[:n]
         return self.store.query_ids(vector, n, {"article_id": {"$in": sorted(allowed)}})
@@ -159,7 +160,7 @@ class Retriever:
             fused = _weighted(dense, lexical, s.dense_weight)
         boosted = self._boosted_articles(info)
         for cid in fused:
-            if cid.split(":", 1)[0] in boosted:
+            if article_of(cid) in boosted:
                 fused[cid] *= 1 + s.metadata_boost
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(3 * k, k + 10)]
         passages = [
