@@ -41,6 +41,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -193,18 +195,14 @@ def seed_index(work: Path, size: int) -> str:
 
 def wide_filter() -> Filters:
     """A date filter that keeps about half the corpus (one of its two years)."""
-    from datetime import date
-
     return Filters([], date(2023, 1, 1), date(2023, 12, 31), [])
 
 
 def filters_for(pipeline: Pipeline) -> Filters:
     """A source and date filter that keeps a slice of the corpus: the busiest outlet, one year."""
-    from collections import Counter
-    from datetime import date
-
     outlets = Counter(a.source for a in pipeline.catalog.articles.values() if a.source)
-    return Filters([outlets.most_common(1)[0][0]], date(2023, 1, 1), date(2023, 12, 31), [])
+    year = wide_filter()
+    return Filters([outlets.most_common(1)[0][0]], year.since, year.until, [])
 
 
 def query_latency(settings: Any, qs: list[str]) -> dict[str, Any]:
