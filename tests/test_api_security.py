@@ -83,24 +83,25 @@ FAST = schema.exclude(method="POST", path="/index")
 REINDEX = schema.include(method="POST", path="/index")  # a rebuild embeds the corpus again
 
 
+def fuzzed(max_examples: int) -> hypothesis_settings:
+    """Hypothesis settings for the fuzz tests: a real server answers, so no deadline."""
+    return hypothesis_settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
 @pytest.mark.usefixtures("fuzzed_app")
 @FAST.parametrize()
-@hypothesis_settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@fuzzed(max_examples=60)
 def test_no_generated_request_makes_the_api_fail(case):
     check(case)
 
 
 @pytest.mark.usefixtures("fuzzed_app")
 @REINDEX.parametrize()
-@hypothesis_settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@fuzzed(max_examples=4)
 def test_no_generated_reindex_request_makes_the_api_fail(case):
     check(case)
 
