@@ -63,6 +63,8 @@ def article_vector(chunk_vectors: np.ndarray) -> np.ndarray:
 
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """Shared words over the smaller article's words: the pairwise definition that
+    :func:`_candidates` computes for many pairs at once (the tests compare the two)."""
     smaller = min(len(a), len(b))
     if smaller < MIN_WORDS:
         return 0.0
