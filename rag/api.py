@@ -135,7 +135,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     guarded = [Depends(authorise)]
 
-    @app.post("/ask", dependencies=guarded)
+    # The response model documents the answer in the OpenAPI schema: short answers,
+    # the yes/no verdict with its claims, confidence and what an abstention missed.
+    @app.post("/ask", dependencies=guarded, response_model=Answer)
     def ask(body: AskRequest) -> dict[str, Any]:
         answer = get_pipeline().ask(
             body.question, k=body.k, filters=body.filters(), engine=body.engine

@@ -130,9 +130,39 @@ def _print_citations(answer: Any) -> None:
             print(f"    also reported by: {copy['title']} ({copy['source'] or copy['path']})")
 
 
+VERDICTS = {"yes": "Yes", "no": "No", "cannot tell": "Cannot tell from the articles"}
+
+
+def _bold(text: str) -> str:
+    """``text`` in ANSI bold on a terminal; as it is in a pipe or a file."""
+    return f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text
+
+
+def _markers(numbers: list[int | None]) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(numbers) if n is not None)
+
+
+def _print_head(answer: Any) -> None:
+    """What comes before the answer text: the short answer(s), or the yes/no verdict and
+    its claims."""
+    if answer.short_answers:
+        said = ", ".join(
+            s.text + (f" ({s.resolved})" if s.resolved else "") for s in answer.short_answers
+        )
+        print(f"{_bold(said)} {_markers([s.n for s in answer.short_answers])}".rstrip())
+    verdict = answer.verdict
+    if verdict is not None:
+        said = VERDICTS.get(verdict.answer.strip().lower(), verdict.answer)
+        print(_bold(said) + (f" — {verdict.reason}" if verdict.reason else ""))
+        for claim in verdict.claims:
+            print(f"  {claim.status:>12} {_markers([claim.n]) or '[-]'}  {claim.text}")
+    if answer.short_answers or verdict is not None:
+        print()
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import Pipeline
-    from rag.results import Answer, Filters
+    from rag.results import Filters
 
     filters = Filters(
         sources=args.source or [],
@@ -142,21 +172,18 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     )
     pipeline = Pipeline(settings)
     try:
-        answer: Answer | None = None
-        for piece in pipeline.ask_stream(
-            args.question, k=args.k, filters=filters, engine=args.engine
-        ):
-            if isinstance(piece, Answer):
-                answer = piece
-            elif not args.json:
-                print(piece, end="", flush=True)
+        # The whole answer before any of it is printed: the short answer comes first.
+        answer = pipeline.ask(args.question, k=args.k, filters=filters, engine=args.engine)
     finally:
         pipeline.close()
-    assert answer is not None
     if args.json:
         _print_json(answer.to_dict())
         return 0
-    print("\n")
+    _print_head(answer)
+    print(answer.answer)
+    if answer.abstained and answer.missing:
+        print(f"Missing: {answer.missing}")
+    print()
     _print_citations(answer)
     return 0
 
@@ -229,7 +256,13 @@ def _report(args: argparse.Namespace, record: dict[str, Any], path: Path, extra:
     else:
         print(f"{record['name']}: {overall['questions']} questions → {path}")
         for name, value in overall.items():
-            print(f"  {name:>24}: {value}")
+            print(f"  {name:>36}: {value}")
+        for table in (
+            evaluate.yes_no_markdown(record["summary"]),
+            evaluate.reliability_markdown(record["summary"]),
+        ):
+            if table:
+                print(f"\n{table}")
         if extra:
             print(extra)
         if diff:

@@ -10,6 +10,16 @@ Metrics, per question and averaged (overall and per question type):
 - answers: correct (normalised containment under the question's match rule;
   questions whose gold answer is yes or no on the yes/no), token F1 against the
   best gold answer; with a judge LLM, ``judge_correct``;
+- short answers: ``short_f1`` (token F1 of the short answers, joined, against the
+  best gold answer — of the whole answer when there are none, so a long sentence
+  scores low) and ``short_exact`` (a gold answer equal to a short answer);
+- yes/no questions: the predicted yes / no / cannot tell (the verdict, else read
+  from the text) against the gold yes / no — accuracy, balanced accuracy and
+  per-class recall next to the always-"yes" baseline, and the confusion matrix;
+- calibration: the answer's ``confidence`` (estimated probability that the
+  question is answerable) against whether it was, and whether the answer was
+  right — the Brier score next to the base-rate baseline's, and a 10-bin
+  reliability table;
 - citations: precision (cited passages from an evidence article, or quoting
   evidence or a gold answer), recall (evidence articles cited, counting the
   "also reported by" copies that carry the cited sentence), the share of
@@ -77,13 +87,76 @@ def is_yes_no(question: GoldQuestion) -> bool:
     )
 
 
+YES, NO, CANNOT_TELL = "yes", "no", "cannot tell"
+YES_NO_PREDICTIONS = (YES, NO, CANNOT_TELL)
+
+
+def gold_yes_no(question: GoldQuestion) -> str | None:
+    """The gold answer of a yes/no question, "yes" or "no", when it starts with one (any
+    case: MultiHop-RAG writes "Yes" and "no"); else None."""
+    if not is_yes_no(question) or not question.answers:
+        return None
+    words = normalise(question.answers[0]).split()
+    return words[0] if words and words[0] in (YES, NO) else None
+
+
+def yes_no_of_text(text: str) -> str:
+    """An answer text read as yes / no: its first yes, no, not or never; else cannot tell."""
+    said = _YES_NO.search(text)
+    if said is None:
+        return CANNOT_TELL
+    return NO if said.group(1).lower() in ("no", "not", "never") else YES
+
+
+def predicted_yes_no(answer: Answer) -> str:
+    """What an answer says to a yes/no question: its verdict when the engine gave one,
+    else read from the text; an abstention without a verdict cannot tell."""
+    if answer.verdict is not None:
+        said = normalise(answer.verdict.answer)
+        return said if said in (YES, NO) else CANNOT_TELL
+    return CANNOT_TELL if answer.abstained else yes_no_of_text(answer.answer)
+
+
 def correct(question: GoldQuestion, answer: str) -> bool:
-    if is_yes_no(question):
-        said = _YES_NO.search(answer)
-        says_no = said is not None and said.group(1).lower() in ("no", "not", "never")
-        return said is not None and says_no == (normalise(question.answers[0]) == "no")
+    gold = gold_yes_no(question)
+    if gold is not None:
+        return yes_no_of_text(answer) == gold
     hits = [contains(answer, g) for g in question.answers]
     return all(hits) if question.match == "all" else any(hits)
+
+
+def _short_texts(answer: Answer) -> list[str]:
+    """The short answers' texts, or the whole answer (without its [n] markers) when there
+    are none."""
+    return [s.text for s in answer.short_answers] or [_MARKER.sub("", answer.answer)]
+
+
+def short_scores(question: GoldQuestion, answer: Answer) -> dict[str, float]:
+    """``short_f1`` and ``short_exact`` of an answer to a question with gold answers.
+
+    The short answers are joined with ", " and scored against the best gold answer
+    (against all of them joined, for ``match: all``); without short answers the
+    whole answer is scored, so a long sentence around the right name scores low.
+    A relative date counts in either form: "late Friday" or its resolved date.
+
+        >>> q = GoldQuestion("q", "Who?", ["Michael Hart"], "factoid")
+        >>> a = Answer("Who?", "Michael Hart, president of AmCham China, said so [1].",
+        ...            [], [], False, "extractive")
+        >>> short_scores(q, a)["short_f1"]  # two words right out of eight
+        0.4
+    """
+    if answer.abstained:
+        return {"short_f1": 0.0, "short_exact": 0.0}
+    golds = [", ".join(question.answers)] if question.match == "all" else question.answers
+    joined = [", ".join(_short_texts(answer))]
+    if any(s.resolved for s in answer.short_answers):
+        joined.append(", ".join(s.resolved or s.text for s in answer.short_answers))
+    f1 = max(token_f1(j, g) for j in joined for g in golds)
+    forms = {normalise(t) for t in _short_texts(answer)}
+    forms |= {normalise(s.resolved) for s in answer.short_answers if s.resolved}
+    found = [normalise(g) in forms for g in question.answers]
+    exact = all(found) if question.match == "all" else any(found)
+    return {"short_f1": f1, "short_exact": float(exact)}
 
 
 @dataclass
@@ -107,6 +180,12 @@ class QuestionResult:
     ms: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
     judged: bool | None = None
+    short_answers: list[dict[str, Any]] = field(default_factory=list)
+    verdict: dict[str, Any] | None = None
+    confidence: float | None = None
+    missing: str | None = None
+    gold_yes_no: str | None = None  # "yes" | "no" for a yes/no question
+    predicted_yes_no: str | None = None  # "yes" | "no" | "cannot tell" for a yes/no question
 
 
 def _article_keys(pipeline: Pipeline) -> dict[str, str]:
@@ -174,6 +253,27 @@ def score_question(
     began = time.perf_counter()
     answer = pipeline.ask(q.question, k=k)
     ms = (time.perf_counter() - began) * 1000
+    return score_answer(q, answer, keys, ms, paper=paper, judge=judge)
+
+
+def score_answer(
+    q: GoldQuestion,
+    answer: Answer,
+    keys: dict[str, str],
+    ms: float,
+    *,
+    paper: bool = False,
+    judge: Judge | None = None,
+) -> QuestionResult:
+    """One question's result from the answer the pipeline gave (in ``ms``)."""
+    gold_said = gold_yes_no(q)
+    said = predicted_yes_no(answer) if is_yes_no(q) else None
+    if not q.answerable:
+        right = answer.abstained
+    elif gold_said is not None:
+        right = said == gold_said
+    else:
+        right = not answer.abstained and correct(q, answer.answer)
     retrieved = list(dict.fromkeys(p.article_id for p in answer.passages))
     evidence = sorted({keys.get(e.doc, e.doc) for e in q.evidence})
     cited = list(dict.fromkeys(c.article_id for c in answer.citations))
@@ -187,11 +287,7 @@ def score_question(
         answer=answer.answer,
         abstained=answer.abstained,
         answerable=q.answerable,
-        correct=(
-            answer.abstained
-            if not q.answerable
-            else (not answer.abstained and correct(q, answer.answer))
-        ),
+        correct=right,
         f1=max((token_f1(answer.answer, g) for g in q.answers), default=0.0),
         retrieved=retrieved,
         cited=cited,
@@ -223,6 +319,12 @@ def score_question(
         ],
         ms=round(ms, 1),
         stages=_stages(answer.timings),
+        short_answers=[asdict(a) for a in answer.short_answers],
+        verdict=asdict(answer.verdict) if answer.verdict is not None else None,
+        confidence=answer.confidence,
+        missing=answer.missing,
+        gold_yes_no=gold_said,
+        predicted_yes_no=said,
     )
     if evidence:
         wanted = set(evidence)
@@ -233,6 +335,8 @@ def score_question(
                 result.metrics[f"mh_{name.lower()}"] = value
     if q.answerable:
         result.metrics.update(_citation_metrics(q, answer, set(evidence)))
+        if gold_said is None:  # a yes/no question is scored on its yes/no
+            result.metrics.update(short_scores(q, answer))
     if judge is not None and q.answerable:
         result.judged = judge(q, answer.answer)
         if result.judged is not None:
@@ -240,7 +344,103 @@ def score_question(
     return result
 
 
+def confusion(rows: list[QuestionResult]) -> dict[str, dict[str, int]]:
+    """Yes/no questions counted by gold answer (rows) and prediction (columns):
+    ``{"yes": {"yes": 3, "no": 1, "cannot tell": 0}, "no": {...}}``."""
+    matrix = {gold: dict.fromkeys(YES_NO_PREDICTIONS, 0) for gold in (YES, NO)}
+    for r in rows:
+        if r.gold_yes_no in matrix:
+            matrix[r.gold_yes_no][r.predicted_yes_no or CANNOT_TELL] += 1
+    return matrix
+
+
+def yes_no_scores(matrix: dict[str, dict[str, int]]) -> dict[str, float]:
+    """Accuracy, per-class recall and balanced accuracy of a confusion matrix, and the
+    same for the constant answer "yes" on the same questions.
+
+    Balanced accuracy is the mean of the recall on gold "yes" and on gold "no", so
+    a constant answer scores 0.5 however skewed the set is; with one class only it
+    is that class's recall.
+
+        >>> yes_no_scores({"yes": {"yes": 8, "no": 0, "cannot tell": 0},
+        ...                "no": {"yes": 2, "no": 0, "cannot tell": 0}})["yes_no_balanced_accuracy"]
+        0.5
+    """
+    sizes = {gold: sum(matrix[gold].values()) for gold in (YES, NO)}
+    total = sum(sizes.values())
+    if not total:
+        return {}
+
+    def scores(said: dict[str, dict[str, int]], prefix: str) -> dict[str, float]:
+        recalls = {g: said[g][g] / sizes[g] for g in (YES, NO) if sizes[g]}
+        out = {
+            f"{prefix}accuracy": sum(said[g][g] for g in (YES, NO)) / total,
+            f"{prefix}balanced_accuracy": statistics.mean(recalls.values()),
+        }
+        return out | {f"{prefix}recall_{g}": r for g, r in recalls.items()}
+
+    always_yes = {g: {YES: sizes[g], NO: 0, CANNOT_TELL: 0} for g in (YES, NO)}
+    out: dict[str, float] = {"yes_no_questions": total}
+    out |= scores(matrix, "yes_no_")
+    out["yes_no_cannot_tell"] = sum(matrix[g][CANNOT_TELL] for g in (YES, NO)) / total
+    baseline = scores(always_yes, "yes_no_always_yes_")
+    out["yes_no_always_yes_accuracy"] = baseline["yes_no_always_yes_accuracy"]
+    out["yes_no_always_yes_balanced_accuracy"] = baseline["yes_no_always_yes_balanced_accuracy"]
+    return out
+
+
+def calibration(rows: list[QuestionResult]) -> dict[str, float]:
+    """The Brier score of ``confidence`` as the probability that a question is answerable,
+    and the base-rate baseline's (always the set's share of answerable questions)."""
+    rated = [r for r in rows if r.confidence is not None]
+    if not rated:
+        return {}
+    truth = [float(r.answerable) for r in rated]
+    rate = statistics.mean(truth)
+    return {
+        "confidence_questions": len(rated),
+        "confidence_mean": statistics.mean(float(r.confidence or 0.0) for r in rated),
+        "confidence_brier": statistics.mean(
+            (float(r.confidence or 0.0) - t) ** 2 for r, t in zip(rated, truth, strict=True)
+        ),
+        "confidence_brier_baseline": statistics.mean((rate - t) ** 2 for t in truth),
+    }
+
+
+def reliability(rows: list[QuestionResult], bins: int = 10) -> list[dict[str, Any]]:
+    """Questions with a confidence in ``bins`` equal bins: count, mean confidence, share
+    answerable and share correct (a right answer, or a right abstention). An empty bin
+    has ``None`` for its shares; no confidence at all gives no rows."""
+    rated = [r for r in rows if r.confidence is not None]
+    if not rated:
+        return []
+    members: list[list[QuestionResult]] = [[] for _ in range(bins)]
+    for r in rated:
+        value = min(1.0, max(0.0, float(r.confidence or 0.0)))
+        members[min(bins - 1, int(value * bins))].append(r)
+    return [
+        {
+            "bin": f"{i / bins:.1f}–{(i + 1) / bins:.1f}",
+            "from": round(i / bins, 4),
+            "to": round((i + 1) / bins, 4),
+            "count": len(group),
+            "mean_confidence": _mean([float(r.confidence or 0.0) for r in group]),
+            "answerable": _mean([float(r.answerable) for r in group]),
+            "correct": _mean([float(r.correct) for r in group]),
+        }
+        for i, group in enumerate(members)
+    ]
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.mean(values), 4) if values else None
+
+
 def summarise(results: list[QuestionResult]) -> dict[str, Any]:
+    """``overall`` and ``by_type`` metric blocks (numbers only, so runs compare metric by
+    metric), the yes/no confusion matrices (overall and per type) and the reliability
+    table of the answers' confidence."""
+
     def block(rows: list[QuestionResult]) -> dict[str, float]:
         out: dict[str, float] = {"questions": len(rows)}
         answerable = [r for r in rows if r.answerable]
@@ -258,6 +458,8 @@ def summarise(results: list[QuestionResult]) -> dict[str, Any]:
         for name in names:
             values = [r.metrics[name] for r in rows if name in r.metrics]
             out[name] = statistics.mean(values)
+        out |= yes_no_scores(confusion(rows))
+        out |= calibration(rows)
         latencies = [r.ms for r in rows]
         if latencies:
             out["latency_p50_ms"] = percentile(latencies, 0.5)
@@ -272,10 +474,23 @@ def summarise(results: list[QuestionResult]) -> dict[str, Any]:
     by_type: dict[str, list[QuestionResult]] = defaultdict(list)
     for r in results:
         by_type[r.type].append(r)
-    return {
+    summary: dict[str, Any] = {
         "overall": block(results),
         "by_type": {t: block(rows) for t, rows in sorted(by_type.items())},
     }
+    if any(r.gold_yes_no for r in results):
+        summary["yes_no_confusion"] = {
+            "overall": confusion(results),
+            "by_type": {
+                t: confusion(rows)
+                for t, rows in sorted(by_type.items())
+                if any(r.gold_yes_no for r in rows)
+            },
+        }
+    table = reliability(results)
+    if table:
+        summary["reliability"] = table
+    return summary
 
 
 def _git_commit() -> str | None:
@@ -424,6 +639,76 @@ def llm_judge(settings: Any) -> Judge:
     return judge
 
 
+def yes_no_markdown(summary: dict[str, Any]) -> str:
+    """The yes/no scores next to the always-"yes" baseline, and the confusion matrices
+    (overall, then per question type); empty when the run had no yes/no questions."""
+    matrices = summary.get("yes_no_confusion")
+    if not matrices:
+        return ""
+    overall = summary["overall"]
+    lines = [
+        f"Yes/no questions: {int(overall.get('yes_no_questions', 0))} "
+        "(predicted: the verdict, else read from the answer text)",
+        "",
+        '| | this run | always "yes" |',
+        "| --- | --- | --- |",
+    ]
+    for name in ("balanced_accuracy", "accuracy"):
+        lines.append(
+            f"| {name.replace('_', ' ')} | {overall.get(f'yes_no_{name}', '-')} | "
+            f"{overall.get(f'yes_no_always_yes_{name}', '-')} |"
+        )
+    for name, label in (
+        ("recall_yes", 'recall on gold "yes"'),
+        ("recall_no", 'recall on gold "no"'),
+    ):
+        if f"yes_no_{name}" in overall:
+            baseline = 1.0 if name == "recall_yes" else 0.0
+            lines.append(f"| {label} | {overall[f'yes_no_{name}']} | {baseline} |")
+    blocks = [("all", matrices["overall"]), *matrices.get("by_type", {}).items()]
+    lines += [
+        "",
+        "| type | gold | said yes | said no | cannot tell |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for kind, matrix in blocks:
+        for gold in (YES, NO):
+            row = matrix.get(gold, {})
+            lines.append(
+                f"| {kind} | {gold} | {row.get(YES, 0)} | {row.get(NO, 0)} | "
+                f"{row.get(CANNOT_TELL, 0)} |"
+            )
+    return "\n".join(lines)
+
+
+def reliability_markdown(summary: dict[str, Any]) -> str:
+    """The reliability table of the answers' confidence and its Brier score; empty when
+    no answer carried a confidence."""
+    table = summary.get("reliability")
+    if not table:
+        return ""
+    overall = summary["overall"]
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    lines = [
+        f"Confidence (probability the question is answerable) of "
+        f"{int(overall.get('confidence_questions', 0))} answers: Brier score "
+        f"{overall.get('confidence_brier', '-')} (always the base rate: "
+        f"{overall.get('confidence_brier_baseline', '-')}; lower is better)",
+        "",
+        "| confidence | questions | mean confidence | answerable | correct |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in table:
+        lines.append(
+            f"| {row['bin']} | {row['count']} | {cell(row['mean_confidence'])} | "
+            f"{cell(row['answerable'])} | {cell(row['correct'])} |"
+        )
+    return "\n".join(lines)
+
+
 def markdown(record: dict[str, Any]) -> str:
     overall = record["summary"]["overall"]
     lines = [
@@ -436,14 +721,21 @@ def markdown(record: dict[str, Any]) -> str:
         "| --- | --- |",
         *(f"| {k} | {v} |" for k, v in overall.items()),
         "",
-        "| type | questions | correct | hit@4 | abstain recall |",
-        "| --- | --- | --- | --- | --- |",
+        "| type | questions | correct | short F1 | yes/no balanced acc. | hit@4 | abstain recall |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind, block in record["summary"]["by_type"].items():
         lines.append(
             f"| {kind} | {block['questions']} | {block.get('answer_correct', '-')} | "
+            f"{block.get('short_f1', '-')} | {block.get('yes_no_balanced_accuracy', '-')} | "
             f"{block.get('hit@4', '-')} | {block.get('abstain_recall', '-')} |"
         )
+    yes_no = yes_no_markdown(record["summary"])
+    if yes_no:
+        lines += ["", "## Yes/no", "", yes_no]
+    calibrated = reliability_markdown(record["summary"])
+    if calibrated:
+        lines += ["", "## Calibration", "", calibrated]
     failed = [q for q in record["questions"] if not q["correct"]]
     if failed:
         lines += ["", "## Wrong", ""]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~:=^&])")
@@ -76,8 +77,17 @@ def to_html(
     kept by the caller's ``white-space: pre-wrap`` on ``css_class``. ``anchor``
     becomes the first mark's id, for a link that jumps to it.
     """
+    first = f'<mark id="{html.escape(anchor)}">' if anchor else "<mark>"
+    return f'<div class="{css_class}">{_wrap(text, spans or [], "<mark>", "</mark>", first)}</div>'
+
+
+def _wrap(
+    text: str, spans: Sequence[tuple[int, int]], open_tag: str, close_tag: str, first: str = ""
+) -> str:
+    """``text`` escaped, each span (merged, clamped) between the tags; ``first`` opens the
+    first span instead of ``open_tag`` when given."""
     marks: list[tuple[int, int]] = []
-    for start, end in sorted(spans or []):
+    for start, end in sorted(spans):
         start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
         if end <= start:
             continue
@@ -88,11 +98,11 @@ def to_html(
     out, at = [], 0
     for number, (start, end) in enumerate(marks):
         out.append(html.escape(text[at:start]))
-        ident = f' id="{html.escape(anchor)}"' if anchor and number == 0 else ""
-        out.append(f"<mark{ident}>{html.escape(text[start:end])}</mark>")
+        opening = first if first and number == 0 else open_tag
+        out.append(f"{opening}{html.escape(text[start:end])}{close_tag}")
         at = end
     out.append(html.escape(text[at:]))
-    return f'<div class="{css_class}">{"".join(out)}</div>'
+    return "".join(out)
 
 
 def excerpt_html(
@@ -111,11 +121,25 @@ def excerpt_html(
     )
 
 
-def segments_html(parts: Segments, css_class: str = "rag-text") -> str:
-    """:class:`Segments` as escaped HTML with the quote marked."""
+def segments_html(
+    parts: Segments, css_class: str = "rag-text", inner: Sequence[tuple[int, int]] = ()
+) -> str:
+    """:class:`Segments` as escaped HTML with the quote marked, and the ``inner`` spans
+    (offsets into the quote: the short answer inside the cited sentence) in
+    ``<strong class="rag-short">`` within the mark.
+
+        >>> segments_html(Segments("", "Said <yes>.", ""), inner=[(5, 10)])[22:]
+        '<mark>Said <strong class="rag-short">&lt;yes&gt;</strong>.</mark></div>'
+    """
     start = len(parts.before)
-    return to_html(
-        parts.before + parts.quote + parts.after, [(start, start + len(parts.quote))], css_class
+    if not inner or not parts.quote:
+        return to_html(
+            parts.before + parts.quote + parts.after, [(start, start + len(parts.quote))], css_class
+        )
+    quote = _wrap(parts.quote, inner, '<strong class="rag-short">', "</strong>")
+    return (
+        f'<div class="{css_class}">{html.escape(parts.before)}<mark>{quote}</mark>'
+        f"{html.escape(parts.after)}</div>"
     )
 
 

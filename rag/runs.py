@@ -1,6 +1,7 @@
 """Eval run records made readable: where gold sets and stored runs are, and the tables
 and series a report shows (recall@k curve, per-type breakdown, latency histogram,
-per-question rows, one question's passages with the gold ones marked).
+yes/no confusion matrix, confidence reliability, per-question rows, one question's
+passages with the gold ones marked).
 
 The harness itself (scoring, run records, ``load_record``, ``compare``) is
 :mod:`rag.evaluate`; this module only reads what it produces, for the Streamlit
@@ -18,6 +19,8 @@ PROJECT_GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
 # The headline metrics, in the order a report shows them.
 HEADLINE = (
     "answer_correct",
+    "short_f1",
+    "yes_no_balanced_accuracy",
     "citation_precision",
     "citation_recall",
     "hit@4",
@@ -98,6 +101,48 @@ def latency_histogram(record: dict[str, Any], bins: int = 12) -> list[dict[str, 
     ]
 
 
+def yes_no_confusion(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The yes/no confusion matrices, overall ("all") then per question type, one row per
+    gold answer: ``{"type": "all", "gold": "yes", "said yes": 3, "said no": 1,
+    "cannot tell": 0}``; none for a run without yes/no questions."""
+    matrices = record["summary"].get("yes_no_confusion") or {}
+    if not matrices:
+        return []
+    blocks = [("all", matrices.get("overall", {})), *matrices.get("by_type", {}).items()]
+    return [
+        {
+            "type": kind,
+            "gold": gold,
+            "said yes": matrix.get(gold, {}).get("yes", 0),
+            "said no": matrix.get(gold, {}).get("no", 0),
+            "cannot tell": matrix.get(gold, {}).get("cannot tell", 0),
+        }
+        for kind, matrix in blocks
+        for gold in ("yes", "no")
+    ]
+
+
+def reliability(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reliability table of the answers' confidence (10 bins: count, mean confidence,
+    share answerable, share correct); empty when no answer carried a confidence."""
+    return list(record["summary"].get("reliability") or [])
+
+
+def reliability_curve(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The non-empty bins as points of a reliability plot: mean confidence against the
+    share answerable and the share correct, and the diagonal a calibrated run lies on."""
+    return [
+        {
+            "confidence": row["mean_confidence"],
+            "answerable": row["answerable"],
+            "correct": row["correct"],
+            "calibrated": row["mean_confidence"],
+        }
+        for row in reliability(record)
+        if row["count"]
+    ]
+
+
 def question_rows(
     record: dict[str, Any], *, failed_only: bool = False, types: Iterable[str] = ()
 ) -> list[dict[str, Any]]:
@@ -119,6 +164,8 @@ def question_rows(
                 "abstained": bool(q.get("abstained")),
                 "hit@4": metrics.get("hit@4"),
                 "citation_recall": metrics.get("citation_recall"),
+                "short_f1": metrics.get("short_f1"),
+                "confidence": q.get("confidence"),
                 "ms": q["ms"],
                 "answer": q["answer"],
             }

@@ -1,4 +1,5 @@
-"""The HTTP API against a real `rag serve` (uvicorn) on a free loopback port."""
+"""The HTTP API against a real `rag serve` (uvicorn) on a free loopback port; and the
+answer's reading-step fields in-process over fake answers."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from rag.api import create_app
+from rag.settings import Settings
+from tests import fake_answers as fake
 from tests.conftest import RAG, SAMPLE, free_port, run_rag
 
-pytestmark = pytest.mark.integration
+integration = pytest.mark.integration
 
 
 def start_server(root: Path, token: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
@@ -57,6 +62,7 @@ def server(tmp_path_factory):
     process.wait(timeout=30)
 
 
+@integration
 def test_health_and_openapi(server):
     client, _ = server
     health = client.get("/health").json()
@@ -68,6 +74,7 @@ def test_health_and_openapi(server):
     assert client.get("/docs").status_code == 200
 
 
+@integration
 def test_ask(server):
     client, _ = server
     response = client.post(
@@ -84,6 +91,7 @@ def test_ask(server):
     assert {p["source"] for p in filtered["passages"]} == {"washingtontimes.com"}
 
 
+@integration
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
@@ -104,6 +112,7 @@ def test_bad_input_is_a_4xx_with_a_message(server, body, status, words):
     assert words in response.json()["error"]
 
 
+@integration
 def test_articles(server):
     client, _ = server
     listing = client.get("/articles").json()
@@ -114,6 +123,7 @@ def test_articles(server):
     assert missing.status_code == 404 and "rag articles" in missing.json()["error"]
 
 
+@integration
 def test_chat_streams_and_rewrites_follow_ups(server):
     client, _ = server
 
@@ -143,6 +153,7 @@ def test_chat_streams_and_rewrites_follow_ups(server):
     assert "touris" in answer["answer"]
 
 
+@integration
 def test_upload_then_index_then_ask(server):
     client, root = server
     text = (
@@ -165,6 +176,7 @@ def test_upload_then_index_then_ask(server):
     assert "uninvestable" in answer["answer"]
 
 
+@integration
 @pytest.mark.parametrize(
     ("name", "status"),
     [
@@ -188,6 +200,7 @@ def test_uploads_cannot_escape_the_articles_folder(server, name, status):
     assert not (root / "etc").exists()
 
 
+@integration
 def test_oversized_upload_is_refused(server):
     client, root = server
     big = b"word " * (3 * 1024 * 1024)  # 15 MB, over the 10 MB default
@@ -196,6 +209,7 @@ def test_oversized_upload_is_refused(server):
     assert not (root / "articles" / "big.txt").exists()
 
 
+@integration
 def test_token_protects_every_route_but_health(tmp_path: Path):
     shutil.copytree(SAMPLE, tmp_path / "articles")
     process, base = start_server(tmp_path, token="s3cret")
@@ -224,6 +238,7 @@ def test_token_protects_every_route_but_health(tmp_path: Path):
         process.wait(timeout=30)
 
 
+@integration
 def test_unknown_routes_and_methods_are_json_errors_too(server):
     client, _ = server
     missing = client.get("/no-such-route")
@@ -231,3 +246,79 @@ def test_unknown_routes_and_methods_are_json_errors_too(server):
     wrong = client.delete("/health")
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "GET"
+
+
+def fake_client(tmp_path: Path, reply) -> TestClient:
+    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    return TestClient(create_app(settings, fake.FakePipeline(lambda q: reply, settings)))
+
+
+def sse(text: str) -> list[tuple[str, object]]:
+    events = []
+    for block in text.split("\n\n"):
+        if block.strip():
+            kind, data = block.split("\n", 1)
+            events.append((kind.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
+    return events
+
+
+def test_ask_and_chat_answers_carry_short_answers_verdict_and_confidence(tmp_path: Path):
+    reply = fake.answer(
+        "Did they attend late Friday?",
+        shorts=[fake.short("late Friday", "DATE", "Friday, 17 November 2023")],
+        verdict=fake.verdict("yes", "supported", "missing"),
+        confidence=0.91,
+    )
+    client = fake_client(tmp_path, reply)
+    answer = client.post("/ask", json={"question": reply.question}).json()
+    start, end = fake.span("late Friday")
+    assert answer["short_answers"] == [
+        {
+            "text": "late Friday",
+            "article_id": fake.ARTICLE_ID,
+            "start": start,
+            "end": end,
+            "n": 1,
+            "label": "DATE",
+            "resolved": "Friday, 17 November 2023",
+        }
+    ]
+    assert answer["verdict"]["answer"] == "yes"
+    assert [(c["status"], c["n"]) for c in answer["verdict"]["claims"]] == [
+        ("supported", 1),
+        ("missing", None),
+    ]
+    assert answer["confidence"] == 0.91 and answer["missing"] is None
+    assert answer["answer"] == reply.answer and answer["citations"][0]["n"] == 1
+
+    events = sse(client.post("/chat", json={"question": reply.question}).text)
+    final = events[-1]
+    assert final[0] == "answer"
+    assert final[1]["verdict"]["claims"][1]["status"] == "missing"
+    assert final[1]["short_answers"][0]["resolved"] == "Friday, 17 November 2023"
+
+
+def test_an_abstention_says_what_was_missing(tmp_path: Path):
+    missing = "no article gives a number of smartphones shipped by Huawei in 2023"
+    reply = fake.answer("How many?", abstained=True, missing=missing, confidence=0.12)
+    answer = fake_client(tmp_path, reply).post("/ask", json={"question": "How many?"}).json()
+    assert answer["abstained"] is True and answer["missing"] == missing
+    assert answer["verdict"] is None and answer["short_answers"] == []
+    assert answer["confidence"] == 0.12
+
+
+def test_the_openapi_schema_documents_the_answer(tmp_path: Path):
+    spec = fake_client(tmp_path, fake.answer()).get("/openapi.json").json()
+    ok = spec["paths"]["/ask"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] == {"$ref": "#/components/schemas/Answer"}
+    schemas = spec["components"]["schemas"]
+    fields = schemas["Answer"]["properties"]
+    assert {"short_answers", "verdict", "confidence", "missing"} <= set(fields)
+    assert fields["short_answers"]["items"] == {"$ref": "#/components/schemas/ShortAnswer"}
+    assert {"text", "article_id", "start", "end", "n", "label", "resolved"} == set(
+        schemas["ShortAnswer"]["properties"]
+    )
+    assert schemas["Verdict"]["properties"]["claims"]["items"] == {
+        "$ref": "#/components/schemas/Claim"
+    }
+    assert {"text", "status", "n", "score", "published_at"} == set(schemas["Claim"]["properties"])

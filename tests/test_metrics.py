@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError
-from rag.evaluate import answer_sentences, compare, compare_markdown, load_record
+from rag.evaluate import (
+    answer_sentences,
+    compare,
+    compare_markdown,
+    gold_yes_no,
+    is_yes_no,
+    load_record,
+    yes_no_of_text,
+    yes_no_scores,
+)
 from rag.metrics import facts_found, multihop_paper, ranking
 from rag.multihop import load_questions, paper_table, shares_a_word
 
@@ -132,3 +141,93 @@ def test_multihop_questions_become_gold(tmp_path: Path):
     table = paper_table({"mh_hits@10": 0.8, "mh_hits@4": 0.7, "mh_mrr@10": 0.6, "mh_map@10": 0.5})
     assert "| paper: voyage-02 + bge-reranker-large | 0.7467 | 0.6625 | 0.5860 | 0.4795 |" in table
     assert "**0.8000**" in table
+
+
+def test_yes_no_scores_and_the_always_yes_baseline():
+    matrix = {
+        "yes": {"yes": 6, "no": 1, "cannot tell": 1},
+        "no": {"yes": 1, "no": 1, "cannot tell": 0},
+    }
+    scores = yes_no_scores(matrix)
+    assert scores["yes_no_questions"] == 10
+    assert scores["yes_no_accuracy"] == pytest.approx(0.7)
+    assert scores["yes_no_recall_yes"] == pytest.approx(0.75)
+    assert scores["yes_no_recall_no"] == pytest.approx(0.5)
+    assert scores["yes_no_balanced_accuracy"] == pytest.approx(0.625)
+    assert scores["yes_no_cannot_tell"] == pytest.approx(0.1)
+    assert scores["yes_no_always_yes_accuracy"] == pytest.approx(0.8)
+    assert scores["yes_no_always_yes_balanced_accuracy"] == 0.5
+    empty = {g: {"yes": 0, "no": 0, "cannot tell": 0} for g in ("yes", "no")}
+    assert yes_no_scores(empty) == {}
+
+
+def test_multihop_yes_no_answers_in_any_case(tmp_path: Path):
+    rows = [
+        {
+            "id": "a",
+            "question": "Did both report it?",
+            "answer": "Yes",
+            "question_type": "comparison_query",
+        },
+        {"id": "b", "question": "Was it later?", "answer": "no", "question_type": "temporal_query"},
+        {
+            "id": "c",
+            "question": "Who said it?",
+            "answer": "The Verge",
+            "question_type": "inference_query",
+        },
+    ]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    yes, no, who = load_questions(path)
+    assert [gold_yes_no(q) for q in (yes, no, who)] == ["yes", "no", None]
+    assert is_yes_no(yes) and is_yes_no(no) and not is_yes_no(who)
+    assert yes_no_of_text("No, it was not.") == "no"
+    assert yes_no_of_text("YES.") == "yes"
+    assert yes_no_of_text("The Verge reported it.") == "cannot tell"
+
+
+def test_rag_bench_multihop_prints_the_yes_no_confusion_matrix(tmp_path, monkeypatch, capsys):
+    import rag.indexer
+    import rag.pipeline
+    from rag.cli import main
+    from tests import fake_answers as fake
+
+    rows = [
+        {
+            "id": f"m{i}",
+            "question": f"Did outlet {i} report it?",
+            "answer": gold,
+            "question_type": "comparison_query",
+            "evidence": [],
+        }
+        for i, gold in enumerate(["Yes", "Yes", "No", "no"])
+    ]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    def reply(question: str):
+        # Says "no" to outlet 3 only: right on m3, wrong on m2, right on both "Yes".
+        said = "no" if "3" in question else "yes"
+        return fake.answer(question, "Reported [1].", verdict=fake.verdict(said, "supported"))
+
+    monkeypatch.setattr(rag.indexer, "sync", lambda *a, **k: None)
+    monkeypatch.setattr(rag.pipeline, "Pipeline", lambda s: fake.FakePipeline(reply, s))
+    status = main(
+        [
+            "bench",
+            "multihop",
+            "--questions",
+            str(path),
+            "--corpus",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "runs"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "| balanced accuracy | 0.75 | 0.5 |" in out
+    assert "| all | yes | 2 | 0 | 0 |" in out and "| all | no | 1 | 1 | 0 |" in out
+    assert "| comparison_query | no | 1 | 1 | 0 |" in out
+    assert "next to the paper's Table 5" in out

@@ -1,7 +1,9 @@
 """The Streamlit app in-process (streamlit.testing AppTest), with the real model and Chroma.
 
 Every page is driven the way a person would: type a question, upload a file,
-press the buttons, run a gold set; then what the page shows is checked.
+press the buttons, run a gold set; then what the page shows is checked. The
+reading step's fields (short answers, verdicts, confidence, what an abstention
+missed) are shown from fake answers, without the model.
 """
 
 from __future__ import annotations
@@ -16,14 +18,19 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import rag.catalog
+import ui.engine
+from rag import evaluate
 from rag.catalog import cluster_label, facets, get_article, list_articles
 from rag.cli import build_parser, ui_command
+from rag.gold import GoldQuestion
 from rag.indexer import sync
 from rag.lock import IndexLock
 from rag.settings import Settings
+from tests import fake_answers as fake
 from tests.conftest import ROOT, SAMPLE
 
-pytestmark = pytest.mark.integration
+integration = pytest.mark.integration
 
 APP = ROOT / "ui" / "app.py"
 # Loading the model in the app's first run takes seconds; AppTest's default is 3 s.
@@ -96,6 +103,7 @@ def text_of(block) -> str:
 # --- chat ---------------------------------------------------------------------------
 
 
+@integration
 def test_chat_answers_with_citation_cards(monkeypatch, shared: Settings):
     at = ask(app(monkeypatch, shared), QUESTION)
     user, assistant = at.chat_message[0], at.chat_message[1]
@@ -106,7 +114,8 @@ def test_chat_answers_with_citation_cards(monkeypatch, shared: Settings):
     assert "[1] Senior officials from China’s Ministry" in said  # the card's title
     # The card: source line, the passage with the cited sentence marked, the whole article.
     assert any("000_714c03abbce0677d.txt" in plain(c.value) for c in assistant.caption)
-    marked = [h for h in html(at) if "<mark" in h]
+    # The short answers, where the engine gives them, are marked inside the cited sentence.
+    marked = [re.sub(r"</?strong[^>]*>", "", h) for h in html(at) if "<mark" in h]
     assert any(
         "<mark>Representatives from major US companies, including IBM, Microsoft and Pfizer" in h
         for h in marked
@@ -117,6 +126,7 @@ def test_chat_answers_with_citation_cards(monkeypatch, shared: Settings):
     assert "article=" in links[0].proto.query_string and "start=" in links[0].proto.query_string
 
 
+@integration
 def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared: Settings):
     at = ask(app(monkeypatch, shared), "What did Raimondo say about de-risking?")
     at = ask(at, "and what did she say about tourism?")
@@ -132,6 +142,7 @@ def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared: Settings
     assert len(at.chat_message) == 0
 
 
+@integration
 def test_an_abstention_looks_like_one_and_lists_the_nearest_articles(monkeypatch, shared):
     at = ask(app(monkeypatch, shared), "Who won the 2022 World Cup?")
     assistant = at.chat_message[1]
@@ -141,6 +152,7 @@ def test_an_abstention_looks_like_one_and_lists_the_nearest_articles(monkeypatch
     assert not [h for h in html(at) if "<mark" in h]  # no citation cards
 
 
+@integration
 def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared: Settings):
     at = ask(app(monkeypatch, shared), "Which ministry does Zhang Guangjun belong to?")
     assistant = at.chat_message[1]
@@ -154,10 +166,11 @@ def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared: Setting
         assert len([h for h in column.get("html") if "rag-passage" in h.value]) == 1
 
 
+@integration
 def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
     """An article quoting <script> shows the tag as text, in the answer and the cards."""
     at = ask(app(monkeypatch, shared), "What did the clerk paste into the minutes?")
-    answer = at.chat_message[1].markdown[0].value
+    answer = "\n".join(m.value for m in at.chat_message[1].markdown)
     assert "\\<script\\>alert" in answer  # escaped Markdown: rendered as the literal tag
     bodies = "".join(html(at))
     assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in bodies
@@ -172,6 +185,7 @@ def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
     assert "&lt;script&gt;" in view and "<script" not in view
 
 
+@integration
 def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, tmp_path):
     empty = Settings(articles_dir=tmp_path / "nothing", index_dir=tmp_path / "no-index")
     at = app(monkeypatch, empty)
@@ -184,6 +198,7 @@ def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, t
     assert not at.exception
 
 
+@integration
 def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared)
     sources = at.sidebar.multiselect[0]
@@ -194,6 +209,7 @@ def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
     assert cards and all("washingtontimes.com" in c or "engine" in c for c in cards)
 
 
+@integration
 def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared: Settings):
     from tests.fake_llm import FakeLLM
     from tests.test_llm import passage_number
@@ -221,6 +237,7 @@ def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared
 # --- library ------------------------------------------------------------------------
 
 
+@integration
 def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared, "pages/library.py")
     table = at.dataframe[0].value
@@ -234,6 +251,7 @@ def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: 
     assert len(at.dataframe[0].value) == 3
 
 
+@integration
 def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, shared):
     article = next(a for a in list_articles(shared) if a["path"].startswith("000"))
     quote = "Representatives from major US companies, including IBM, Microsoft and Pfizer"
@@ -247,6 +265,7 @@ def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, s
     assert 'href="#cited"' in view
 
 
+@integration
 def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "pages/library.py")
     text = (
@@ -271,6 +290,7 @@ def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
     assert "uninvestable" in text_of(at.chat_message[1])
 
 
+@integration
 def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "pages/library.py")
     with IndexLock(fresh.index_dir):
@@ -281,6 +301,7 @@ def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
     assert "unchanged 5" in at.success[0].value
 
 
+@integration
 def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "pages/library.py")
     button(at, "Rebuild from scratch…").click().run()
@@ -304,6 +325,7 @@ def gold_subset(folder: Path, ids: set[str]) -> Path:
     return path
 
 
+@integration
 def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp_path):
     gold = gold_subset(tmp_path, {"s03", "s09", "s37", "s40", "s44"})
     at = app(monkeypatch, shared, "pages/evaluation.py")
@@ -316,7 +338,9 @@ def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp
     assert "Saved the run record" in at.success[0].value
     labels = {m.label: m.value for m in at.metric}
     assert {"Answers correct", "Citation recall", "Article hit@4", "Latency p50"} <= set(labels)
-    assert len(at.get("vega_lite_chart")) == 3  # by type, recall@k, latency
+    calibrated = "reliability" in json.loads(records[0].read_text())["summary"]
+    # By type, recall@k, latency, and the reliability plot once answers carry a confidence.
+    assert len(at.get("vega_lite_chart")) == 3 + calibrated
     table = at.dataframe[0].value
     assert len(table) == 5 and set(table["type"]) >= {"list", "conflict"}
     at.toggle(key="eval_failed").set_value(True).run()
@@ -338,6 +362,7 @@ def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp
     assert any(link.value == "Open the article" for link in at.page_link)
 
 
+@integration
 def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
     runs = tmp_path / "eval" / "runs"
     runs.mkdir(parents=True)
@@ -380,6 +405,7 @@ def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
 # --- the command and library helpers -----------------------------------------------
 
 
+@integration
 def test_rag_ui_serves_the_app_on_the_configured_address():
     command = ui_command(Settings(ui_port=8600))
     assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]) == APP.resolve()
@@ -392,6 +418,7 @@ def test_rag_ui_serves_the_app_on_the_configured_address():
     assert "gatherUsageStats = false" in config
 
 
+@integration
 def test_facets_and_cluster_labels():
     def article(aid: str, cluster: str, size: int, source: str | None, date: str | None):
         return {"id": aid, "cluster": cluster, "cluster_size": size, "source": source} | {
@@ -408,3 +435,136 @@ def test_facets_and_cluster_labels():
     assert found["sources"] == ["x.com", "y.org"]
     assert (str(found["first_date"]), str(found["last_date"])) == ("2023-06-30", "2023-07-02")
     assert [cluster_label(a) for a in articles] == ["a (2) canonical", "a (2)", "-", "-"]
+
+
+# --- short answers, verdicts and confidence, from fake answers (no model) -------------
+
+
+@pytest.fixture
+def faked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The app over a fake pipeline and a one-article catalogue; set ``.reply`` to choose
+    the answer every question gets."""
+    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    pipeline = fake.FakePipeline(lambda question: pipeline.reply)
+    pipeline.reply = fake.answer()
+    listed = {
+        "id": fake.ARTICLE_ID,
+        "path": "000_amcham.txt",
+        "title": fake.TITLE,
+        "source": "english.news.cn",
+        "published_at": "2023-11-18T09:00:00",
+        "chunks": 1,
+        "cluster": fake.ARTICLE_ID,
+        "cluster_size": 1,
+    }
+    monkeypatch.setattr(rag.catalog, "list_articles", lambda s: [listed])
+    monkeypatch.setattr(ui.engine, "pipeline", lambda s: pipeline)
+    monkeypatch.setenv("RAG_ARTICLES_DIR", str(settings.articles_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    return pipeline
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def test_the_short_answer_leads_and_is_marked_in_its_citation(faked):
+    faked.reply = fake.answer(
+        shorts=[
+            fake.short("Pfizer"),
+            fake.short("late Friday", "DATE", "Friday, 17 November 2023"),
+        ],
+        confidence=0.87,
+    )
+    assistant = ask(start(), "Which companies attended?").chat_message[1]
+    first, second = (m.value for m in assistant.markdown[:2])
+    assert first == "**Pfizer, late Friday (Friday, 17 November 2023)** \\[1\\]"
+    assert plain(second) == fake.SENTENCE + " **[1]**"
+    card = next(h.value for h in assistant.get("html") if "rag-passage" in h.value)
+    assert '<strong class="rag-short">Pfizer</strong>' in card
+    assert '<strong class="rag-short">late Friday</strong>' in card
+    # Both inside the cited sentence's mark; the article's <b> shown, never run.
+    marked = card[card.index("<mark>") : card.index("</mark>")]
+    assert marked.count("rag-short") == 2 and "including IBM" in marked
+    assert "&lt;b&gt;cooperation&lt;/b&gt;" in card and "<b>" not in card
+    assert "confidence 87%" in plain(assistant.caption[-1].value)
+
+
+def test_a_verdict_is_a_badge_with_its_claims(faked):
+    faked.reply = fake.answer(
+        "Did IBM and Apple attend?",
+        "IBM attended the meeting [1].",
+        verdict=fake.verdict("no", "supported", "contradicted", "missing"),
+    )
+    assistant = ask(start(), "Did IBM and Apple attend?").chat_message[1]
+    shown = [m.value for m in assistant.markdown]
+    assert shown[0] == ":red-badge[:material/cancel: No]"
+    claims = plain(next(m for m in shown if "claim 1" in m))
+    assert claims.splitlines() == [
+        "- ✓ supported **[1]**: claim 1 (2023-11-18)",
+        "- ✗ contradicted **[1]**: claim 2 (2023-11-18)",
+        "- ? missing: claim 3 (2023-11-18)",
+    ]
+    assert any("weighed the claims" in c.value for c in assistant.caption)
+    assert "IBM attended the meeting **[1]**" in text_of(assistant)
+
+    faked.reply = fake.answer("Did they?", verdict=fake.verdict("cannot tell", "missing"))
+    unsure = ask(start(), "Did they?").chat_message[1]
+    assert unsure.markdown[0].value == ":gray-badge[:material/help: Cannot tell from the articles]"
+
+
+def test_an_abstention_says_what_was_missing(faked):
+    faked.reply = fake.answer(
+        "How many phones did Huawei ship?",
+        abstained=True,
+        missing="no article gives a number of smartphones shipped by Huawei in 2023",
+        confidence=0.08,
+    )
+    assistant = ask(start(), "How many phones did Huawei ship?").chat_message[1]
+    warning = plain(assistant.warning[0].value)
+    assert warning.startswith("**Not found in the indexed articles.** No article gives a number")
+    assert "shipped by Huawei in 2023. Check the sidebar filters" in warning
+    assert "confidence 8%" in plain(assistant.caption[-1].value)
+    assert not [h for h in html_of(assistant) if "<mark" in h]
+
+
+def html_of(block) -> list[str]:
+    return [h.value for h in block.get("html")]
+
+
+def test_evaluation_shows_the_yes_no_matrix_and_the_reliability_plot(faked, tmp_path):
+    gold = [
+        GoldQuestion(f"y{i}", f"Did {i} happen?", [said], "comparison")
+        for i, said in enumerate(["Yes", "yes", "yes", "no"])
+    ] + [GoldQuestion("u", "Who won the cup?", [], "unanswerable")]
+
+    def reply(question: str):
+        if question.startswith("Did"):
+            return fake.answer(question, "It did.", verdict=fake.verdict("yes"), confidence=0.9)
+        return fake.answer(question, abstained=True, confidence=0.15)
+
+    record = evaluate.run(fake.FakePipeline(reply), gold, name="yn")
+    evaluate.write(record, tmp_path / "eval" / "runs")
+    at = start("pages/evaluation.py")
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Yes/no balanced accuracy"] == "0.500"
+    assert "balanced accuracy 0.500 (always “yes”: 0.500)" in " ".join(c.value for c in at.caption)
+    matrix, reliability = (t.value for t in at.table)
+    assert matrix.loc[("all", "yes")].to_dict() == {"said yes": 3, "said no": 0, "cannot tell": 0}
+    assert matrix.loc[("all", "no")].to_dict() == {"said yes": 1, "said no": 0, "cannot tell": 0}
+    assert matrix.loc[("comparison", "no"), "said yes"] == 1
+    assert list(reliability["count"]) == [0, 1, 0, 0, 0, 0, 0, 0, 0, 4]
+    assert reliability.loc["0.9–1.0", "answerable"] == 1.0
+    assert reliability.loc["0.9–1.0", "correct"] == 0.75
+    assert any("Brier score" in c.value for c in at.caption)
+    assert len(at.get("vega_lite_chart")) == 3  # by type, latency, reliability
+    # The drill-down shows the verdict next to the gold answer.
+    at.selectbox(key="eval_pick").select("y3").run()
+    shown = plain("\n".join(m.value for m in at.markdown))
+    assert "Verdict: **yes** (gold: no)" in shown
+    assert any("confidence 0.90" in c.value for c in at.caption)

@@ -15,7 +15,7 @@ import streamlit as st
 from rag.catalog import Catalog
 from rag.extractive import NOT_FOUND
 from rag.highlight import escape_markdown, excerpt, segments, segments_html, to_html
-from rag.results import Answer, Citation, Passage
+from rag.results import Answer, Citation, Passage, ShortAnswer, Verdict
 
 CHAT = "pages/chat.py"
 LIBRARY = "pages/library.py"
@@ -32,6 +32,7 @@ STYLE = """
   border: 1px solid #eee; border-radius: 0.4rem; padding: 0.8rem; }
 .rag-article mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
 .rag-jump { margin: 0 0 0.4rem 0; font-size: 0.9rem; }
+.rag-passage mark strong.rag-short { background: #ffc53d; font-weight: 700; }
 </style>
 """
 
@@ -98,9 +99,62 @@ def article_html(
     return jump + body
 
 
-def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog, key: str) -> None:
-    """One citation: where it is from, the passage with the cited sentence marked, the
-    copies that report it too, and the whole article one click away."""
+VERDICTS = {
+    "yes": ("Yes", "green", ":material/check_circle:"),
+    "no": ("No", "red", ":material/cancel:"),
+    "cannot tell": ("Cannot tell from the articles", "gray", ":material/help:"),
+}
+CLAIMS = {"supported": "✓ supported", "missing": "? missing", "contradicted": "✗ contradicted"}
+
+
+def short_answer_markdown(shorts: list[ShortAnswer]) -> str:
+    """The short answer(s) in bold, a relative date's resolved form in brackets, then
+    their citation markers: ``**late Friday (Friday, 17 November 2023)** \\[2\\]``."""
+    said = ", ".join(md(s.text) + (f" ({md(s.resolved)})" if s.resolved else "") for s in shorts)
+    markers = "".join(f"\\[{n}\\]" for n in dict.fromkeys(s.n for s in shorts))
+    return f"**{said}** {markers}".rstrip()
+
+
+def verdict_view(verdict: Verdict) -> None:
+    """The yes/no verdict as a badge, its reason, and each claim with its status and the
+    citation that supports or contradicts it."""
+    label, color, icon = VERDICTS.get(
+        verdict.answer.strip().lower(), (verdict.answer, "gray", None)
+    )
+    st.badge(label, icon=icon, color=color)
+    if verdict.reason:
+        st.caption(md(verdict.reason))
+    if verdict.claims:
+        st.markdown(
+            "\n".join(
+                f"- {CLAIMS.get(c.status, md(c.status))}"
+                + (f" **\\[{c.n}\\]**" if c.n is not None else "")
+                + f": {md(c.text)}"
+                + (f" ({md(c.published_at[:10])})" if c.published_at else "")
+                for c in verdict.claims
+            )
+        )
+
+
+def _short_spans(citation: Citation, shorts: list[ShortAnswer]) -> list[tuple[int, int]]:
+    """The short answers inside a citation, as offsets into its quote."""
+    return [
+        (s.start - citation.char_start, s.end - citation.char_start)
+        for s in shorts
+        if s.n == citation.n and s.article_id == citation.article_id
+    ]
+
+
+def citation_card(
+    citation: Citation,
+    passage: Passage | None,
+    catalog: Catalog,
+    key: str,
+    shorts: list[ShortAnswer] | None = None,
+) -> None:
+    """One citation: where it is from, the passage with the cited sentence marked (and in
+    it the short answer), the copies that report it too, and the whole article one click
+    away."""
     c = citation
     with st.container(border=True):
         st.markdown(f"**\\[{c.n}\\] {md(c.title)}**")
@@ -114,7 +168,7 @@ def citation_card(citation: Citation, passage: Passage | None, catalog: Catalog,
             parts = excerpt(passage.text, c.char_start - offset, c.char_end - offset)
         else:
             parts = segments(c.quote, 0, len(c.quote))
-        st.html(segments_html(parts, "rag-passage"))
+        st.html(segments_html(parts, "rag-passage", _short_spans(c, shorts or [])))
         if c.also_reported_by:
             copies = "\n".join(
                 f"- {md(copy.get('title'))} ({md(copy.get('source') or copy.get('path'))})"
@@ -138,17 +192,46 @@ def closest_articles(articles: list[dict[str, Any]]) -> None:
         )
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def footer(answer: Answer) -> str:
+    """The answer's small print: engine, passages searched, time, confidence."""
+    total = answer.timings.get("total")
+    return (
+        f"{answer.engine} engine · {len(answer.passages)} passages searched"
+        + (f" · {total:.0f} ms" if total is not None else "")
+        + (f" · confidence {answer.confidence:.0%}" if answer.confidence is not None else "")
+    )
+
+
 def answer_view(answer: Answer, catalog: Catalog, key: str) -> None:
-    """A finished answer: abstention, conflict or cited answer, then its citation cards."""
+    """A finished answer: the verdict of a yes/no question, then an abstention (with what
+    was missing), or the short answer in bold over the cited answer and its citation
+    cards, the short answer marked in the cited sentence."""
+    if answer.verdict is not None:
+        verdict_view(answer.verdict)
     if answer.abstained:
+        why = (
+            md(_sentence(answer.missing))
+            if answer.missing
+            else "No passage in the articles searched answers it closely enough."
+        )
         st.warning(
-            f"**{NOT_FOUND}** No passage in the articles searched answers it closely "
-            "enough; check the sidebar filters, or add articles on the Library page.",
+            f"**{NOT_FOUND}** {why} Check the sidebar filters, or add articles on the "
+            "Library page.",
             icon=":material/search_off:",
         )
         closest_articles(answer.closest_articles)
+        if answer.confidence is not None:
+            st.caption(footer(answer))
         return
     passages = {p.chunk_id: p for p in answer.passages}
+    shorts = answer.short_answers
+    if shorts:
+        st.markdown(short_answer_markdown(shorts))
     st.markdown(answer_markdown(answer.answer))
     if answer.unsupported:
         st.warning(
@@ -166,16 +249,18 @@ def answer_view(answer: Answer, catalog: Catalog, key: str) -> None:
         ):
             with column:
                 citation_card(
-                    citation, passages.get(citation.chunk_id), catalog, f"{key}-{citation.n}"
+                    citation,
+                    passages.get(citation.chunk_id),
+                    catalog,
+                    f"{key}-{citation.n}",
+                    shorts,
                 )
     else:
         for citation in answer.citations:
-            citation_card(citation, passages.get(citation.chunk_id), catalog, f"{key}-{citation.n}")
-    total = answer.timings.get("total")
-    st.caption(
-        f"{answer.engine} engine · {len(answer.passages)} passages searched"
-        + (f" · {total:.0f} ms" if total is not None else "")
-    )
+            citation_card(
+                citation, passages.get(citation.chunk_id), catalog, f"{key}-{citation.n}", shorts
+            )
+    st.caption(footer(answer))
 
 
 def article_view(article: dict[str, Any], span: tuple[int, int] | None = None) -> None:

@@ -201,8 +201,9 @@ if not articles:
     st.stop()
 
 st.caption(
-    f"{len(articles)} articles indexed. Every sentence of an answer carries [n]; "
-    "the cards below it show the passage it comes from."
+    f"{len(articles)} articles indexed. The short answer comes first, in bold (a yes/no "
+    "question gets a verdict and the claims behind it); every sentence of an answer "
+    "carries [n], and the cards below it show the passage it comes from."
 )
 catalog = engine.pipeline(settings).catalog
 for number, exchange in enumerate(st.session_state["exchanges"]):

@@ -22,6 +22,8 @@ RATES = {"latency_p50_ms": "{:.0f} ms", "latency_p95_ms": "{:.0f} ms"}
 LABELS = {
     "answer_correct": "Answers correct",
     "answer_f1": "Answer token F1",
+    "short_f1": "Short-answer F1",
+    "yes_no_balanced_accuracy": "Yes/no balanced accuracy",
     "citation_precision": "Citation precision",
     "citation_recall": "Citation recall",
     "hit@4": "Article hit@4",
@@ -170,6 +172,60 @@ def summary(record: dict[str, Any]) -> None:
         st.bar_chart(
             histogram, x="ms", y="questions", sort=False, x_label="milliseconds", height=220
         )
+    yes_no(record)
+    calibration(record)
+
+
+def yes_no(record: dict[str, Any]) -> None:
+    """Yes/no questions: balanced accuracy next to the always-"yes" answer, and the
+    confusion matrix overall and per question type."""
+    rows = runs.yes_no_confusion(record)
+    if not rows:
+        return
+    overall = record["summary"]["overall"]
+    st.markdown("**Yes/no questions**")
+    st.caption(
+        f"{int(overall.get('yes_no_questions', 0))} questions · balanced accuracy "
+        f"{fmt('', overall.get('yes_no_balanced_accuracy'))} (always “yes”: "
+        f"{fmt('', overall.get('yes_no_always_yes_balanced_accuracy'))}) · accuracy "
+        f"{fmt('', overall.get('yes_no_accuracy'))} (always “yes”: "
+        f"{fmt('', overall.get('yes_no_always_yes_accuracy'))}) · the prediction is the "
+        "verdict, else read from the answer text"
+    )
+    st.table(pd.DataFrame(rows).set_index(["type", "gold"]))
+
+
+def calibration(record: dict[str, Any]) -> None:
+    """The answers' confidence against how often questions were answerable (and answered
+    right): a reliability plot, its table and the Brier score."""
+    table = runs.reliability(record)
+    if not table:
+        return
+    overall = record["summary"]["overall"]
+    st.markdown("**Confidence calibration**")
+    st.caption(
+        f"Brier score {fmt('', overall.get('confidence_brier'))} (always the base rate: "
+        f"{fmt('', overall.get('confidence_brier_baseline'))}; lower is better) over "
+        f"{int(overall.get('confidence_questions', 0))} answers. A calibrated engine's "
+        "points lie on the diagonal: of the questions it gives 0.8, 80 % are answerable."
+    )
+    left, right = st.columns(2)
+    curve = pd.DataFrame(runs.reliability_curve(record))
+    with left:
+        st.line_chart(
+            curve,
+            x="confidence",
+            y=["answerable", "correct", "calibrated"],
+            x_label="mean confidence in the bin",
+            y_label="share of questions",
+            height=280,
+        )
+    with right:
+        st.table(
+            pd.DataFrame(table)[
+                ["bin", "count", "mean_confidence", "answerable", "correct"]
+            ].set_index("bin")
+        )
 
 
 def questions(settings: Settings, record: dict[str, Any]) -> None:
@@ -230,7 +286,33 @@ def drill_down(
                 st.markdown(f"- {views.md(e['doc'])}: “{views.md(e['quote'])}”")
         with right:
             st.markdown("**The run's answer**")
+            shorts = q.get("short_answers") or []
+            if shorts:
+                said = ", ".join(
+                    views.md(s["text"])
+                    + (f" ({views.md(s['resolved'])})" if s.get("resolved") else "")
+                    for s in shorts
+                )
+                st.markdown(f"Short answer: **{said}**")
+            verdict = q.get("verdict")
+            if verdict:
+                st.markdown(
+                    f"Verdict: **{views.md(verdict['answer'])}**"
+                    + (f" (gold: {q['gold_yes_no']})" if q.get("gold_yes_no") else "")
+                    + "".join(
+                        f"\n- {views.md(c['status'])}"
+                        + (f" **\\[{c['n']}\\]**" if c.get("n") is not None else "")
+                        + f": {views.md(c['text'])}"
+                        for c in verdict.get("claims", [])
+                    )
+                )
             st.markdown(views.answer_markdown(q["answer"]))
+            notes = [
+                f"confidence {q['confidence']:.2f}" if q.get("confidence") is not None else "",
+                f"missing: {views.md(q['missing'])}" if q.get("missing") else "",
+            ]
+            if any(notes):
+                st.caption(" · ".join(n for n in notes if n))
             for c in q.get("citations", []):
                 st.markdown(f"**\\[{c['n']}\\]** {views.md(c['title'])}: “{views.md(c['quote'])}”")
                 text = catalog.texts.get(c["article_id"], "")
