@@ -2,11 +2,11 @@
 
     RagError                  anything the CLI reports as one line and exit code 1
     ├── ConfigError           a setting is invalid or points nowhere
-    ├── ModelError            the embedding model cannot be loaded
+    ├── ModelError            the embedding model or spaCy pipeline cannot be loaded
     ├── StoreError            Chroma is unreachable, read-only or full
     ├── IndexLockedError      another process is updating the index
     ├── NotFoundError         an article id or file that does not exist
-    ├── InvalidQuestionError  an empty or oversized question
+    ├── InvalidQuestionError  an empty, oversized or non-English question
     ├── SkippedInputError     --strict and some articles could not be read
     └── UploadError           an uploaded file refused: name, type, size, count or clash
 

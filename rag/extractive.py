@@ -20,13 +20,22 @@ from typing import Any
 
 import numpy as np
 
+from rag import nlp
+from rag.abstention import load_models
+from rag.answer_type import Expected, expected_answer
 from rag.catalog import Catalog
+from rag.claims import ClaimText, split_claims
 from rag.embed import Embedder
+from rag.fitness import unfit
 from rag.lexical import tokens
-from rag.query import QuestionInfo
-from rag.results import Citation, EngineResult, Passage
+from rag.nlp import Entity
+from rag.query import QuestionInfo, mentioned_dates
+from rag.relative_dates import published_day, resolve, spell
+from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
 from rag.sentences import sentence_spans
 from rag.settings import Settings
+from rag.short_answer import Pick, best_entity, every_entity, named_in, quotes
+from rag.verdict import Evidence, claim_words, decide, features
 
 _DATE_WORDS = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
@@ -63,7 +72,7 @@ SAME_WORDING = 0.5
 OTHER_WORDING = 0.15
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity
 class Candidate:
     passage: Passage
     start: int  # offsets in the article's text
@@ -73,6 +82,8 @@ class Candidate:
     cosine: float = 0.0
     overlap: float = 0.0
     also: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    previous: str = ""  # the sentence before it in the passage (for "…," he said)
 
 
 def dice(a: set[str], b: set[str]) -> float:
@@ -135,34 +146,75 @@ class ExtractiveEngine:
         self._cache: dict[str, np.ndarray] = {}
 
     def candidates(self, passages: list[Passage]) -> list[Candidate]:
+        """The sentences of the passages fit to answer with (see :mod:`rag.fitness`)."""
         found = []
         for passage in passages:
+            previous = ""
             for a, b in sentence_spans(passage.text):
                 text = passage.text[a:b]
-                if len(text.split()) < 4:
-                    continue
-                found.append(
-                    Candidate(passage, passage.char_start + a, passage.char_start + b, text)
-                )
+                if unfit(text) is None:
+                    found.append(
+                        Candidate(
+                            passage,
+                            passage.char_start + a,
+                            passage.char_start + b,
+                            text,
+                            previous=previous,
+                        )
+                    )
+                previous = text
         return found
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        """Sentence vectors, cached: the same passages come back for related questions."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = self.embedder.embed(missing, batch_size=SENTENCE_BATCH)
-            for text, vector in zip(missing, vectors, strict=True):
-                if len(self._cache) >= SENTENCE_CACHE:
-                    # Oldest first; the API serves questions from several threads at once.
-                    with contextlib.suppress(RuntimeError, StopIteration, KeyError):
-                        self._cache.pop(next(iter(self._cache)))
-                self._cache[text] = vector
-        return np.stack([self._cache[t] for t in texts])
+    @property
+    def nlp(self) -> Any:
+        return nlp.load(self.settings.spacy_model)
+
+    def tag(self, found: list[Candidate]) -> None:
+        """Give each candidate its named entities: from the index (tagged by ``rag index``),
+        or tagged now when its article has none stored."""
+        by_passage: dict[str, list[Entity]] = {}
+        untagged: list[Candidate] = []
+        for c in found:
+            p = c.passage
+            if p.chunk_id not in by_passage:
+                by_passage[p.chunk_id] = self.catalog.entities(
+                    p.article_id, p.char_start, p.char_end
+                )
+            stored = by_passage[p.chunk_id]
+            if stored:
+                c.entities = [e for e in stored if c.start <= e.start and e.end <= c.end]
+            else:
+                untagged.append(c)
+        if untagged:
+            texts = [c.text for c in untagged]
+            for c, entities in zip(untagged, nlp.entities_many(self.nlp, texts), strict=True):
+                c.entities = [
+                    Entity(e.start + c.start, e.end + c.start, e.label, e.text, e.norm)
+                    for e in entities
+                ]
+
+    def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
+        """Normalised names the question mentions, its outlets and dates left out."""
+        outlets = {s.lower() for s in info.sources}
+        names = {
+            e.norm
+            for e in nlp.entities(self.nlp, question)
+            if e.label in nlp.NAMES and e.norm not in outlets and e.norm
+        }
+        return sorted(n for n in names if not any(n in o or o in n for o in outlets))
 
     def score(
-        self, question: str, vector: np.ndarray, info: QuestionInfo, found: list[Candidate]
+        self,
+        question: str,
+        vector: np.ndarray,
+        info: QuestionInfo,
+        found: list[Candidate],
+        expected: Expected | None = None,
+        names: list[str] | None = None,
     ) -> list[Candidate]:
-        """Rank sentences. Only the most promising ``sentence_pool`` are embedded."""
+        """Rank sentences. Only the most promising ``sentence_pool`` are embedded (and
+        tagged); among them a sentence naming the question's entities, or holding the kind
+        of entity the question asks for, gains."""
         if not found:
             return []
         asked = set(tokens(question))
@@ -176,11 +228,37 @@ class ExtractiveEngine:
         pool = sorted(found, key=lambda c: c.overlap + 2 * c.score, reverse=True)
         pool = pool[: self.settings.sentence_pool]
         vectors = self._vectors([c.text for c in pool])
+        if expected is not None:
+            self.tag(pool)
         for c, v in zip(pool, vectors, strict=True):
             c.cosine = float(v @ vector)
             c.score += 0.6 * c.cosine + 0.4 * c.overlap
+            if names:
+                c.score += NAME_BONUS * _named_share(names, c.text)
+            if (
+                expected is not None
+                and expected.wants_entity
+                and any(
+                    e.label in expected.labels and not named_in(e.norm, question)
+                    for e in c.entities
+                )
+            ):
+                c.score += TYPE_BONUS
         self._drop_near_duplicates(pool, vectors)
         return sorted((c for c in pool if c.score > -1), key=lambda c: c.score, reverse=True)
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors, cached: the same passages come back for related questions."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self.embedder.embed(missing, batch_size=SENTENCE_BATCH)
+            for text, vector in zip(missing, vectors, strict=True):
+                if len(self._cache) >= SENTENCE_CACHE:
+                    # Oldest first; the API serves questions from several threads at once.
+                    with contextlib.suppress(RuntimeError, StopIteration, KeyError):
+                        self._cache.pop(next(iter(self._cache)))
+                self._cache[text] = vector
+        return np.stack([self._cache[t] for t in texts])
 
     @staticmethod
     def _drop_near_duplicates(found: list[Candidate], vectors: np.ndarray) -> None:
@@ -208,11 +286,19 @@ class ExtractiveEngine:
             drop.score = -2.0
 
     def select(
-        self, info: QuestionInfo, ranked: list[Candidate], found: list[Candidate] | None = None
+        self,
+        info: QuestionInfo,
+        ranked: list[Candidate],
+        found: list[Candidate] | None = None,
+        *,
+        gate: bool = True,
     ) -> tuple[list[Candidate], bool]:
-        """The sentences to answer with, and whether they come from sources that disagree."""
+        """The sentences to answer with, and whether they come from sources that disagree.
+
+        ``gate``: return none when the best score is under ``abstain_min_score`` (the
+        rule used when no fitted answerability model is stored)."""
         s = self.settings
-        if not ranked or ranked[0].score < s.abstain_min_score:
+        if not ranked or (gate and ranked[0].score < s.abstain_min_score):
             return [], False
         best = ranked[0]
         limit = s.answer_max_sentences * (2 if info.kind == "list" else 1)
@@ -281,32 +367,308 @@ class ExtractiveEngine:
                     picked[i][at] = carried
         return [[ref for ref in found if ref is not None] for found in picked]
 
-    def compose(self, chosen: list[Candidate], conflict: bool) -> tuple[list[str], list[Citation]]:
-        """Answer pieces (for streaming) and their citations, numbered in order of appearance."""
+    def compose(
+        self, chosen: list[Candidate], conflict: bool, picks: list[Pick] | None = None
+    ) -> tuple[list[str], list[Citation], list[ShortAnswer]]:
+        """Answer pieces (for streaming), their citations numbered in order of appearance,
+        and the short answers: the picked spans first, then the supporting sentences."""
         pieces: list[str] = []
         citations: list[Citation] = []
+        picks = picks or []
         if conflict:
             pieces.append("The articles disagree. ")
         copies = self._copies(chosen)
+        number = {id(c): n for n, c in enumerate(chosen, start=1)}
+        shorts: list[ShortAnswer] = []
+        lead: list[str] = []
+        for pick in picks:
+            sentence = pick.sentence
+            assert isinstance(sentence, Candidate)
+            n = number[id(sentence)]
+            resolved = None
+            if pick.label in ("DATE", "TIME"):
+                day = published_day(sentence.passage.published_at)
+                when = resolve(pick.text, day, sentence.text) if day else None
+                resolved = spell(when) if when else None
+            shown = f"“{pick.text}”" if pick.label == "QUOTE" else pick.text
+            lead.append(f"{shown} ({resolved}) [{n}]" if resolved else f"{shown} [{n}]")
+            shorts.append(
+                ShortAnswer(
+                    pick.text,
+                    sentence.passage.article_id,
+                    pick.start,
+                    pick.end,
+                    n,
+                    pick.label,
+                    resolved,
+                )
+            )
+        if lead:
+            joined = lead[0] if len(lead) == 1 else ", ".join(lead[:-1]) + " and " + lead[-1]
+            if picks[0].label == "QUOTE":
+                joined = "; ".join(lead)
+            pieces.append(joined + " — ")
         for n, (c, carried) in enumerate(zip(chosen, copies, strict=True), start=1):
             p = c.passage
             if conflict:
                 pieces.append(f"According to {attribution(p)}: ")
             pieces.append(f"{c.text} [{n}]" + (" " if n < len(chosen) else ""))
             citations.append(Citation.of(n, p, c.start, c.end, c.score, c.also + carried))
-        return pieces, citations
+        return pieces, citations, shorts
+
+    def short(
+        self,
+        question: str,
+        expected: Expected,
+        ranked: list[Candidate],
+        chosen: list[Candidate],
+        names: list[str],
+    ) -> tuple[list[Candidate], list[Pick]]:
+        """The answer itself, and the sentences to support it (the one holding it first)."""
+        limit = self.settings.answer_max_sentences
+        if expected.kind == "what_said" and expected.speaker:
+            picks = quotes(expected.speaker, ranked, {c.start: c.previous for c in ranked})
+            if picks:
+                held: dict[int, Candidate] = {}
+                for p in picks:
+                    assert isinstance(p.sentence, Candidate)
+                    held.setdefault(id(p.sentence), p.sentence)
+                return list(held.values())[:limit], picks
+            return chosen, []
+        if expected.kind == "list":
+            return chosen, every_entity(expected, chosen, question)
+        if expected.wants_entity:
+            share = (lambda text: _named_share(names, text)) if names else None
+            pick = best_entity(expected, ranked, question, share)
+            if pick is not None and pick.sentence in chosen:
+                first = pick.sentence
+                assert isinstance(first, Candidate)
+                return [first, *(c for c in chosen if c is not first)], [pick]
+        return chosen, []
+
+    def signals(
+        self,
+        question: str,
+        info: QuestionInfo,
+        expected: Expected,
+        names: list[str],
+        passages: list[Passage],
+        ranked: list[Candidate],
+        picks: list[Pick],
+    ) -> dict[str, float]:
+        """What the answerability model reads (see :mod:`rag.abstention`)."""
+        best = ranked[0] if ranked else None
+        others = [c.score for c in ranked[1:5]]
+        outlets = set(tokens(" ".join(info.sources)))
+        asked = set(tokens(question)) - outlets
+        everything = " ".join(f"{p.title} {p.text}" for p in passages)
+        best_text = f"{best.passage.title} {best.passage.text}" if best else ""
+        wanted = expected.wants_entity or expected.kind == "what_said"
+        found = bool(picks)
+        if found and expected.kind == "how_many" and expected.head:
+            found = any(_mentions_head(expected.head, p.sentence.text) for p in picks)
+        return {
+            "best_score": best.score if best else 0.0,
+            "best_cosine": best.cosine if best else 0.0,
+            "best_overlap": best.overlap if best else 0.0,
+            "margin": (best.score - sum(others) / len(others)) if best and others else 0.0,
+            "entities_in_passages": _named_share(names, everything) if names else 1.0,
+            "entities_in_best": _named_share(names, best_text) if names else 1.0,
+            "words_in_best": (
+                len(asked & set(tokens(best_text))) / len(asked) if asked and best else 0.0
+            ),
+            "answer_type_found": float(found) if wanted else 1.0,
+            "answer_votes": max((p.votes for p in picks), default=0.0),
+            "dense": passages[0].dense or 0.0 if passages else 0.0,
+            "lexical": passages[0].lexical or 0.0 if passages else 0.0,
+            "wants_entity": float(wanted),
+            "yes_no": float(expected.kind == "yes_no"),
+        }
 
     def run(
         self, question: str, vector: np.ndarray, info: QuestionInfo, passages: list[Passage]
     ) -> Iterator[str | EngineResult]:
         """Yield answer text pieces, then the :class:`EngineResult`."""
+        expected = expected_answer(question)
+        names = self.question_entities(question, info)
         found = self.candidates(passages)
-        ranked = self.score(question, vector, info, found)
-        chosen, conflict = self.select(info, ranked, found)
-        if not chosen:
-            yield NOT_FOUND
-            yield EngineResult([], True, False)
+        ranked = self.score(question, vector, info, found, expected, names)
+        if expected.kind == "yes_no" and ranked:
+            yield from self.yes_no(question, info, found)
             return
-        pieces, citations = self.compose(chosen, conflict)
+        model = load_models().get("answerable")
+        chosen, conflict = self.select(info, ranked, found, gate=model is None)
+        picks: list[Pick] = []
+        if chosen and not conflict:
+            chosen, picks = self.short(question, expected, ranked, chosen, names)
+        signals = self.signals(question, info, expected, names, passages, ranked, picks)
+        confidence = model.probability(signals) if model else None
+        if not chosen or (confidence is not None and confidence < self.settings.abstain_threshold):
+            missing = self.missing(question, expected, names, passages, signals)
+            yield NOT_FOUND[:-1] + f": {missing}."
+            yield EngineResult(
+                [], True, False, confidence=confidence, missing=missing, signals=signals
+            )
+            return
+        pieces, citations, shorts = self.compose(chosen, conflict, picks)
         yield from pieces
-        yield EngineResult(citations, False, conflict)
+        yield EngineResult(
+            citations,
+            False,
+            conflict,
+            short_answers=shorts,
+            confidence=confidence,
+            signals=signals,
+        )
+
+    def missing(
+        self,
+        question: str,
+        expected: Expected,
+        names: list[str],
+        passages: list[Passage],
+        signals: dict[str, float],
+    ) -> str:
+        """What an abstention found missing, in words a reader can check."""
+        everything = " ".join(f"{p.title} {p.text}" for p in passages).lower()
+        absent = [n for n in names if _named_share([n], everything) < 1]
+        if absent:
+            return "no indexed article mentions " + _and(absent)
+        what = _WANTED.get(expected.kind)
+        topic = _topic(question)
+        if what and not signals["answer_type_found"]:
+            head = f" of {expected.head}" if expected.kind == "how_many" and expected.head else ""
+            return f"no article gives {what}{head} for “{topic}”"
+        return f"the closest passages do not answer “{topic}”"
+
+    def yes_no(
+        self, question: str, info: QuestionInfo, found: list[Candidate]
+    ) -> Iterator[str | EngineResult]:
+        """A verdict from the best evidence for each claim of the question."""
+        claims = split_claims(question, info.sources)
+        evidence: list[Evidence] = []
+        best: list[Candidate | None] = []
+        for claim in claims.claims:
+            candidate, support = self._evidence(claim, found)
+            best.append(candidate)
+            evidence.append(
+                Evidence(
+                    claim,
+                    support,
+                    candidate.passage.published_at if candidate else None,
+                    candidate is not None,
+                    candidate.text if candidate else "",
+                )
+            )
+        answer, reason, p_yes = decide(question, claims, evidence, load_models().get("yes"))
+        cited = list(dict.fromkeys(c for c in best if c is not None))
+        number = {id(c): n for n, c in enumerate(cited, start=1)}
+        citations = [
+            Citation.of(n, c.passage, c.start, c.end, c.score, c.also)
+            for n, c in enumerate(cited, start=1)
+        ]
+        verdict = Verdict(
+            answer,
+            [
+                Claim(
+                    e.claim.text,
+                    "supported" if c is not None and e.support >= MISSING_SUPPORT else "missing",
+                    number[id(c)] if c is not None else None,
+                    round(e.support, 4),
+                    e.published_at,
+                )
+                for e, c in zip(evidence, best, strict=True)
+            ],
+            reason,
+        )
+        yield {"yes": "Yes", "no": "No"}.get(
+            answer, "Cannot tell from the articles"
+        ) + f" ({reason})."
+        for c in cited:
+            who = attribution(c.passage)
+            yield f" {who}: {c.text} [{number[id(c)]}]"
+        yield EngineResult(
+            citations,
+            answer == "cannot tell",
+            False,
+            verdict=verdict,
+            confidence=round(p_yes if answer == "yes" else 1 - p_yes, 4),
+            missing=reason if answer == "cannot tell" else None,
+            signals=features(question, claims, evidence),
+        )
+
+    def _evidence(self, claim: ClaimText, found: list[Candidate]) -> tuple[Candidate | None, float]:
+        """The sentence that best supports ``claim``: from the outlet it names (and the day
+        it names, when articles of that day are among the passages)."""
+        pool = found
+        if claim.source:
+            wanted = claim.source.lower()
+            pool = [c for c in found if (c.passage.source or "").lower() == wanted]
+        days = mentioned_dates(claim.text)
+        if days:
+            dated = [c for c in pool if _on_day(c.passage.published_at, days)]
+            pool = dated or pool
+        if not pool:
+            return None, 0.0
+        words = claim_words(claim)
+        for c in pool:
+            c_words = set(tokens(c.text))
+            c.overlap = len(words & c_words) / len(words) if words else 0.0
+        pool = sorted(pool, key=lambda c: c.overlap, reverse=True)[:CLAIM_POOL]
+        vectors = self._vectors([claim.text] + [c.text for c in pool])
+        scored = [
+            (0.6 * float(v @ vectors[0]) + 0.4 * c.overlap, c)
+            for c, v in zip(pool, vectors[1:], strict=True)
+        ]
+        support, candidate = max(scored, key=lambda pair: pair[0])
+        return candidate, support
+
+
+NAME_BONUS = 0.1
+TYPE_BONUS = 0.06
+CLAIM_POOL = 4
+MISSING_SUPPORT = 0.3
+_WANTED = {
+    "who": "a name",
+    "which": "a name",
+    "where": "a place",
+    "when": "a date",
+    "how_many": "a number",
+    "how_much": "an amount",
+    "what_said": "a quote",
+}
+
+
+def _named_share(names: list[str], text: str) -> float:
+    """Share of ``names`` that ``text`` mentions (a name counts by its last word too:
+    "Raimondo" for "Gina Raimondo")."""
+    if not names:
+        return 0.0
+    lowered = text.lower()
+    words = set(tokens(text))
+    hits = 0
+    for name in names:
+        parts = tokens(name)
+        hits += name in lowered or bool(parts and parts[-1] in words)
+    return hits / len(names)
+
+
+def _mentions_head(head: str, text: str) -> bool:
+    stem = head.lower().rstrip("s")
+    return any(w.startswith(stem) for w in tokens(text))
+
+
+def _on_day(published_at: str | None, days: list[tuple[int | None, int, int]]) -> bool:
+    day = published_day(published_at)
+    return day is not None and any(
+        (y is None or y == day.year) and m == day.month and d == day.day for y, m, d in days
+    )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _topic(question: str) -> str:
+    q = " ".join(question.split()).rstrip("?. ")
+    return q if len(q) <= 90 else q[:89].rsplit(" ", 1)[0] + "…"

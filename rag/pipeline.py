@@ -17,6 +17,7 @@ from rag.chat import Turn, condense
 from rag.embed import Embedder
 from rag.errors import ConfigError, InvalidQuestionError, NotFoundError
 from rag.extractive import NOT_FOUND, ExtractiveEngine
+from rag.language import is_english
 from rag.llm import LLMEngine
 from rag.results import Answer, EngineResult, Filters, Passage
 from rag.retrieve import Retriever
@@ -54,6 +55,7 @@ class Pipeline:
 
     def close(self) -> None:
         self.store.close()
+        self.catalog.close()
 
     def _check(self, question: str, engine: str) -> str:
         question = " ".join(question.split())
@@ -64,6 +66,11 @@ class Pipeline:
             raise InvalidQuestionError(
                 f"the question is {len(question)} characters long; the limit is {limit} "
                 "(RAG_MAX_QUESTION_CHARS)"
+            )
+        if not is_english(question):
+            raise InvalidQuestionError(
+                "the question does not look like English: the bundled models (the embedding "
+                "model and the spaCy pipeline) read English only; ask it in English"
             )
         if engine not in self.engines:
             raise ConfigError(
@@ -143,6 +150,11 @@ class Pipeline:
             rewritten_question=rewritten,
             conflict=conflict,
             unsupported=result.unsupported,
+            short_answers=result.short_answers,
+            verdict=result.verdict,
+            confidence=result.confidence,
+            missing=result.missing,
+            signals=result.signals,
             closest_articles=closest,
             timings={k: round(v * 1000, 2) for k, v in timings.items()},
             settings_hash=self.settings.answer_hash(),

@@ -95,6 +95,39 @@ class Citation:
 
 
 @dataclass
+class ShortAnswer:
+    """The answer itself: characters ``start:end`` of an article, inside citation ``n``."""
+
+    text: str
+    article_id: str
+    start: int
+    end: int
+    n: int
+    label: str  # what kind of thing it is: PERSON, GPE, DATE, MONEY, QUOTE, …
+    resolved: str | None = None  # a relative date made absolute: "Friday, 17 November 2023"
+
+
+@dataclass
+class Claim:
+    """One part of a yes/no question and the evidence found for it."""
+
+    text: str
+    status: str  # "supported" | "missing" | "contradicted"
+    n: int | None = None  # the citation that supports (or contradicts) it
+    score: float = 0.0
+    published_at: str | None = None
+
+
+@dataclass
+class Verdict:
+    """The answer to a yes/no question, from the evidence for each of its claims."""
+
+    answer: str  # "yes" | "no" | "cannot tell"
+    claims: list[Claim] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
 class EngineResult:
     """What an answer engine reports after its text: citations and flags."""
 
@@ -102,6 +135,11 @@ class EngineResult:
     abstained: bool
     conflict: bool
     unsupported: list[str] = field(default_factory=list)
+    short_answers: list[ShortAnswer] = field(default_factory=list)
+    verdict: Verdict | None = None
+    confidence: float | None = None  # estimated probability the question is answerable here
+    missing: str | None = None  # what an abstention found missing, in words
+    signals: dict[str, float] = field(default_factory=dict)  # what the reading step measured
 
 
 @dataclass
@@ -116,6 +154,11 @@ class Answer:
     conflict: bool = False
     unsupported: list[str] = field(default_factory=list)
     closest_articles: list[dict[str, Any]] = field(default_factory=list)
+    short_answers: list[ShortAnswer] = field(default_factory=list)
+    verdict: Verdict | None = None
+    confidence: float | None = None
+    missing: str | None = None
+    signals: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     settings_hash: str = ""
 

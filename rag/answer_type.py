@@ -1,0 +1,159 @@
+"""What kind of answer a question wants: the entity labels that can answer it.
+
+"Who …" wants a person, "Where …" a place, "How much …" an amount of money
+or a share, "Which company …" an organisation, "What did X say …" X's quoted
+words. The labels are spaCy's (OntoNotes) entity labels; ``QUOTE`` stands for
+quoted speech. A question whose answer is not a named thing ("Why …", "What
+is …") wants no particular label and is answered with sentences alone.
+
+>>> expected_answer("Where did He Lifeng and Gina Raimondo meet?").labels
+('FAC', 'GPE', 'LOC')
+>>> expected_answer("What did Merrick Garland say about Binance?").speaker
+'Merrick Garland'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.query import LIST_CUES, question_kind
+
+PEOPLE = ("PERSON",)
+ORGANISATIONS = ("ORG",)
+PLACES = ("FAC", "GPE", "LOC")
+TIMES = ("DATE", "TIME")
+COUNTS = ("CARDINAL", "QUANTITY")
+AMOUNTS = ("MONEY", "PERCENT", "QUANTITY", "CARDINAL")
+
+# Head nouns of "which/what X" questions, by the labels that answer them.
+_HEADS: list[tuple[tuple[str, ...], str]] = [
+    (
+        PEOPLE,
+        "person people individual man woman official officials minister ministers executive "
+        "executives ceo chief founder president leader leaders spokesperson spokesman "
+        "spokeswoman judge senator senators lawmaker lawmakers player players coach athlete "
+        "quarterback actor actress singer star candidate governor secretary ambassador envoy "
+        "director manager chairman chairwoman chair analyst investor billionaire entrepreneur "
+        "author writer journalist reporter scientist researcher economist prosecutor lawyer "
+        "attorney defendant witness member members representative representatives rapper "
+        "musician artist boxer fighter driver pitcher receiver host",
+    ),
+    (
+        (*ORGANISATIONS, "PRODUCT"),
+        "company companies firm firms organisation organization organisations organizations "
+        "agency agencies bank banks platform platforms exchange startup startups business "
+        "businesses group groups team teams club clubs outlet outlets publication network "
+        "brand brands retailer retailers manufacturer maker makers drugmaker carmaker "
+        "automaker developer studio label party parties ministry ministries department "
+        "regulator regulators court union university universities school entity entities "
+        "sportsbook sportsbooks operator operators service services app apps website site "
+        "airline fund funds chamber commission committee body",
+    ),
+    (
+        PLACES,
+        "country countries city cities state states place places region venue stadium "
+        "location locations town province capital arena",
+    ),
+    (TIMES, "day date year month time week season"),
+    (
+        ("PRODUCT", "ORG", "WORK_OF_ART"),
+        "product products model models device devices phone "
+        "game games film movie show series book song album console car vehicle",
+    ),
+    (("EVENT",), "event events tournament competition conference summit war"),
+    (("LAW",), "law laws act bill regulation regulations rule treaty"),
+    (("NORP",), "nationality nationalities"),
+]
+_HEAD_LABELS = {noun: labels for labels, nouns in _HEADS for noun in nouns.split()}
+
+_WHICH = re.compile(
+    r"\b(?:which|what|whose)\s+(?:(?:[a-z]+[- ])?(?:[a-z]+)\s+)?([a-z]+)\b|"
+    r"\bname (?:the|a|an|one|two|three)\s+(?:[a-z]+\s+)?([a-z]+)\b",
+    re.I,
+)
+_SAY = re.compile(
+    r"^(?:what|how)\s+(?:did|does|do|has|have|had|was|is)\s+(.+?)\s+"
+    r"(?:say|said|tell|told|claim|claimed|warn|warned|write|wrote|argue|argued|describe|"
+    r"described|announce|announced|state|stated|add|comment|comments|reveal|revealed|"
+    r"think|thinks|respond|responded|react|reacted)\b",
+    re.I,
+)
+_ACCORDING = re.compile(r"^according to\s+([^,]+),", re.I)
+_HOW_MUCH = re.compile(
+    r"^how much\b|\bwhat (?:is|was|were|are) the (?:price|cost|value|amount|fine|salary|"
+    r"valuation|revenue|budget)\b|\bhow much (?:did|does|do|will|would|has|have|is|was)\b|"
+    r"\bwhat (?:percentage|share|proportion|percent|amount|price|sum)\b|\bby how much\b",
+    re.I,
+)
+_HOW_MANY = re.compile(r"^how many\b|\bhow many\b|\bwhat number\b|\bhow (?:old|long|far)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The kind of question and the labels, in order of preference, that answer it."""
+
+    kind: str  # who | when | where | how_many | how_much | what_said | list | yes_no | what
+    labels: tuple[str, ...] = ()
+    speaker: str | None = None  # for what_said: whose words
+    head: str | None = None  # for which/what X: X
+
+    @property
+    def wants_entity(self) -> bool:
+        return bool(self.labels) and self.kind not in ("what_said", "yes_no")
+
+
+def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
+    """The noun after which/what ("which US companies" → companies) and its labels."""
+    for match in _WHICH.finditer(question):
+        words = [w.lower() for w in re.findall(r"[A-Za-z]+", match.group(0))[1:]]
+        if words and words[0] in ("the", "a", "an", "one", "two", "three"):
+            words = words[1:]
+        for word in words:
+            labels = _HEAD_LABELS.get(word) or _HEAD_LABELS.get(word.rstrip("s"))
+            if labels:
+                return word, labels
+    return None, ()
+
+
+def _counted(question: str) -> str | None:
+    """What a "how many" question counts: its first lower-case word after "how many"."""
+    match = re.search(r"\bhow many\b(.*)", question, re.I)
+    words: list[str] = re.findall(r"[A-Za-z][\w-]*", match.group(1) if match else "")
+    return next((word for word in words if word[0].islower()), None)
+
+
+def expected_answer(question: str) -> Expected:
+    """What ``question`` asks for: its kind and the entity labels that can answer it."""
+    q = " ".join(question.split()).strip()
+    kind = question_kind(q)
+    said = _SAY.search(q) or _ACCORDING.search(q)
+    if said and said.re is _SAY and not re.match(r"^how\s+(?:did|does)\s+.+\s+(?:think)", q, re.I):
+        speaker = re.sub(r"^(?:the|a|an)\s+", "", said.group(1).strip(), flags=re.I)
+        return Expected("what_said", ("QUOTE",), speaker=speaker)
+    if kind == "yes_no":
+        return Expected("yes_no")
+    head, labels = _head_noun(q)
+    is_list = kind == "list" or bool(LIST_CUES.search(q.lower()))
+    if _HOW_MUCH.search(q):
+        labels = (
+            ("PERCENT",) if re.search(r"percent|percentage|share|proportion", q, re.I) else AMOUNTS
+        )
+        return Expected("how_much", labels, head=head)
+    if _HOW_MANY.search(q):
+        if re.search(r"\bhow long\b", q, re.I):
+            return Expected("how_many", ("DATE", "TIME", "QUANTITY", "CARDINAL"), head=head)
+        return Expected("how_many", (*COUNTS, "MONEY", "PERCENT"), head=_counted(q) or head)
+    if kind == "when":
+        return Expected("list" if is_list else "when", TIMES, head=head)
+    if kind == "where":
+        return Expected("list" if is_list else "where", PLACES, head=head)
+    if labels:
+        return Expected(
+            "list" if is_list else ("who" if labels == PEOPLE else "which"), labels, head=head
+        )
+    if re.match(r"^(?:who|whom)\b", q, re.I) or kind == "who":
+        return Expected("list" if is_list else "who", PEOPLE + ORGANISATIONS, head=head)
+    if is_list:
+        return Expected("list", (), head=head)
+    return Expected("what", (), head=head)

@@ -1,0 +1,62 @@
+"""Which sentences are fit to be answers.
+
+A passage shown around a citation keeps everything, but an answer is never
+built from a photo caption or credit, a byline, a heading, a question, a
+lead-in ending in a colon, or a fragment: they state nothing a reader can take
+away ("Getty Images | Reuters", "WHAT HAPPENS NEXT", "Here's what we know:").
+
+>>> unfit("Former FTX CEO Sam Bankman-Fried in New York, January 3. REUTERS/David Dee Delgado")
+'a photo caption or credit'
+>>> unfit("Why does this matter?"), unfit("He said the talks went well.")
+('a question', None)
+"""
+
+from __future__ import annotations
+
+import re
+
+_CLOSERS = "\"”’')]»"
+_CREDIT = re.compile(
+    r"getty images|\bap photo\b|\breuters/|\bafp via\b|\bafp/|\bphoto(?:graph)?(?: credit)?\s*:|"
+    r"\bimage(?: credit)?\s*:|\bcredit\s*:|\bphoto by\b|\bfile photo\b|\billustration\s*:|"
+    r"\bpictured\s*:|\bcourtesy of\b|\bshutterstock\b|\bsource\s*:|\(photo\b|\(image\b|"
+    r"\| reuters\b|\bvia getty\b|\bphoto illustration\b|^combination (?:photo|picture|image|"
+    r"of|showing)\b|^(?:file|left|right|top|above|below)\s*[-:(]",
+    re.I,
+)
+_BYLINE = re.compile(
+    r"^(?:by|written by|reporting by|editing by|additional reporting by|compiled by)\s+[A-Z]"
+    r"|staff writer|^(?:updated|published|posted|last updated)\b|\bmin(?:ute)? read\b",
+    re.I,
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+def _ends_in(text: str) -> str:
+    return text.rstrip().rstrip(_CLOSERS)[-1:]
+
+
+def unfit(text: str) -> str | None:
+    """Why ``text`` is not fit to answer with (a short reason), or None when it is."""
+    words = _WORD.findall(text)
+    end = _ends_in(text)
+    if _CREDIT.search(text):
+        return "a photo caption or credit"
+    if _BYLINE.search(text) and len(words) <= 14:
+        return "a byline"
+    if " · " in text or (" | " in text and end not in ".!"):
+        return "a byline or credit"
+    if end == "?":
+        return "a question"
+    if end == ":":
+        return "a lead-in"
+    if len(words) < 5:
+        return "a fragment"
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.7:
+        return "a heading"
+    if end not in ".!…" and len(words) <= 14:
+        return "a heading"
+    if not any(w.islower() for w in words):
+        return "a fragment"
+    return None

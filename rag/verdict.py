@@ -1,0 +1,128 @@
+"""Yes or no from evidence: each claim of the question checked against the articles.
+
+Every claim (:mod:`rag.claims`) gets its own best sentence, from the outlet
+it names when it names one (and from articles of the date it names). A claim
+with no such sentence leaves the verdict at **Cannot tell from the articles**.
+"Did X report … before Y …" compares the publication dates of the two
+pieces of evidence. Otherwise a fitted logistic model (``yes`` in
+``rag/models/reading.json``) weighs how well each claim is supported against
+what the question asserts — a change, an inconsistency, a contradiction —
+since reports of one story mostly agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rag.abstention import Logistic
+from rag.claims import CHANGE_WORDS, NEGATIONS, SAME_WORDS, Claims, ClaimText
+from rag.lexical import tokens
+
+# Support (0.6 cosine + 0.4 word overlap) under which a claim has no evidence.
+MISSING = 0.3
+VERDICT_FEATURES = (
+    "min_support",
+    "mean_support",
+    "claims",
+    "change_words",
+    "same_words",
+    "negations",
+    "order_holds",
+    "evidence_negated",
+)
+
+
+@dataclass
+class Evidence:
+    claim: ClaimText
+    support: float = 0.0
+    published_at: str | None = None
+    found: bool = False
+    sentence: str = ""
+
+
+def _when(published_at: str | None) -> datetime | None:
+    if not published_at:
+        return None
+    try:
+        return datetime.fromisoformat(published_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def order_holds(claims: Claims, evidence: list[Evidence]) -> bool | None:
+    """For a before/after question: whether the first claim's evidence is dated before
+    (after) the second's; None when there is no order to check or a date is missing."""
+    if claims.order is None or len(evidence) < 2:
+        return None
+    first, second = _when(evidence[0].published_at), _when(evidence[1].published_at)
+    if first is None or second is None:
+        return None
+    if first.tzinfo is None or second.tzinfo is None:
+        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    if first == second:
+        return None
+    return first < second if claims.order == "before" else first > second
+
+
+def features(question: str, claims: Claims, evidence: list[Evidence]) -> dict[str, float]:
+    supports = [e.support for e in evidence] or [0.0]
+    holds = order_holds(claims, evidence)
+    return {
+        "min_support": min(supports),
+        "mean_support": sum(supports) / len(supports),
+        "claims": float(len(evidence)),
+        "change_words": float(bool(CHANGE_WORDS.search(question))),
+        "same_words": float(bool(SAME_WORDS.search(question))),
+        "negations": float(len(NEGATIONS.findall(question))),
+        "order_holds": 0.0 if holds is None else (1.0 if holds else -1.0),
+        # Evidence that denies what a claim asserts: "has given no indication" for
+        # "give any indication".
+        "evidence_negated": float(
+            any(
+                bool(NEGATIONS.search(e.sentence)) and not NEGATIONS.search(e.claim.text)
+                for e in evidence
+            )
+        ),
+    }
+
+
+def decide(
+    question: str, claims: Claims, evidence: list[Evidence], model: Logistic | None
+) -> tuple[str, str, float]:
+    """The verdict ("yes" | "no" | "cannot tell"), its reason, and P(yes)."""
+    missing = [e for e in evidence if not e.found or e.support < MISSING]
+    if missing:
+        what = missing[0].claim
+        where = f"from {what.source} " if what.source else ""
+        return "cannot tell", f"no article {where}supports: {what.text}", 0.5
+    holds = order_holds(claims, evidence)
+    if holds is not None:
+        days = [(_when(e.published_at) or datetime.min).date() for e in evidence[:2]]
+        reason = f"the first report is dated {_day(days[0])}, the second {_day(days[1])}"
+        return ("yes" if holds else "no"), reason, 1.0 if holds else 0.0
+    values = features(question, claims, evidence)
+    if model is not None:
+        p = model.probability(values)
+    else:
+        p = 0.2 if values["change_words"] or values["evidence_negated"] else 0.8
+    if p >= 0.5:
+        reason = "the evidence for each part of the question is cited below"
+    elif values["evidence_negated"]:
+        reason = "the evidence says otherwise"
+    elif values["change_words"]:
+        reason = "the reports cited below agree; they show no change or inconsistency"
+    else:
+        reason = "the evidence cited below does not bear the question out"
+    return ("yes" if p >= 0.5 else "no"), reason, p
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def claim_words(claim: ClaimText) -> set[str]:
+    """The words of a claim that evidence must share (the outlet's name removed)."""
+    source = set(tokens(claim.source or ""))
+    return {w for w in tokens(claim.text) if w not in source} - {"report", "reported", "article"}
