@@ -193,7 +193,10 @@ def main() -> None:
     )
     print(f"\nwrote {args.out}")
     for name, m in models.items():
-        print(f"  {name}: " + ", ".join(f"{f} {c:+.2f}" for f, c in zip(m.features, m.coef, strict=True)))
+        print(
+            f"  {name}: "
+            + ", ".join(f"{f} {c:+.2f}" for f, c in zip(m.features, m.coef, strict=True))
+        )
 
 
 if __name__ == "__main__":

@@ -74,6 +74,10 @@ def _positions(text: str, names: list[str]) -> list[tuple[int, str]]:
     return sorted(found.items())
 
 
+def _strip_article(text: str) -> str:
+    return re.sub(r"^(?:the)\s+(?=[A-Z])", "", text.strip(), flags=re.I)
+
+
 def _order(text: str) -> str | None:
     match = _ORDER.search(text)
     if not match:
@@ -133,8 +137,20 @@ def split_claims(question: str, sources: list[str]) -> Claims:
                 claim.text = f"{claim.text} {shared.group(1)}"
         return Claims(claims, order)
     both = _BOTH.search(body)
-    if both and not placed:
+    if both:
         first, second, rest = both.groups()
-        return Claims([ClaimText(f"{first} {rest}", None), ClaimText(f"{second} {rest}", None)])
-    named: str | None = placed[0][1] if placed else None
-    return Claims([ClaimText(text, named)], None)
+        named = {name.lower() for _, name in placed}
+        outlets = [part for part in (first, second) if _strip_article(part).lower() in named]
+        # "both TechCrunch and Bloomberg": when one part is a known outlet, the other names
+        # one too, even if no indexed article comes from it.
+        return Claims(
+            [
+                ClaimText(
+                    f"{part} {rest}",
+                    _strip_article(part) if outlets and part[:1].isupper() else None,
+                )
+                for part in (first, second)
+            ]
+        )
+    only: str | None = placed[0][1] if placed else None
+    return Claims([ClaimText(text, only)], None)

@@ -26,7 +26,7 @@ from rag.answer_type import Expected, expected_answer
 from rag.catalog import Catalog
 from rag.claims import ClaimText, split_claims
 from rag.embed import Embedder
-from rag.fitness import unfit
+from rag.fitness import unfit_in_context
 from rag.lexical import tokens
 from rag.nlp import Entity
 from rag.query import QuestionInfo, mentioned_dates
@@ -150,9 +150,11 @@ class ExtractiveEngine:
         found = []
         for passage in passages:
             previous = ""
-            for a, b in sentence_spans(passage.text):
+            spans = sentence_spans(passage.text)
+            for i, (a, b) in enumerate(spans):
                 text = passage.text[a:b]
-                if unfit(text) is None:
+                following = passage.text[slice(*spans[i + 1])] if i + 1 < len(spans) else ""
+                if unfit_in_context(text, following) is None:
                     found.append(
                         Candidate(
                             passage,
@@ -196,12 +198,16 @@ class ExtractiveEngine:
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
         """Normalised names the question mentions, its outlets and dates left out."""
         outlets = {s.lower() for s in info.sources}
-        names = {
-            e.norm
-            for e in nlp.entities(self.nlp, question)
-            if e.label in nlp.NAMES and e.norm not in outlets and e.norm
-        }
-        return sorted(n for n in names if not any(n in o or o in n for o in outlets))
+        names: dict[str, str] = {}
+        for e in nlp.entities(self.nlp, question):
+            if e.label in nlp.NAMES and e.norm and e.norm not in outlets:
+                shown = re.sub(r"^(?:the|a|an)\s+|(?:'s|’s)$", "", e.text, flags=re.I)
+                names.setdefault(e.norm, shown)
+        return [
+            shown
+            for norm, shown in sorted(names.items())
+            if not any(norm in o or o in norm for o in outlets)
+        ]
 
     def score(
         self,
@@ -427,7 +433,8 @@ class ExtractiveEngine:
         """The answer itself, and the sentences to support it (the one holding it first)."""
         limit = self.settings.answer_max_sentences
         if expected.kind == "what_said" and expected.speaker:
-            picks = quotes(expected.speaker, ranked, {c.start: c.previous for c in ranked})
+            # Only quotes about what was asked: those in the sentences chosen to answer.
+            picks = quotes(expected.speaker, chosen, {c.start: c.previous for c in chosen})
             if picks:
                 held: dict[int, Candidate] = {}
                 for p in picks:
@@ -440,10 +447,13 @@ class ExtractiveEngine:
         if expected.wants_entity:
             share = (lambda text: _named_share(names, text)) if names else None
             pick = best_entity(expected, ranked, question, share)
-            if pick is not None and pick.sentence in chosen:
+            if pick is not None:
+                # The sentence holding the answer leads, even when it ranked below the
+                # chosen ones (it is among the voters: within VOTE_FLOOR of the best).
                 first = pick.sentence
                 assert isinstance(first, Candidate)
-                return [first, *(c for c in chosen if c is not first)], [pick]
+                rest = [c for c in chosen if c is not first]
+                return [first, *rest], [pick]
         return chosen, []
 
     def signals(
@@ -505,7 +515,7 @@ class ExtractiveEngine:
         confidence = model.probability(signals) if model else None
         if not chosen or (confidence is not None and confidence < self.settings.abstain_threshold):
             missing = self.missing(question, expected, names, passages, signals)
-            yield NOT_FOUND[:-1] + f": {missing}."
+            yield f"{NOT_FOUND} {missing[0].upper()}{missing[1:]}."
             yield EngineResult(
                 [], True, False, confidence=confidence, missing=missing, signals=signals
             )
@@ -649,7 +659,7 @@ def _named_share(names: list[str], text: str) -> float:
     hits = 0
     for name in names:
         parts = tokens(name)
-        hits += name in lowered or bool(parts and parts[-1] in words)
+        hits += name.lower() in lowered or bool(parts and parts[-1] in words)
     return hits / len(names)
 
 

@@ -60,3 +60,30 @@ def unfit(text: str) -> str | None:
     if not any(w.islower() for w in words):
         return "a fragment"
     return None
+
+
+_CAPTION_VERB = re.compile(
+    r"\b(?:arrives?|speaks?|attends?|walks?|poses?|looks? on|gestures?|is seen|are seen|"
+    r"holds?|waves?|leaves?|reacts?|listens?|sits?|stands?|celebrates?|delivers?|"
+    r"pictured|shown|seen)\b",
+    re.I,
+)
+_DATED_END = re.compile(
+    r",\s+(?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)[a-z]*\.?\s+\d{1,2},"
+    r"\s+\d{4}\.?$",
+    re.I,
+)
+
+
+def unfit_in_context(text: str, following: str) -> str | None:
+    """:func:`unfit`, and a photo caption recognised by the credit line after it
+    ("… arrives at court in New York, U.S., October 26, 2023." + "REUTERS/Eduardo Munoz")
+    or by its shape (a present-tense scene ending in the photo's date)."""
+    reason = unfit(text)
+    if reason is not None:
+        return reason
+    if following and unfit(following) == "a photo caption or credit" and len(following) < 80:
+        return "a photo caption"
+    if _DATED_END.search(text.strip()) and _CAPTION_VERB.search(text):
+        return "a photo caption"
+    return None

@@ -74,12 +74,30 @@ def named_in(entity_norm: str, question: str) -> bool:
 def _proximity(sentence: Sentence, entity: Entity, question: str) -> float:
     """0.5 to 1: the share of the question's words found around the entity in the sentence
     (within :data:`WINDOW` characters on either side, the entity itself left out)."""
-    asked = set(tokens(question))
+    asked = {_stem(w) for w in tokens(question)}
     if not asked:
         return 0.5
     at, end = entity.start - sentence.start, entity.end - sentence.start
     around = sentence.text[max(0, at - WINDOW) : at] + " " + sentence.text[end : end + WINDOW]
-    return 0.5 + 0.5 * len(asked & set(tokens(around))) / len(asked)
+    return 0.5 + 0.5 * len(asked & {_stem(w) for w in tokens(around)}) / len(asked)
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to match "meet" with "meeting" and "ship" with "shipped"."""
+    return word[:5] if len(word) > 5 else word.rstrip("s")
+
+
+def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
+    """How well the entity's place in the sentence fits the question: a dateline
+    ("BEIJING —") answers nothing; a place after "at"/"in" answers "where"."""
+    at, end = entity.start - sentence.start, entity.end - sentence.start
+    after = sentence.text[end : end + 4]
+    if entity.text.isupper() and re.match(r"\s*(?:\(\w+\)\s*)?[—–-]", after):
+        return 0.0
+    if expected.kind == "where":
+        before = sentence.text[max(0, at - 12) : at].lower()
+        return 1.3 if re.search(r"\b(?:at|in|inside|outside|near|to)\s+$", before) else 1.0
+    return 1.0
 
 
 def _specific(entity: Entity) -> float:
@@ -121,6 +139,9 @@ def best_entity(
             rank = expected.labels.index(entity.label)
             weight = max(sentence.score, 0.01) * (1 - 0.15 * rank)
             weight *= _proximity(sentence, entity, question) * _specific(entity)
+            weight *= _fit(expected, sentence, entity)
+            if weight <= 0:
+                continue
             if names is not None:
                 weight *= 0.5 + 0.5 * names(sentence.text)
             votes[entity.norm] = votes.get(entity.norm, 0.0) + weight
@@ -139,6 +160,20 @@ def best_entity(
     return pick
 
 
+def _groups(entities: list[Entity], sentence: Sentence) -> list[list[Entity]]:
+    """The entities split into enumerations: runs joined by commas, "and" or "or"."""
+    groups: list[list[Entity]] = []
+    for entity in sorted(entities, key=lambda e: e.start):
+        if groups:
+            last = groups[-1][-1]
+            gap = sentence.text[last.end - sentence.start : entity.start - sentence.start]
+            if _LIST_GAP.fullmatch(gap):
+                groups[-1].append(entity)
+                continue
+        groups.append([entity])
+    return groups
+
+
 def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) -> list[Pick]:
     """For a list question: every wanted value of the supporting sentences, once, in order."""
     if not expected.labels:
@@ -154,6 +189,12 @@ def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) 
             sentence.entities,
             sentence,
         )
+        wanted = [e for e in wanted if not named_in(e.norm, question)]
+        # A sentence that enumerates values ("IBM, Microsoft and Pfizer") gives those,
+        # not every other name it happens to hold.
+        listed = [g for g in _groups(wanted, sentence) if len(g) > 1]
+        if listed:
+            wanted = max(listed, key=len)
         for entity in wanted:
             if named_in(entity.norm, question) or entity.norm in seen:
                 continue

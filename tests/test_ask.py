@@ -49,7 +49,10 @@ def assert_quotes_are_exact(pipeline: Pipeline, answer: Answer) -> None:
 def test_answer_leads_with_the_sentence_that_holds_it(pipeline: Pipeline):
     answer = pipeline.ask("Which companies attended the Friday meeting?")
     assert not answer.abstained
+    # The values themselves first, each cited, then the sentence that holds them.
+    assert [s.text for s in answer.short_answers] == ["IBM", "Microsoft", "Pfizer"]
     assert answer.answer.startswith(
+        "IBM [1], Microsoft [1] and Pfizer [1] — "
         "Representatives from major US companies, including IBM, Microsoft and Pfizer"
     )
     assert path_of(pipeline, answer.citations[0].article_id) == "000"

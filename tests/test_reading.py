@@ -1,0 +1,177 @@
+"""The reading step end to end: real model, real spaCy pipeline, real Chroma.
+
+On the sample corpus and on a few dated articles written here: the answer
+opens with the answer itself, lists list every value, declines what the
+articles do not say, gives yes/no verdicts from dated evidence, never answers
+with a photo caption, and refuses a question it cannot read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.errors import InvalidQuestionError
+from rag.indexer import sync
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.integration
+
+CAPTION = (
+    "Former FTX CEO Sam Bankman-Fried arrives at court in New York, U.S., October 26, 2023. "
+    "REUTERS/Eduardo Munoz"
+)
+DATED = {
+    "caption.json": {
+        "title": "Bankman-Fried found guilty of fraud",
+        "source": "Reuters",
+        "published_at": "2023-11-03T09:00:00+00:00",
+        "body": f"{CAPTION}\n\nA New York jury found Sam Bankman-Fried guilty on all seven "
+        "counts of fraud and conspiracy on Thursday. The former FTX chief executive faces "
+        "decades in prison when he is sentenced next year.",
+    },
+    "fired.json": {
+        "title": "OpenAI board ousts its chief executive",
+        "source": "The Verge",
+        "published_at": "2023-11-18T10:00:00+00:00",
+        "body": "OpenAI's board fired chief executive Sam Altman late Friday, saying he had not "
+        "been consistently candid in his communications. Greg Brockman, the company's "
+        "president, quit hours later.",
+    },
+    "hired.json": {
+        "title": "Microsoft hires Sam Altman for a new AI research team",
+        "source": "TechCrunch",
+        "published_at": "2023-11-20T08:00:00+00:00",
+        "body": "Microsoft hired Sam Altman to lead a new advanced AI research team, chief "
+        "executive Satya Nadella said on Monday. Several OpenAI researchers are expected "
+        "to follow him.",
+    },
+    "back.json": {
+        "title": "Altman returns to OpenAI",
+        "source": "Engadget",
+        "published_at": "2023-11-22T07:00:00+00:00",
+        "body": "OpenAI reinstated Sam Altman as its chief executive after days of turmoil, "
+        "the company announced on Wednesday. The board that fired him will be replaced.",
+    },
+}
+
+
+def _pipeline(root: Path, embedder, articles: Path) -> Pipeline:
+    settings = Settings(articles_dir=articles, index_dir=root / "index")
+    sync(settings, embedder=embedder)
+    return Pipeline(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("reading-sample")
+    shutil.copytree(SAMPLE, root / "articles")
+    pipe = _pipeline(root, embedder, root / "articles")
+    yield pipe
+    pipe.close()
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("reading-dated")
+    folder = root / "articles"
+    folder.mkdir()
+    for name, record in DATED.items():
+        (folder / name).write_text(json.dumps(record), encoding="utf-8")
+    pipe = _pipeline(root, embedder, folder)
+    yield pipe
+    pipe.close()
+
+
+def assert_spans_are_exact(pipe: Pipeline, answer) -> None:
+    for short in answer.short_answers:
+        assert pipe.catalog.texts[short.article_id][short.start : short.end] == short.text
+        cited = answer.citations[short.n - 1]
+        assert cited.char_start <= short.start and short.end <= cited.char_end
+
+
+def test_where_question_opens_with_the_place(sample: Pipeline):
+    answer = sample.ask("Where did He Lifeng and Gina Raimondo meet?")
+    assert answer.short_answers, answer.answer
+    first = answer.short_answers[0]
+    assert first.text.startswith("the Great Hall of the People")
+    assert answer.answer.startswith(first.text)
+    assert_spans_are_exact(sample, answer)
+
+
+def test_who_question_names_the_person_first(sample: Pipeline):
+    answer = sample.ask("Who is the president of AmCham China?")
+    assert "Michael Hart" in " ".join(answer.answer.split()[:3])
+    assert_spans_are_exact(sample, answer)
+
+
+def test_list_question_lists_every_company_each_cited(sample: Pipeline):
+    answer = sample.ask("Which US companies attended the Friday meeting with the MIIT?")
+    names = [s.text for s in answer.short_answers]
+    assert {"IBM", "Microsoft", "Pfizer"} <= set(names)
+    head = answer.answer.split(" — ")[0]
+    for name in ("IBM", "Microsoft", "Pfizer"):
+        assert f"{name} [" in head
+    assert_spans_are_exact(sample, answer)
+
+
+def test_unanswerable_question_is_declined_saying_what_is_missing(sample: Pipeline):
+    answer = sample.ask("How many smartphones did Huawei ship in 2023?")
+    assert answer.abstained, answer.answer
+    assert answer.missing and "number" in answer.missing and "smartphones" in answer.missing
+    assert answer.missing in answer.answer
+    assert not answer.citations
+
+
+def test_non_english_question_gets_its_message(sample: Pipeline):
+    with pytest.raises(InvalidQuestionError, match="English"):
+        sample.ask("¿Dónde se reunieron He Lifeng y Gina Raimondo?")
+
+
+def test_caption_is_never_the_answer(dated: Pipeline):
+    answer = dated.ask("What happened to Sam Bankman-Fried at court in New York?")
+    assert not answer.abstained
+    assert answer.passages and any(CAPTION[:40] in p.text for p in answer.passages)
+    for citation in answer.citations:
+        assert "REUTERS/" not in citation.quote and "arrives at court" not in citation.quote
+    assert "guilty" in answer.answer
+
+
+def test_relative_weekday_is_resolved_against_the_publication_date(dated: Pipeline):
+    answer = dated.ask("When was Sam Altman fired?")
+    first = answer.short_answers[0]
+    assert first.text.endswith("Friday")
+    assert first.resolved == "Friday, 17 November 2023"
+    assert "Friday, 17 November 2023" in answer.answer
+    assert_spans_are_exact(dated, answer)
+
+
+def test_before_question_is_decided_by_the_dates_and_cites_both(dated: Pipeline):
+    answer = dated.ask(
+        "Did TechCrunch report that Microsoft hired Sam Altman before Engadget reported "
+        "that OpenAI reinstated him?"
+    )
+    assert answer.verdict is not None and answer.verdict.answer == "yes", answer.answer
+    assert answer.answer.startswith("Yes")
+    assert {c.source for c in answer.citations} == {"TechCrunch", "Engadget"}
+    assert all(claim.status == "supported" and claim.n for claim in answer.verdict.claims)
+
+    reverse = dated.ask(
+        "Did Engadget report that OpenAI reinstated Sam Altman before TechCrunch reported "
+        "that Microsoft hired him?"
+    )
+    assert reverse.verdict is not None and reverse.verdict.answer == "no", reverse.answer
+    assert reverse.answer.startswith("No")
+
+
+def test_claim_without_evidence_cannot_be_told(dated: Pipeline):
+    answer = dated.ask("Did both TechCrunch and Bloomberg report that Microsoft hired Sam Altman?")
+    assert answer.verdict is not None
+    assert answer.verdict.answer == "cannot tell"
+    assert answer.answer.startswith("Cannot tell from the articles")
+    assert [c.status for c in answer.verdict.claims] == ["supported", "missing"]

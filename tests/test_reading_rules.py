@@ -1,0 +1,225 @@
+"""The reading step's rules on hand-written cases (no model): answer typing, claim
+splitting, sentences fit to be answers, relative dates, the English check, entity votes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+
+from rag.abstention import Logistic
+from rag.answer_type import expected_answer
+from rag.claims import split_claims
+from rag.fitness import unfit, unfit_in_context
+from rag.language import is_english
+from rag.nlp import Entity, normalise
+from rag.relative_dates import resolve, spell
+from rag.short_answer import best_entity, every_entity, quotes
+from rag.verdict import Evidence, decide
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "first_label"),
+    [
+        ("Who is Binance's new CEO?", "who", "PERSON"),
+        ("Where did He Lifeng and Gina Raimondo meet?", "where", "FAC"),
+        ("When was Altman fired?", "when", "DATE"),
+        ("On what date did Zhang Guangjun meet Michael Hart?", "when", "DATE"),
+        ("How many smartphones did Huawei ship in 2023?", "how_many", "CARDINAL"),
+        ("How much does the Cybertruck cost?", "how_much", "MONEY"),
+        ("What percentage of voters backed the measure?", "how_much", "PERCENT"),
+        ("Which company bought Activision?", "which", "ORG"),
+        ("Which US companies attended the Friday meeting?", "list", "ORG"),
+        ("Which vice minister met AmCham China representatives?", "who", "PERSON"),
+        ("In which country did the summit take place?", "where", "FAC"),
+        ("Did TechCrunch report the layoffs?", "yes_no", None),
+        ("Why did Beijing break off dialogue?", "what", None),
+    ],
+)
+def test_answer_type(question: str, kind: str, first_label: str | None):
+    expected = expected_answer(question)
+    assert expected.kind == kind
+    assert (expected.labels[0] if expected.labels else None) == first_label
+
+
+def test_what_did_x_say_names_the_speaker_and_how_many_its_noun():
+    said = expected_answer("What did Merrick Garland say about Binance?")
+    assert (said.kind, said.speaker) == ("what_said", "Merrick Garland")
+    assert expected_answer("How many Chinese students study in the US?").head == "students"
+
+
+def test_claims_one_per_outlet_with_the_shared_predicate():
+    claims = split_claims(
+        "Do both TechCrunch and The Verge report that OpenAI fired Sam Altman?",
+        ["TechCrunch", "The Verge"],
+    )
+    assert [c.source for c in claims.claims] == ["TechCrunch", "The Verge"]
+    assert all("OpenAI fired Sam Altman" in c.text for c in claims.claims)
+    assert claims.order is None
+
+
+def test_claims_in_time_order():
+    claims = split_claims(
+        "Did The Age report on November 7, 2023, contradict the allegations after the report "
+        "by Fortune on September 26, 2023, claiming Trump inflated his apartment's value?",
+        ["The Age", "Fortune"],
+    )
+    assert claims.order == "after"
+    assert [c.source for c in claims.claims] == ["The Age", "Fortune"]
+    assert "November 7, 2023" in claims.claims[0].text
+    assert "September 26, 2023" in claims.claims[1].text
+
+
+def test_claims_of_two_people_and_of_one_statement():
+    both = split_claims("Did both Biden and Xi attend the summit?", [])
+    assert [c.text for c in both.claims] == ["Biden attend the summit", "Xi attend the summit"]
+    one = split_claims("Did Beijing signal any change in its trade policies?", [])
+    assert len(one.claims) == 1 and one.claims[0].source is None
+    unknown = split_claims("Did both TechCrunch and Bloomberg report the deal?", ["TechCrunch"])
+    assert [c.source for c in unknown.claims] == ["TechCrunch", "Bloomberg"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("Getty Images | Reuters", "a photo caption or credit"),
+        ("Photograph: Randy Brooks/AFP/Getty Images", "a photo caption or credit"),
+        ("By Staff Writer · November 21, 2023", "a byline"),
+        ("Updated at 02.36 GMT", "a byline"),
+        ("WHAT HAPPENS NEXT FOR THE EXCHANGE", "a heading"),
+        ("Technology", "a fragment"),
+        ("Is this the end of the road for crypto?", "a question"),
+        ("Here is what we know so far:", "a lead-in"),
+        ("OpenAI fired Sam Altman late Friday, the company said.", None),
+        ("“We are confident,” he said.", None),
+    ],
+)
+def test_sentences_fit_to_be_answers(sentence: str, reason: str | None):
+    assert unfit(sentence) == reason
+
+
+def test_a_caption_is_known_by_its_credit_line():
+    caption = "Sam Bankman-Fried arrives at court in New York, U.S., October 26, 2023."
+    assert unfit_in_context(caption, "REUTERS/Eduardo Munoz") == "a photo caption"
+    assert unfit_in_context(caption, "") == "a photo caption"
+    assert unfit_in_context("The jury found him guilty on Thursday.", "He will appeal.") is None
+
+
+@pytest.mark.parametrize(
+    ("span", "sentence", "day"),
+    [
+        ("late Friday", "Altman was fired late Friday.", date(2023, 11, 17)),
+        ("Saturday", "The board met on Saturday.", date(2023, 11, 18)),
+        ("yesterday", "He resigned yesterday.", date(2023, 11, 17)),
+        ("Tuesday", "The court will rule on Tuesday.", date(2023, 11, 21)),
+        ("last Saturday", "They met last Saturday.", date(2023, 11, 11)),
+        ("November 3", "He was convicted on November 3.", None),
+    ],
+)
+def test_relative_dates(span: str, sentence: str, day: date | None):
+    published = date(2023, 11, 18)  # a Saturday
+    assert resolve(span, published, sentence) == day
+
+
+def test_spelled_day():
+    assert spell(date(2023, 11, 21)) == "Tuesday, 21 November 2023"
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        ("What did Le Monde say about the Coupe de France?", True),
+        ("Who is the CEO of Die Welt?", True),
+        ("¿Quién es el nuevo director de Binance?", False),
+        ("Qui est le nouveau patron de Binance ?", False),
+        ("Wer ist der neue Chef von Binance?", False),
+        ("币安的新首席执行官是谁？", False),
+    ],
+)
+def test_english_check(question: str, english: bool):
+    assert is_english(question) is english
+
+
+@dataclass(eq=False)
+class Sentence:
+    text: str
+    start: int
+    score: float
+    entities: list[Entity] = field(default_factory=list)
+
+
+def sentence(text: str, score: float, *names: tuple[str, str], start: int = 0) -> Sentence:
+    entities = []
+    for name, label in names:
+        at = text.index(name)
+        entities.append(Entity(start + at, start + at + len(name), label, name, normalise(name)))
+    return Sentence(text, start, score, entities)
+
+
+def test_the_name_several_sentences_agree_on_wins_and_the_asked_one_never():
+    question = "Who replaced Changpeng Zhao as chief executive of Binance?"
+    ranked = [
+        sentence(
+            "Binance named Richard Teng chief executive after Changpeng Zhao quit.",
+            0.9,
+            ("Binance", "ORG"),
+            ("Richard Teng", "PERSON"),
+            ("Changpeng Zhao", "PERSON"),
+        ),
+        sentence("Richard Teng ran Binance's regional markets.", 0.8, ("Richard Teng", "PERSON")),
+        sentence("Analysts praised Jane Doe.", 0.3, ("Jane Doe", "PERSON")),
+    ]
+    pick = best_entity(expected_answer(question), ranked, question)
+    assert pick is not None and pick.text == "Richard Teng"
+    assert pick.sentence is ranked[0]
+
+
+def test_a_list_takes_the_enumeration():
+    question = "Which companies attended the Friday meeting?"
+    text = "Representatives from IBM, Microsoft and Pfizer attended, according to the MIIT."
+    chosen = [
+        sentence(
+            text, 0.9, ("IBM", "ORG"), ("Microsoft", "ORG"), ("Pfizer", "PERSON"), ("MIIT", "ORG")
+        )
+    ]
+    picks = every_entity(expected_answer(question), chosen, question)
+    assert [p.text for p in picks] == ["IBM", "Microsoft", "Pfizer"]
+
+
+def test_quotes_of_the_speaker_named_or_by_pronoun():
+    first = sentence("Garland spoke to reporters in Washington on Tuesday.", 0.9)
+    second = sentence(
+        "“Binance became the world’s largest exchange in part because of crimes,” he said.",
+        0.8,
+        start=60,
+    )
+    other = sentence("“This is a new era,” Teng said in a statement.", 0.85, start=200)
+    picks = quotes("Merrick Garland", [first, second, other], {60: first.text, 200: ""})
+    assert [p.text for p in picks] == [
+        "Binance became the world’s largest exchange in part because of crimes"
+    ]
+    assert picks[0].start == 61
+
+
+def test_a_claim_without_evidence_cannot_be_told_and_order_decides_before():
+    claims = split_claims(
+        "Did TechCrunch report the deal before The Verge did?", ["TechCrunch", "The Verge"]
+    )
+    missing = [
+        Evidence(claims.claims[0], 0.8, "2023-11-20T08:00:00+00:00", True, "The deal closed."),
+        Evidence(claims.claims[1], 0.0, None, False, ""),
+    ]
+    assert decide("q", claims, missing, None)[0] == "cannot tell"
+    dated = [
+        Evidence(claims.claims[0], 0.8, "2023-11-20T08:00:00+00:00", True, "The deal closed."),
+        Evidence(claims.claims[1], 0.7, "2023-11-22T08:00:00+00:00", True, "It closed."),
+    ]
+    assert decide("q", claims, dated, None)[0] == "yes"
+    assert decide("q", claims, dated[::-1], None)[0] == "no"
+
+
+def test_logistic_probability():
+    model = Logistic(("a", "b"), (0.0, 1.0), (1.0, 2.0), (2.0, -1.0), 0.5)
+    assert model.probability({"a": 0.0, "b": 1.0}) == pytest.approx(0.6225, abs=1e-4)
+    assert Logistic.from_dict(model.to_dict()) == model
