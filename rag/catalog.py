@@ -6,15 +6,18 @@ Shared by the CLI, the HTTP API and the UI; none of these take the write lock.
 from __future__ import annotations
 
 import bisect
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from rag.errors import NotFoundError
-from rag.manifest import IndexedArticle, Manifest
+from rag.errors import NotFoundError, StoreError
+from rag.manifest import IndexedArticle, Manifest, connect_read_only, entities_within
+from rag.nlp import Entity
 from rag.query import Mentions
 from rag.results import Passage
 from rag.settings import Settings
@@ -110,10 +113,12 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
         article = matches[0]
         assert manifest is not None
         text = manifest.text(article.id) or ""
+        entities = manifest.entities(article.id)
         cluster = [a for a in articles if a.cluster == article.cluster and a.id != article.id]
     data = article.to_dict()
     data["text"] = text
     data["duplicates"] = [{"id": a.id, "path": a.path, "title": a.title} for a in cluster]
+    data["entities"] = [asdict(e) for e in entities]
     return data
 
 
@@ -178,7 +183,39 @@ class Catalog:
         self._days: list[date] = []
         self._dated: list[str] = []
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._db_lock = threading.Lock()
         self.refresh()
+
+    def entities(self, article_id: str, start: int, end: int) -> list[Entity]:
+        """The named entities lying within characters ``[start, end)`` of an article's
+        cleaned text, in text order — for a passage, ``entities(p.article_id,
+        p.char_start, p.char_end)``; offsets stay the article's. One indexed query on a
+        read-only connection the catalog keeps open, so it always sees what the last
+        finished transaction of ``rag index`` wrote (entities are not cached)."""
+        with self._db_lock:
+            if self._db is None:
+                path = self.settings.index_dir / self.settings.collection_name / Manifest.FILE
+                if not path.exists():
+                    return []
+                try:
+                    self._db = connect_read_only(path, shared=True)
+                except sqlite3.Error as exc:
+                    raise StoreError(
+                        f"cannot open the manifest {path}: {exc}; check that the index folder "
+                        "is readable"
+                    ) from exc
+            try:
+                return entities_within(self._db, article_id, start, end)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read entities from the manifest: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection ``entities`` keeps open (it reopens when asked again)."""
+        with self._db_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def refresh(self) -> None:
         with open_manifest(self.settings) as manifest:

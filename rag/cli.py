@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,9 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{key:>12}: {article[key] if article[key] is not None else '-'}")
         for dup in article["duplicates"]:
             print(f"{'duplicate':>12}: {dup['id']}  {dup['path']}")
+        labels = Counter(e["label"] for e in article["entities"])
+        counts = ", ".join(f"{label} {n}" for label, n in labels.most_common())
+        print(f"{'entities':>12}: {counts or '-'}")
         print()
         print(article["text"])
         return 0

@@ -9,12 +9,18 @@ One run, under the index lock:
 3. remove deleted articles, record renamed ones (same content = same id, no
    embedding), and embed new or changed ones in batches — each batch's
    manifest rows are committed only after its chunks are in Chroma;
-4. recompute near-duplicate clusters and push changed cluster ids to the chunks.
+4. recompute near-duplicate clusters and push changed cluster ids to the chunks;
+5. tag the named entities of articles that have none from the ``spacy_model``
+   pipeline (indexed before entities were stored, or by another pipeline) — a
+   backfill in batches, each in its own transaction, that embeds nothing.
+   New articles get theirs in step 3, in the transaction that records them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -25,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rag import dedup
+from rag import dedup, nlp
 from rag.articles import Article, Skip
 from rag.chunk import Chunker, chunk_id
 from rag.embed import Embedder
@@ -52,13 +58,18 @@ class IndexSummary:
     skipped: list[Skip] = field(default_factory=list)
     chunks_embedded: int = 0
     chunks_removed: int = 0
+    # Articles whose named entities were tagged in this run: new ones, and of those,
+    # already indexed ones that had none from the current spaCy pipeline (backfilled).
+    articles_tagged: int = 0
+    articles_backfilled: int = 0
     repaired_orphans: int = 0
     repaired_articles: int = 0
     articles: int = 0
     chunks: int = 0
     duplicate_clusters: int = 0
     seconds: float = 0.0
-    # Seconds per step (reading, model load, embedding, writing, duplicates, BM25):
+    # Seconds per step (reading, chunking, model load, spacy load, embedding, entities,
+    # writing, duplicates, BM25):
     # what a run's time went to.
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -85,6 +96,15 @@ class IndexSummary:
             f"index holds {self.articles} articles, {self.chunks} chunks, "
             f"{self.duplicate_clusters} duplicate clusters",
         ]
+        if self.articles_tagged:
+            out.append(
+                f"  entities tagged in {self.articles_tagged} articles"
+                + (
+                    f" ({self.articles_backfilled} already indexed, not re-embedded)"
+                    if self.articles_backfilled
+                    else ""
+                )
+            )
         if self.repaired_orphans or self.repaired_articles:
             out.append(
                 f"  repaired an interrupted run: {self.repaired_orphans} orphan chunks deleted, "
@@ -95,6 +115,139 @@ class IndexSummary:
             out.append("  time: " + ", ".join(spent))
         out += [f"  skipped {skip}" for skip in self.skipped]
         return out
+
+
+class _Tagger:
+    """The ``spacy_model`` pipeline, loaded on first use: a run with nothing to tag
+    never imports spaCy."""
+
+    def __init__(self, settings: Settings, manifest: Manifest, summary: IndexSummary) -> None:
+        self.name = settings.spacy_model
+        self.manifest = manifest
+        self.summary = summary
+        self.nlp: Any = None
+        self.id = ""
+
+    def load(self) -> None:
+        if self.nlp is not None:
+            return
+        with self.summary.timed("spacy load"):
+            self.nlp = nlp.load(self.name)
+        described = nlp.describe(self.name, self.nlp)
+        self.id = described["id"]
+        if self.manifest.entities_pipeline() != described:
+            with self.manifest.transaction():
+                self.manifest.set_entities_pipeline(described)
+
+    def needed(self) -> bool:
+        """Whether some indexed article lacks entities from this pipeline, judged without
+        loading it: by the setting recorded with the entities."""
+        recorded = self.manifest.entities_pipeline()
+        if recorded is None or recorded.get("setting") != self.name:
+            return self.manifest.has_articles()
+        return bool(self.manifest.untagged(recorded["id"]))
+
+    def tag(self, texts: list[str]) -> list[list[nlp.Entity]]:
+        self.load()
+        with self.summary.timed("entities"):
+            found = list(nlp.entities_many(self.nlp, texts, batch_size=_NER_BATCH))
+        self.summary.articles_tagged += len(texts)
+        return found
+
+    def ahead(self, texts: list[str]) -> _Ahead:
+        """The entities of ``texts``, tagged in a background thread while the caller embeds."""
+        self.load()
+        return _Ahead(self, texts)
+
+
+# Texts per spaCy batch (articles, or pieces of long ones).
+_NER_BATCH = 32
+# Articles whose entities may wait in memory for their batch to be embedded.
+_NER_AHEAD = 256
+
+
+class _Ahead:
+    """Tags articles in a thread, in order, at most ``_NER_AHEAD`` ahead of ``take``.
+
+    spaCy runs on one core while the embedding model's threads wait on one another
+    and on Chroma and the manifest; overlapping the two is what keeps tagging from
+    adding its whole time to a run (see README, Benchmarks). The thread only
+    computes: results are written by the caller, in the batch's transaction. Its time
+    is the "entities" step; "entities wait" is the part the run waited for it.
+    """
+
+    def __init__(self, tagger: _Tagger, texts: list[str]) -> None:
+        self.summary = tagger.summary
+        self.queue: queue.Queue[list[nlp.Entity] | BaseException] = queue.Queue(_NER_AHEAD)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(tagger.nlp, texts), name="rag-entities", daemon=True
+        )
+        self.thread.start()
+
+    def _put(self, item: list[nlp.Entity] | BaseException) -> bool:
+        while not self.stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self.queue.put(item, timeout=0.1)
+                return True
+        return False
+
+    def _run(self, pipeline: Any, texts: list[str]) -> None:
+        try:
+            with self.summary.timed("entities"):
+                for found in nlp.entities_many(pipeline, texts, batch_size=_NER_BATCH):
+                    if not self._put(found):
+                        return
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._put(exc)
+
+    def take(self, n: int) -> list[list[nlp.Entity]]:
+        out: list[list[nlp.Entity]] = []
+        with self.summary.timed("entities wait"):
+            for _ in range(n):
+                item = self.queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                out.append(item)
+        self.summary.articles_tagged += n
+        return out
+
+    def __enter__(self) -> _Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _backfill(settings: Settings, manifest: Manifest, tagger: _Tagger) -> None:
+    """Tag the articles without entities from this pipeline, in batches of about
+    ``index_batch_chunks`` chunks' worth of text, each committed on its own."""
+    tagger.load()
+    todo = manifest.untagged(tagger.id)
+    if not todo:
+        return
+    counts = manifest.chunk_counts()
+    batch: list[str] = []
+
+    def flush() -> None:
+        texts = manifest.texts_of(batch)
+        found = tagger.tag([texts[a] for a in batch])
+        with tagger.summary.timed("writing"), manifest.transaction():
+            for article_id, entities in zip(batch, found, strict=True):
+                manifest.set_entities(article_id, entities, tagger.id)
+        tagger.summary.articles_backfilled += len(batch)
+        batch.clear()
+
+    size = 0
+    for article_id in todo:
+        batch.append(article_id)
+        size += counts[article_id]
+        if size >= settings.index_batch_chunks:
+            flush()
+            size = 0
+    if batch:
+        flush()
 
 
 @dataclass
@@ -304,6 +457,10 @@ def sync(
                     + "; ".join(str(s) for s in scan.skipped[:5])
                     + (" …" if len(scan.skipped) > 5 else "")
                 )
+            tagger = _Tagger(settings, manifest, summary)
+            indexed = manifest.paths()
+            if verify or tagger.needed() or any(a not in indexed for a in scan.articles):
+                tagger.load()  # before any write: a pipeline that cannot load changes nothing
             _apply(
                 settings,
                 scan,
@@ -311,9 +468,12 @@ def sync(
                 manifest,
                 summary,
                 embedder,
+                tagger,
                 progress,
                 force_clusters=was_dirty or verify,
             )
+            if tagger.nlp is not None:
+                _backfill(settings, manifest, tagger)
             if manifest.dirty:
                 manifest.set_dirty(False)
             lexical = LexicalIndex(manifest.path.parent)
@@ -339,6 +499,7 @@ def _apply(
     manifest: Manifest,
     summary: IndexSummary,
     embedder: Embedder | None,
+    tagger: _Tagger,
     progress: Progress | None,
     *,
     force_clusters: bool,
@@ -385,6 +546,7 @@ def _apply(
             manifest,
             summary,
             embedder or Embedder(settings),
+            tagger,
             progress,
         )
         summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
@@ -403,14 +565,32 @@ def _embed_new(
     manifest: Manifest,
     summary: IndexSummary,
     embedder: Embedder,
+    tagger: _Tagger,
     progress: Progress | None,
 ) -> None:
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
     with summary.timed("chunking"):
         planned = [(a, chunker.chunk(a)) for a in articles if a is not None]
-    total = sum(len(chunks) for _, chunks in planned)
     with summary.timed("model load"):
         embedder.model  # noqa: B018 - loads it, so that "embedding" is the encoding alone
+    with tagger.ahead([article.text for article, _ in planned]) as ahead:
+        _embed_batches(
+            settings, planned, store, manifest, summary, embedder, tagger, ahead, progress
+        )
+
+
+def _embed_batches(
+    settings: Settings,
+    planned: list[tuple[Article, list[Any]]],
+    store: ChunkStore,
+    manifest: Manifest,
+    summary: IndexSummary,
+    embedder: Embedder,
+    tagger: _Tagger,
+    ahead: _Ahead,
+    progress: Progress | None,
+) -> None:
+    total = sum(len(chunks) for _, chunks in planned)
     done = 0
     batch: list[tuple[Article, list[Any]]] = []
 
@@ -424,9 +604,10 @@ def _embed_new(
         ]
         with summary.timed("writing"):
             store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], metadatas)
+        entities = ahead.take(len(batch))
         offset = 0
         with summary.timed("writing"), manifest.transaction():
-            for article, cs in batch:
+            for (article, cs), found in zip(batch, entities, strict=True):
                 own = vectors[offset : offset + len(cs)]
                 offset += len(cs)
                 manifest.add(
@@ -435,6 +616,7 @@ def _embed_new(
                     dedup.article_vector(own),
                     dedup.content_words(article.text),
                 )
+                manifest.set_entities(article.id, found, tagger.id)
         done += len(chunks)
         summary.chunks_embedded += len(chunks)
         if progress:

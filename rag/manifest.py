@@ -24,6 +24,7 @@ import numpy as np
 from rag.articles import Article
 from rag.chunk import chunk_id
 from rag.errors import StoreError
+from rag.nlp import Entity
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,9 +60,25 @@ CREATE TABLE IF NOT EXISTS edges (
     PRIMARY KEY (a, b)
 );
 CREATE INDEX IF NOT EXISTS edges_b ON edges(b);
+CREATE TABLE IF NOT EXISTS entities (
+    article_id TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    text TEXT NOT NULL,
+    norm TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entities_article ON entities(article_id, start);
+CREATE INDEX IF NOT EXISTS entities_norm ON entities(norm);
+CREATE TABLE IF NOT EXISTS tagged (
+    article_id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL
+);
 """
 
 # Bumped when the tables change; an index built with another version is rebuilt.
+# (New tables created with IF NOT EXISTS need no bump: `entities` and `tagged` are
+# filled in by the next `rag index` on an index that predates them.)
 SCHEMA_VERSION = "1"
 
 # Values bound in one statement (SQLite's limit is 32,766 since 3.32, 999 before).
@@ -103,19 +120,24 @@ def _row(row: sqlite3.Row) -> IndexedArticle:
     return IndexedArticle(**data)
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
+def connect_read_only(path: Path, *, shared: bool = False) -> sqlite3.Connection:
     """A connection that never writes. A WAL database needs a ``-shm`` file beside it
     even to be read; in a folder nobody may write to, none can be created, and no
-    writer can be at work either, so the file is read as immutable instead."""
+    writer can be at work either, so the file is read as immutable instead.
+    ``shared``: usable from any thread (the caller serialises its use)."""
     uri = f"{path.absolute().as_uri()}?mode=ro"  # the default index folder is relative
-    db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    db = sqlite3.connect(
+        uri, uri=True, timeout=30, isolation_level=None, check_same_thread=not shared
+    )
     try:
         db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError:
         db.close()
         if os.access(path.parent, os.W_OK):
             raise  # not the read-only folder case: a real problem, reported as such
-        db = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+        db = sqlite3.connect(
+            uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=not shared
+        )
     return db
 
 
@@ -128,7 +150,7 @@ class Manifest:
         self.path = folder / self.FILE
         try:
             if read_only:
-                self.db = _connect_read_only(self.path)
+                self.db = connect_read_only(self.path)
             else:
                 folder.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -235,6 +257,7 @@ class Manifest:
         for article_id in ids:
             self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             self.db.execute("DELETE FROM edges WHERE a = ? OR b = ?", (article_id, article_id))
+            self._forget_entities(article_id)
 
     def set_path(self, article_id: str, path: str) -> None:
         self.db.execute("UPDATE articles SET path = ? WHERE id = ?", (path, article_id))
@@ -289,6 +312,9 @@ class Manifest:
     def paths(self) -> dict[str, str]:
         """article id → path"""
         return dict(self.db.execute("SELECT id, path FROM articles").fetchall())
+
+    def has_articles(self) -> bool:
+        return self.db.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is not None
 
     def total_chunks(self) -> int:
         return int(self.db.execute("SELECT COALESCE(SUM(chunks), 0) FROM articles").fetchone()[0])
@@ -346,6 +372,65 @@ class Manifest:
     def clusters(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, cluster FROM articles").fetchall())
 
+    # --- named entities --------------------------------------------------------
+    #
+    # ``tagged`` records which articles have their entities stored (an article may
+    # have none) and by which pipeline; ``entities`` holds them. Both are written in
+    # the transaction that writes the article row, or in a backfill batch's own.
+
+    def _forget_entities(self, article_id: str) -> None:
+        self.db.execute("DELETE FROM entities WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM tagged WHERE article_id = ?", (article_id,))
+
+    def set_entities(self, article_id: str, entities: Iterable[Entity], pipeline: str) -> None:
+        """Store ``entities`` (offsets into the article's cleaned text) as the article's
+        entities found by ``pipeline``, replacing any earlier ones. Call it inside the
+        transaction that adds the article."""
+        self._forget_entities(article_id)
+        self.db.executemany(
+            'INSERT INTO entities(article_id, start, "end", label, text, norm) '
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(article_id, e.start, e.end, e.label, e.text, e.norm) for e in entities],
+        )
+        self.db.execute("INSERT INTO tagged VALUES (?, ?)", (article_id, pipeline))
+
+    def entities(
+        self, article_id: str, start: int | None = None, end: int | None = None
+    ) -> list[Entity]:
+        """The entities of one article, in text order; with ``start``/``end``, only those
+        lying wholly within characters ``[start, end)`` of its cleaned text."""
+        return entities_within(self.db, article_id, start, end)
+
+    def entities_pipeline(self) -> dict[str, str] | None:
+        """The spaCy pipeline that tags this index's articles: ``setting`` (RAG_SPACY_MODEL),
+        ``pipeline`` and ``version`` (from its meta) and ``id``, which ``tagged`` records
+        per article. None before anything was tagged."""
+        value = self.get_meta("entities_pipeline")
+        return json.loads(value) if value else None
+
+    def set_entities_pipeline(self, pipeline: dict[str, str]) -> None:
+        self.set_meta("entities_pipeline", json.dumps(pipeline, sort_keys=True))
+
+    def untagged(self, pipeline: str) -> list[str]:
+        """Articles without entities from ``pipeline`` (never tagged, or by another one)."""
+        rows = self.db.execute(
+            "SELECT a.id FROM articles a LEFT JOIN tagged t ON t.article_id = a.id "
+            "WHERE t.pipeline IS NOT ? ORDER BY a.id",
+            (pipeline,),
+        )
+        return [r[0] for r in rows]
+
+    def texts_of(self, ids: Sequence[str]) -> dict[str, str]:
+        """article id → cleaned text, for ``ids`` only."""
+        found: dict[str, str] = {}
+        for first in range(0, len(ids), _SQL_VARIABLES):
+            part = list(ids[first : first + _SQL_VARIABLES])
+            rows = self.db.execute(
+                f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            found.update(rows.fetchall())
+        return found
+
     # --- file stat cache -------------------------------------------------------
 
     def files(self) -> dict[str, tuple[int, int, list[str]]]:
@@ -365,7 +450,31 @@ class Manifest:
         index) compare generations, so a rebuild must move it on, never back to an old one."""
         generation = self.generation
         with self.transaction():
-            for table in ("articles", "files", "edges", "meta"):
+            for table in ("articles", "files", "edges", "entities", "tagged", "meta"):
                 self.db.execute(f"DELETE FROM {table}")
             self.set_meta("schema", SCHEMA_VERSION)
             self.set_meta("generation", str(generation))
+
+
+def entities_within(
+    db: sqlite3.Connection, article_id: str, start: int | None = None, end: int | None = None
+) -> list[Entity]:
+    """One indexed query (``entities_article``): the entities of ``article_id`` lying
+    within ``[start, end)``, in text order. An index from before entities were stored
+    has no table yet: no entities."""
+    sql = 'SELECT start, "end", label, text, norm FROM entities WHERE article_id = ?'
+    args: list[Any] = [article_id]
+    if start is not None:
+        sql += " AND start >= ?"
+        args.append(start)
+    if end is not None:
+        # start < end bounds the index range scan; "end" <= end is the real condition.
+        sql += ' AND start < ? AND "end" <= ?'
+        args += [end, end]
+    try:
+        rows = db.execute(sql + ' ORDER BY start, "end"', args).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    return [Entity(int(a), int(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]

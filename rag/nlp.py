@@ -137,14 +137,16 @@ def entities(nlp: Any, text: str) -> list[Entity]:
     return next(entities_many(nlp, [text]))
 
 
-def entities_many(nlp: Any, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Entity]]:
+def entities_many(
+    nlp: Any, texts: Iterable[str], batch_size: int = 16, piece_chars: int = PIECE_CHARS
+) -> Iterator[list[Entity]]:
     """Named entities of each text, in order (spaCy batches them). Texts longer than
-    ``PIECE_CHARS`` are tagged in pieces; offsets are always into the whole text."""
+    ``piece_chars`` are tagged in pieces; offsets are always into the whole text."""
     owners: list[int] = []  # text number of each piece, filled as spaCy asks for pieces
 
     def split() -> Iterator[tuple[str, int]]:
         for number, text in enumerate(texts):
-            for offset, piece in pieces(text):
+            for offset, piece in pieces(text, piece_chars):
                 owners.append(number)
                 yield piece, offset
 

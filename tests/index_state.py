@@ -66,6 +66,13 @@ def snapshot(settings: Settings) -> dict[str, Any]:
         files = db.execute("SELECT * FROM files ORDER BY path").fetchall()
         edges = db.execute("SELECT a, b, sim FROM edges ORDER BY a, b").fetchall()
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        entities = db.execute(
+            'SELECT article_id, start, "end", label, text, norm FROM entities '
+            'ORDER BY article_id, start, "end", label'
+        ).fetchall()
+        tagged = db.execute(
+            "SELECT article_id, pipeline FROM tagged ORDER BY article_id"
+        ).fetchall()
     finally:
         db.close()
     folder = settings.index_dir / settings.collection_name
@@ -83,6 +90,9 @@ def snapshot(settings: Settings) -> dict[str, Any]:
         "articles": rows,
         "article_vectors": {i: np.frombuffer(v, dtype=np.float32) for i, v in vectors},
         "files": files,
+        "entities": entities,
+        "tagged": tagged,
+        "entities_pipeline": meta.get("entities_pipeline"),
         "edges": [(a, b) for a, b, _ in edges],
         "edge_sims": [s for _, _, s in edges],
         "dirty": meta.get("dirty"),
@@ -104,6 +114,9 @@ def assert_same_index(got: dict[str, Any], clean: dict[str, Any]) -> None:
     for article_id, vector in clean["article_vectors"].items():
         np.testing.assert_allclose(got["article_vectors"][article_id], vector, atol=1e-4)
     assert got["files"] == clean["files"]
+    assert got["entities"] == clean["entities"], "entities differ"
+    assert got["tagged"] == clean["tagged"]
+    assert got["entities_pipeline"] == clean["entities_pipeline"]
     assert got["edges"] == clean["edges"]
     np.testing.assert_allclose(got["edge_sims"], clean["edge_sims"], atol=1e-4)
     # Finished, consistent with itself: no dirty mark, BM25 built from this generation
@@ -114,5 +127,8 @@ def assert_same_index(got: dict[str, Any], clean: dict[str, Any]) -> None:
     known = {row[0] for row in got["articles"]}
     assert {m["article_id"] for _, m in got["chunks"].values()} == known
     assert sum(row[8] for row in got["articles"]) == len(got["chunks"])
+    # Every article tagged, no entities of an article the index does not hold.
+    assert {row[0] for row in got["tagged"]} == known
+    assert {row[0] for row in got["entities"]} <= known
     assert len(got["bm25_folders"]) == 1, got["bm25_folders"]
     assert got["stray_files"] == []

@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -25,7 +26,13 @@ from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import RAG, ROOT, SAMPLE, start_chroma
-from tests.index_state import assert_same_index, committed_articles, integrity, snapshot
+from tests.index_state import (
+    assert_same_index,
+    committed_articles,
+    integrity,
+    manifest_path,
+    snapshot,
+)
 from tests.test_api import start_server
 from tests.test_concurrency import synthetic_corpus
 
@@ -156,6 +163,30 @@ def test_kill_9_at_a_write_then_rerun_equals_a_clean_build(
         assert got["dirty"] == "0"
     assert sync(settings, embedder=embedder).chunks_embedded == 0
     assert summary.articles == len(got["articles"])
+
+
+def test_kill_9_during_the_entity_backfill_then_rerun_equals_a_clean_build(
+    tmp_path: Path, corpora, clean, embedder
+):
+    index = tmp_path / "index"
+    copy_index(corpora["clean-v1"], index)
+    settings = index_settings(corpora["v1"], index)
+    with sqlite3.connect(manifest_path(settings)) as db:  # an index from before entities
+        db.execute("DROP TABLE entities")
+        db.execute("DROP TABLE tagged")
+        db.execute("DELETE FROM meta WHERE key = 'entities_pipeline'")
+
+    # Commit 1 records the pipeline; each backfill batch (8 chunks' worth) commits after.
+    killed = inject(settings, "commit", 3, "kill")
+    _, err = killed.communicate(timeout=300)
+    assert killed.returncode == -signal.SIGKILL, f"commit #3 was never reached: {err}"
+    with sqlite3.connect(manifest_path(settings)) as db:
+        tagged = db.execute("SELECT COUNT(*) FROM tagged").fetchone()[0]
+    assert 0 < tagged < 13  # killed mid-backfill, whole batches kept
+
+    summary = sync(settings, embedder=embedder)
+    assert summary.chunks_embedded == 0 and summary.articles_backfilled == 13 - tagged
+    assert_same_index(snapshot(settings), clean["v1"])
 
 
 # --- helpers for the faults below ---------------------------------------------------------
