@@ -77,6 +77,7 @@ def collect(args: argparse.Namespace) -> list[dict]:
                 {
                     "set": name,
                     "id": q.id,
+                    "question": q.question,
                     "type": q.type,
                     "answerable": q.answerable,
                     "yes_no": yes_no,
@@ -90,6 +91,15 @@ def collect(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def _add_cues(rows: list[dict]) -> None:
+    """Question cues for rows collected before they were signals (from the question)."""
+    from rag.claims import question_cues
+
+    for r in rows:
+        if "min_support" in r["signals"] and "question" in r:
+            r["signals"].update(question_cues(r["question"]))
+
+
 def fit(rows: list[dict], features: tuple[str, ...], label: str, c: float) -> Logistic:
     from sklearn.linear_model import LogisticRegression
 
@@ -97,8 +107,14 @@ def fit(rows: list[dict], features: tuple[str, ...], label: str, c: float) -> Lo
     y = np.array([bool(r[label]) for r in rows])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=1000)
-    model.fit((x - mean) / scale, y)
+    # "answerable" keeps the gold sets' own mix, so that its probability is calibrated
+    # (the reliability table checks it); "yes" weighs both answers alike (balanced
+    # accuracy is what counts, and "yes" is the more common gold answer).
+    weight = np.ones(len(rows))
+    if label == "gold_yes":
+        weight = np.array([1.0 / int((y == value).sum()) for value in y])
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((x - mean) / scale, y, sample_weight=weight * len(rows) / weight.sum())
     return Logistic(
         features,
         tuple(round(float(v), 6) for v in mean),
@@ -164,11 +180,14 @@ def main() -> None:
 
     if args.features and args.features.exists():
         rows = [json.loads(line) for line in args.features.read_text().splitlines()]
+        _add_cues(rows)
     else:
         rows = collect(args)
         if args.features:
             args.features.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    open_rows = [r for r in rows if not r["yes_no"]]
+    # Each model learns from the questions the engine answers its way: open questions
+    # (best_score measured) and yes/no questions (claims' support measured).
+    open_rows = [r for r in rows if not r["yes_no"] and "best_score" in r["signals"]]
     yes_rows = [r for r in rows if r["yes_no"] and "min_support" in r["signals"]]
     report_answerable(open_rows, cross_validated(open_rows, SIGNALS, "answerable", args.c))
     if yes_rows:

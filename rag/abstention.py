@@ -3,9 +3,10 @@
 Signals that separate questions the articles can answer from those they
 cannot (measured on the gold sets and the MultiHop-RAG dev split):
 
-- the question's named entities and key words missing from the retrieved
-  passages and from the best evidence ("Pets Best Insurance Services" in no
-  article at all);
+- the question's named entities missing from every indexed article (the
+  index's entity table: "Pets Best Insurance Services" in no article at all),
+  and names and key words missing from the retrieved passages and from the
+  best evidence;
 - the expected kind of answer absent from the best sentences (a "how many"
   question whose best sentences give no number);
 - the best sentence's score, cosine and word overlap, its margin over the
@@ -31,6 +32,7 @@ from typing import Any
 MODEL_PATH = Path(__file__).parent / "models" / "reading.json"
 
 SIGNALS = (
+    "names_in_index",
     "best_score",
     "best_cosine",
     "best_overlap",
@@ -38,7 +40,7 @@ SIGNALS = (
     "entities_in_passages",
     "entities_in_best",
     "words_in_best",
-    "answer_type_found",
+    "answer_type_missing",
     "answer_votes",
     "dense",
     "lexical",

@@ -16,7 +16,13 @@ from datetime import date
 from typing import Any
 
 from rag.errors import NotFoundError, StoreError
-from rag.manifest import IndexedArticle, Manifest, connect_read_only, entities_within
+from rag.manifest import (
+    IndexedArticle,
+    Manifest,
+    connect_read_only,
+    entities_within,
+    known_norms,
+)
 from rag.nlp import Entity
 from rag.query import Mentions
 from rag.results import Passage
@@ -194,19 +200,39 @@ class Catalog:
         read-only connection the catalog keeps open, so it always sees what the last
         finished transaction of ``rag index`` wrote (entities are not cached)."""
         with self._db_lock:
-            if self._db is None:
-                path = self.settings.index_dir / self.settings.collection_name / Manifest.FILE
-                if not path.exists():
-                    return []
-                try:
-                    self._db = connect_read_only(path, shared=True)
-                except sqlite3.Error as exc:
-                    raise StoreError(
-                        f"cannot open the manifest {path}: {exc}; check that the index folder "
-                        "is readable"
-                    ) from exc
+            db = self._connection()
+            if db is None:
+                return []
             try:
-                return entities_within(self._db, article_id, start, end)
+                return entities_within(db, article_id, start, end)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read entities from the manifest: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """The read-only manifest connection (opened on first use); None before an index.
+        Call with ``_db_lock`` held."""
+        if self._db is None:
+            path = self.settings.index_dir / self.settings.collection_name / Manifest.FILE
+            if not path.exists():
+                return None
+            try:
+                self._db = connect_read_only(path, shared=True)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"cannot open the manifest {path}: {exc}; check that the index folder "
+                    "is readable"
+                ) from exc
+        return self._db
+
+    def known(self, norms: list[str]) -> set[str]:
+        """Which normalised names (:func:`rag.nlp.normalise`) some indexed article mentions
+        as a named entity — one indexed query."""
+        with self._db_lock:
+            db = self._connection()
+            if db is None:
+                return set()
+            try:
+                return known_norms(db, norms)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read entities from the manifest: {exc}") from exc
 

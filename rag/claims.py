@@ -32,11 +32,12 @@ _ORDER = re.compile(
 )
 _BOTH = re.compile(r"\bboth\s+(.+?)\s+and\s+(.+?)\s+((?:[a-z]+ed|[a-z]+s?)\b.*)$", re.I)
 # Words that make a claim about change or disagreement between reports.
-CHANGE_WORDS = re.compile(
-    r"\b(?:inconsisten\w*|contradict\w*|chang\w*|differ\w*|disagree\w*|shift\w*|"
-    r"contrast\w*|opposite|conflict\w*|revers\w*)\b",
+CHANGE_WORDS = re.compile(r"\b(?:chang\w*|shift\w*|revers\w*|evolv\w*)\b", re.I)
+CONFLICT_WORDS = re.compile(
+    r"\b(?:inconsisten\w*|contradict\w*|disagree\w*|conflict\w*|opposite|differ\w*)\b",
     re.I,
 )
+CONTRAST_WORDS = re.compile(r"\b(?:while|whereas|in contrast|but|however|unlike)\b", re.I)
 SAME_WORDS = re.compile(
     r"\b(?:consistent|same|similar\w*|agree\w*|align\w*|both|also|remain\w*|maintain\w*|"
     r"likewise|unchanged|in line)\b",
@@ -154,3 +155,39 @@ def split_claims(question: str, sources: list[str]) -> Claims:
         )
     only: str | None = placed[0][1] if placed else None
     return Claims([ClaimText(text, only)], None)
+
+
+# What a yes/no question asserts besides its claims, as words: a presupposed
+# inconsistency, change, restriction or negation. On the MultiHop-RAG dev split these
+# carry most of what separates "no" from "yes" (see bench/fit_reading.py).
+QUESTION_CUES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.I)
+    for name, pattern in {
+        "inconsistent": r"inconsisten",
+        "no_change": r"\bno change|\bnot change|unchanged",
+        "contradict": r"contradict",
+        "fail": r"\bfail",
+        "same": r"\bsame\b|\bidentical",
+        "consistent": r"\bconsistent",
+        "change": r"\bchang",
+        "differ": r"differ",
+        "both": r"\bboth\b",
+        "while": r"\bwhile\b",
+        "agree": r"\bagree|\balign",
+        "similar": r"\bsimilar",
+        "negation": r"\bnot\b|n't|\bnever\b",
+        "without": r"\bwithout\b",
+        "only": r"\bsolely|\bonly\b|\bcompletely|\bentirely|\bmerely",
+        "less": r"\bless\b",
+        "before": r"\bbefore\b",
+        "after": r"\bafter\b",
+        "remain": r"\bremain",
+        "does": r"\bdoes\b|\bdo\b",
+        "past": r"^(?:did|was|were|has|have|is)\b",
+    }.items()
+}
+
+
+def question_cues(question: str) -> dict[str, float]:
+    """1.0 for each cue the question's words carry, else 0.0 (``cue_<name>``)."""
+    return {f"cue_{name}": float(bool(p.search(question))) for name, p in QUESTION_CUES.items()}

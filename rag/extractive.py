@@ -35,7 +35,7 @@ from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Ver
 from rag.sentences import sentence_spans
 from rag.settings import Settings
 from rag.short_answer import Pick, best_entity, every_entity, named_in, quotes
-from rag.verdict import Evidence, claim_words, decide, features
+from rag.verdict import MISSING, Evidence, claim_words, decide, features
 
 _DATE_WORDS = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
@@ -477,7 +477,9 @@ class ExtractiveEngine:
         found = bool(picks)
         if found and expected.kind == "how_many" and expected.head:
             found = any(_mentions_head(expected.head, p.sentence.text) for p in picks)
+        known = self.catalog.known([nlp.normalise(n) for n in names]) if names else set()
         return {
+            "names_in_index": len(known) / len(names) if names else 1.0,
             "best_score": best.score if best else 0.0,
             "best_cosine": best.cosine if best else 0.0,
             "best_overlap": best.overlap if best else 0.0,
@@ -487,7 +489,7 @@ class ExtractiveEngine:
             "words_in_best": (
                 len(asked & set(tokens(best_text))) / len(asked) if asked and best else 0.0
             ),
-            "answer_type_found": float(found) if wanted else 1.0,
+            "answer_type_missing": float(wanted and not found),
             "answer_votes": max((p.votes for p in picks), default=0.0),
             "dense": passages[0].dense or 0.0 if passages else 0.0,
             "lexical": passages[0].lexical or 0.0 if passages else 0.0,
@@ -546,7 +548,7 @@ class ExtractiveEngine:
             return "no indexed article mentions " + _and(absent)
         what = _WANTED.get(expected.kind)
         topic = _topic(question)
-        if what and not signals["answer_type_found"]:
+        if what and signals["answer_type_missing"]:
             head = f" of {expected.head}" if expected.kind == "how_many" and expected.head else ""
             return f"no article gives {what}{head} for “{topic}”"
         return f"the closest passages do not answer “{topic}”"
@@ -582,7 +584,7 @@ class ExtractiveEngine:
             [
                 Claim(
                     e.claim.text,
-                    "supported" if c is not None and e.support >= MISSING_SUPPORT else "missing",
+                    "supported" if c is not None and e.support >= MISSING else "missing",
                     number[id(c)] if c is not None else None,
                     round(e.support, 4),
                     e.published_at,
@@ -637,7 +639,6 @@ class ExtractiveEngine:
 NAME_BONUS = 0.1
 TYPE_BONUS = 0.06
 CLAIM_POOL = 4
-MISSING_SUPPORT = 0.3
 _WANTED = {
     "who": "a name",
     "which": "a name",

@@ -478,3 +478,19 @@ def entities_within(
             return []
         raise
     return [Entity(int(a), int(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]
+
+
+def known_norms(db: sqlite3.Connection, norms: Sequence[str]) -> set[str]:
+    """Which of ``norms`` name an entity somewhere in the index (index ``entities_norm``)."""
+    if not norms:
+        return set()
+    marks = ",".join("?" for _ in norms)
+    try:
+        rows = db.execute(
+            f"SELECT DISTINCT norm FROM entities WHERE norm IN ({marks})", list(norms)
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return set()
+        raise
+    return {str(row[0]) for row in rows}

@@ -49,6 +49,14 @@ LIST_CUES = re.compile(
 )
 
 
+_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
+_LEADING_CLAUSE_YES_NO = (
+    rf"^(?!.*\b(?:who|whom|whose|what|which|when|where|why|how)\b)"
+    rf"(?:between|before|after|considering|following|given|in|from|according to|based on)\b"
+    rf"[^?]*,\s*{_AUX}\s"
+)
+
+
 @dataclass
 class QuestionInfo:
     text: str
@@ -68,6 +76,8 @@ def question_kind(question: str) -> str:
         ("where", r"^where\b|\bin which (?:city|country|place)\b"),
         ("how_many", r"^how (?:many|much)\b|\bwhat (?:number|percentage|amount)\b"),
         ("yes_no", r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"),
+        # "Between the X report … and the Y report …, was there a change …?"
+        ("yes_no", _LEADING_CLAUSE_YES_NO),
     ):
         if re.search(pattern, q):
             return kind
