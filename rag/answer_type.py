@@ -116,11 +116,21 @@ def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
+_AUXILIARIES = frozenset(
+    "did do does were was are is have has had will would can could".split()
+)
+
+
 def _counted(question: str) -> str | None:
     """What a "how many" question counts: its first lower-case word after "how many"."""
     match = re.search(r"\bhow many\b(.*)", question, re.I)
     words: list[str] = re.findall(r"[A-Za-z][\w-]*", match.group(1) if match else "")
-    return next((word for word in words if word[0].islower()), None)
+    for word in words:
+        if word.lower() in _AUXILIARIES:
+            return None  # "How many Steam Deck OLEDs did …": the noun is a name's
+        if word[0].islower():
+            return word
+    return None
 
 
 def expected_answer(question: str) -> Expected:
@@ -141,7 +151,7 @@ def expected_answer(question: str) -> Expected:
         )
         return Expected("how_much", labels, head=head)
     if _HOW_MANY.search(q):
-        if re.search(r"\bhow long\b", q, re.I):
+        if re.search(r"\bhow (?:long|old)\b", q, re.I):
             return Expected("how_many", ("DATE", "TIME", "QUANTITY", "CARDINAL"), head=head)
         return Expected("how_many", (*COUNTS, "MONEY", "PERCENT"), head=_counted(q) or head)
     if kind == "when":

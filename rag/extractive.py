@@ -515,7 +515,13 @@ class ExtractiveEngine:
             chosen, picks = self.short(question, expected, ranked, chosen, names)
         signals = self.signals(question, info, expected, names, passages, ranked, picks)
         confidence = model.probability(signals) if model else None
-        if not chosen or (confidence is not None and confidence < self.settings.abstain_threshold):
+        # A count asked about a thing no best sentence counts is not in the articles,
+        # whatever the scores say.
+        uncounted = (
+            expected.kind == "how_many" and bool(expected.head) and signals["answer_type_missing"]
+        )
+        declined = confidence is not None and confidence < self.settings.abstain_threshold
+        if not chosen or declined or uncounted:
             missing = self.missing(question, expected, names, passages, signals)
             yield f"{NOT_FOUND} {missing[0].upper()}{missing[1:]}."
             yield EngineResult(

@@ -20,7 +20,9 @@ _CREDIT = re.compile(
     r"getty images|\bap photo\b|\breuters/|\bafp via\b|\bafp/|\bphoto(?:graph)?(?: credit)?\s*:|"
     r"\bimage(?: credit)?\s*:|\bcredit\s*:|\bphoto by\b|\bfile photo\b|\billustration\s*:|"
     r"\bpictured\s*:|\bcourtesy of\b|\bshutterstock\b|\bsource\s*:|\(photo\b|\(image\b|"
-    r"\| reuters\b|\bvia getty\b|\bphoto illustration\b|^combination (?:photo|picture|image|"
+    r"\|\s*(?:reuters|ap|afp|getty)\b|\bvia getty\b|\bphoto illustration\b|"
+    r"\((?:left|right|center|centre|middle|top|bottom|pictured)\)|\bcourtroom sketch\b|"
+    r"^combination (?:photo|picture|image|"
     r"of|showing)\b|^(?:file|left|right|top|above|below)\s*[-:(]",
     re.I,
 )

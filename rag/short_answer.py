@@ -28,6 +28,8 @@ VOTE_FLOOR = 0.75
 VOTERS = 8
 AGREEMENT = 0.3
 WINDOW = 60
+_AGE = re.compile(r"\bage\b|\baged\b|\byears?[- ]old\b", re.I)
+_CURRENCY = "$£€¥₹"
 # A list's values come from sentences scoring at least this share of the best one.
 LIST_FLOOR = 0.9
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|;)\s*")
@@ -89,10 +91,13 @@ def _stem(word: str) -> str:
 
 def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     """How well the entity's place in the sentence fits the question: a dateline
-    ("BEIJING —") answers nothing; a place after "at"/"in" answers "where"."""
+    ("BEIJING —") answers nothing, nor an age ("at the age of 78") a "when"; a place
+    after "at"/"in" answers "where"."""
     at, end = entity.start - sentence.start, entity.end - sentence.start
     after = sentence.text[end : end + 4]
     if entity.text.isupper() and re.match(r"\s*(?:\(\w+\)\s*)?[—–-]", after):
+        return 0.0
+    if expected.kind == "when" and _AGE.search(entity.text + sentence.text[end : end + 10]):
         return 0.0
     if expected.kind == "where":
         before = sentence.text[max(0, at - 12) : at].lower()
@@ -146,8 +151,8 @@ def best_entity(
                 weight *= 0.5 + 0.5 * names(sentence.text)
             votes[entity.norm] = votes.get(entity.norm, 0.0) + weight
             if entity.norm not in best or weight > best[entity.norm].weight:
-                best[entity.norm] = Pick(
-                    sentence, entity.start, entity.end, entity.text, entity.label, weight
+                best[entity.norm] = _with_currency(
+                    Pick(sentence, entity.start, entity.end, entity.text, entity.label, weight)
                 )
     if not votes:
         return None
@@ -199,8 +204,24 @@ def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) 
             if named_in(entity.norm, question) or entity.norm in seen:
                 continue
             seen.add(entity.norm)
-            picks.append(Pick(sentence, entity.start, entity.end, entity.text, entity.label))
+            picks.append(
+                _with_currency(
+                    Pick(sentence, entity.start, entity.end, entity.text, entity.label)
+                )
+            )
     return picks
+
+
+def _with_currency(pick: Pick) -> Pick:
+    """An amount keeps its currency sign when the tagger left it out ("$" + "679")."""
+    at = pick.start - pick.sentence.start
+    if pick.label in ("MONEY", "CARDINAL") and at > 0:
+        sign = pick.sentence.text[at - 1]
+        if sign in _CURRENCY:
+            pick.start -= 1
+            pick.text = sign + pick.text
+            pick.label = "MONEY"
+    return pick
 
 
 def _coordinated(wanted: list[Entity], every: list[Entity], sentence: Sentence) -> list[Entity]:
