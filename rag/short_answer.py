@@ -142,7 +142,9 @@ def best_entity(
                 continue
             seen.add(entity.norm)
             rank = expected.labels.index(entity.label)
-            weight = max(sentence.score, 0.01) * (1 - 0.15 * rank)
+            # "Who" asks for a person; an organisation answers only when no person does.
+            decay = 0.5 if expected.kind == "who" else 0.15
+            weight = max(sentence.score, 0.01) * (1 - decay * rank)
             weight *= _proximity(sentence, entity, question) * _specific(entity)
             weight *= _fit(expected, sentence, entity)
             if weight <= 0:

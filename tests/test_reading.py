@@ -124,7 +124,7 @@ def test_unanswerable_question_is_declined_saying_what_is_missing(sample: Pipeli
     answer = sample.ask("How many smartphones did Huawei ship in 2023?")
     assert answer.abstained, answer.answer
     assert answer.missing and "number" in answer.missing and "smartphones" in answer.missing
-    assert answer.missing in answer.answer
+    assert answer.missing[1:] in answer.answer  # the answer capitalises its first letter
     assert not answer.citations
 
 
