@@ -91,15 +91,6 @@ def collect(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def _add_cues(rows: list[dict]) -> None:
-    """Question cues for rows collected before they were signals (from the question)."""
-    from rag.claims import question_cues
-
-    for r in rows:
-        if "min_support" in r["signals"] and "question" in r:
-            r["signals"].update(question_cues(r["question"]))
-
-
 def fit(rows: list[dict], features: tuple[str, ...], label: str, c: float) -> Logistic:
     from sklearn.linear_model import LogisticRegression
 
@@ -180,7 +171,6 @@ def main() -> None:
 
     if args.features and args.features.exists():
         rows = [json.loads(line) for line in args.features.read_text().splitlines()]
-        _add_cues(rows)
     else:
         rows = collect(args)
         if args.features:

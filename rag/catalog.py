@@ -25,6 +25,7 @@ from rag.manifest import (
 )
 from rag.nlp import Entity
 from rag.query import Mentions
+from rag.relative_dates import published_day
 from rag.results import Passage
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -77,13 +78,6 @@ def facets(articles: list[dict[str, Any]]) -> dict[str, Any]:
         "first_date": dates[0] if dates else None,
         "last_date": dates[-1] if dates else None,
     }
-
-
-def _day(published_at: str | None) -> date | None:
-    try:
-        return date.fromisoformat((published_at or "")[:10])
-    except ValueError:
-        return None
 
 
 def _dated(article: dict[str, Any]) -> bool:
@@ -264,7 +258,7 @@ class Catalog:
         for a in articles.values():
             if a.source:
                 by_source.setdefault(a.source.lower(), set()).add(a.id)
-            day = _day(a.published_at)
+            day = published_day(a.published_at)
             if day is not None:
                 by_day.setdefault((day.month, day.day), []).append((day.year, a.id))
                 dated.append((day, a.id))

@@ -196,7 +196,8 @@ class ExtractiveEngine:
                 ]
 
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
-        """Normalised names the question mentions, its outlets and dates left out."""
+        """The names the question mentions as written ("2022 World Cup", no leading "the"
+        or possessive), one per normalised form; its outlets left out."""
         outlets = {s.lower() for s in info.sources}
         names: dict[str, str] = {}
         for e in nlp.entities(self.nlp, question):
@@ -384,13 +385,13 @@ class ExtractiveEngine:
         if conflict:
             pieces.append("The articles disagree. ")
         copies = self._copies(chosen)
-        number = {id(c): n for n, c in enumerate(chosen, start=1)}
+        number = {c: n for n, c in enumerate(chosen, start=1)}
         shorts: list[ShortAnswer] = []
         lead: list[str] = []
         for pick in picks:
             sentence = pick.sentence
             assert isinstance(sentence, Candidate)
-            n = number[id(sentence)]
+            n = number[sentence]
             resolved = None
             if pick.label in ("DATE", "TIME"):
                 day = published_day(sentence.passage.published_at)
@@ -436,11 +437,8 @@ class ExtractiveEngine:
             # Only quotes about what was asked: those in the sentences chosen to answer.
             picks = quotes(expected.speaker, chosen, {c.start: c.previous for c in chosen})
             if picks:
-                held: dict[int, Candidate] = {}
-                for p in picks:
-                    assert isinstance(p.sentence, Candidate)
-                    held.setdefault(id(p.sentence), p.sentence)
-                return list(held.values())[:limit], picks
+                held = [p.sentence for p in picks if isinstance(p.sentence, Candidate)]
+                return list(dict.fromkeys(held))[:limit], picks
             return chosen, []
         if expected.kind == "list":
             return chosen, every_entity(expected, chosen, question)
@@ -580,7 +578,7 @@ class ExtractiveEngine:
             )
         answer, reason, p_yes = decide(question, claims, evidence, load_models().get("yes"))
         cited = list(dict.fromkeys(c for c in best if c is not None))
-        number = {id(c): n for n, c in enumerate(cited, start=1)}
+        number = {c: n for n, c in enumerate(cited, start=1)}
         citations = [
             Citation.of(n, c.passage, c.start, c.end, c.score, c.also)
             for n, c in enumerate(cited, start=1)
@@ -591,7 +589,7 @@ class ExtractiveEngine:
                 Claim(
                     e.claim.text,
                     "supported" if c is not None and e.support >= MISSING else "missing",
-                    number[id(c)] if c is not None else None,
+                    number[c] if c is not None else None,
                     round(e.support, 4),
                     e.published_at,
                 )
@@ -604,7 +602,7 @@ class ExtractiveEngine:
         ) + f" ({reason})."
         for c in cited:
             who = attribution(c.passage)
-            yield f" {who}: {c.text} [{number[id(c)]}]"
+            yield f" {who}: {c.text} [{number[c]}]"
         yield EngineResult(
             citations,
             answer == "cannot tell",

@@ -24,8 +24,6 @@ from rag.errors import ModelError
 NAMES = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
 )
-NUMBERS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
-TIMES = frozenset({"DATE", "TIME"})
 _SHARED_LAYERS = ("tok2vec", "transformer")
 # Longer texts are tagged in pieces of at most this many characters, cut at a line or
 # sentence end: spaCy refuses texts over ``nlp.max_length`` (1,000,000) and needs

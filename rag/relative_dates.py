@@ -14,7 +14,7 @@ datetime.date(2023, 11, 17)
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(rf"\b(last|next|this|on)?\s*\b({'|'.join(WEEKDAYS)})\b", re.I)
@@ -42,15 +42,10 @@ _EXPLICIT = re.compile(
 
 def published_day(published_at: str | None) -> date | None:
     """The calendar day of an ISO publication timestamp, or None."""
-    if not published_at:
-        return None
     try:
-        return datetime.fromisoformat(published_at.replace("Z", "+00:00")).date()
+        return date.fromisoformat((published_at or "")[:10])
     except ValueError:
-        try:
-            return date.fromisoformat(published_at[:10])
-        except ValueError:
-            return None
+        return None
 
 
 def resolve(span: str, published: date, sentence: str = "") -> date | None:

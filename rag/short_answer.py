@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from rag.answer_type import Expected
 from rag.lexical import tokens
-from rag.nlp import NAMES, Entity, normalise
+from rag.nlp import NAMES, Entity
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
@@ -63,7 +63,6 @@ class Pick:
     label: str
     weight: float = 0.0
     votes: float = 0.0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def named_in(entity_norm: str, question: str) -> bool:
@@ -296,7 +295,3 @@ def quotes(
         if len(picks) >= limit:
             break
     return picks
-
-
-def mention_normals(entities: Sequence[Entity]) -> set[str]:
-    return {normalise(e.text) for e in entities}
