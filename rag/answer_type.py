@@ -69,7 +69,8 @@ _HEAD_LABELS = {noun: labels for labels, nouns in _HEADS for noun in nouns.split
 
 _WHICH = re.compile(
     r"\b(?:which|what|whose)\s+(?:(?:[a-z]+[- ])?(?:[a-z]+)\s+)?([a-z]+)\b|"
-    r"\bname (?:the|a|an|one|two|three)\s+(?:[a-z]+\s+)?([a-z]+)\b",
+    r"\bname (?:the|a|an|one|two|three)\s+(?:[a-z]+\s+)?([a-z]+)\b|"
+    r"^(?:who|what)\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[a-z]+[- ])?([a-z]+)\b",
     re.I,
 )
 _SAY = re.compile(
@@ -116,9 +117,7 @@ def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
-_AUXILIARIES = frozenset(
-    "did do does were was are is have has had will would can could".split()
-)
+_AUXILIARIES = frozenset("did do does were was are is have has had will would can could".split())
 
 
 def _counted(question: str) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from rag.relative_dates import published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
 from rag.sentences import sentence_spans
 from rag.settings import Settings
-from rag.short_answer import Pick, best_entity, every_entity, named_in, quotes
+from rag.short_answer import Pick, best_entity, every_entity, full_name, named_in, quotes
 from rag.verdict import MISSING, Evidence, claim_words, decide, features
 
 _DATE_WORDS = re.compile(
@@ -397,6 +398,8 @@ class ExtractiveEngine:
                 day = published_day(sentence.passage.published_at)
                 when = resolve(pick.text, day, sentence.text) if day else None
                 resolved = spell(when) if when else None
+            elif pick.full:
+                resolved = pick.full
             shown = f"“{pick.text}”" if pick.label == "QUOTE" else pick.text
             lead.append(f"{shown} ({resolved}) [{n}]" if resolved else f"{shown} [{n}]")
             shorts.append(
@@ -444,8 +447,13 @@ class ExtractiveEngine:
             return chosen, every_entity(expected, chosen, question)
         if expected.wants_entity:
             share = (lambda text: _named_share(names, text)) if names else None
-            pick = best_entity(expected, ranked, question, share)
+            by_passage: dict[str, list[Entity]] = {}
+            for c in ranked:
+                by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
+            pick = best_entity(expected, ranked, question, share, list(by_passage.values()))
             if pick is not None:
+                if pick.full is None:
+                    pick.full = full_name(pick, self._mentions(pick, ranked))
                 # The sentence holding the answer leads, even when it ranked below the
                 # chosen ones (it is among the voters: within VOTE_FLOOR of the best).
                 first = pick.sentence
@@ -453,6 +461,17 @@ class ExtractiveEngine:
                 rest = [c for c in chosen if c is not first]
                 return [first, *rest], [pick]
         return chosen, []
+
+    def _mentions(self, pick: Pick, ranked: list[Candidate]) -> list[Entity]:
+        """The names the picked span's article mentions (from the index, else from the
+        sentences at hand), where its fuller form is found ("Brock Purdy" for "Purdy")."""
+        sentence = pick.sentence
+        assert isinstance(sentence, Candidate)
+        article = sentence.passage.article_id
+        stored = self.catalog.entities(article, 0, sys.maxsize)
+        if stored:
+            return stored
+        return [e for c in ranked if c.passage.article_id == article for e in c.entities]
 
     def signals(
         self,

@@ -21,15 +21,17 @@ from typing import Protocol
 
 from rag.answer_type import Expected
 from rag.lexical import tokens
-from rag.nlp import NAMES, Entity
+from rag.nlp import NAMES, Entity, normalise
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
 VOTERS = 8
 AGREEMENT = 0.3
+PROMINENCE = 2.0
 WINDOW = 60
 _AGE = re.compile(r"\bage\b|\baged\b|\byears?[- ]old\b", re.I)
 _CURRENCY = "$£€¥₹"
+_CAPITALISED = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 # A list's values come from sentences scoring at least this share of the best one.
 LIST_FLOOR = 0.9
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|;)\s*")
@@ -63,13 +65,86 @@ class Pick:
     label: str
     weight: float = 0.0
     votes: float = 0.0
+    full: str | None = None  # the name's fullest form when the span is shorter ("Purdy")
+
+
+def _name_words(norm: str) -> list[str]:
+    return [w for w in re.split(r"[\s.]+", norm) if w]
+
+
+def _initials(norm: str) -> str:
+    return "".join(w[0] for w in re.split(r"[\s.\-–]+", norm) if w)
+
+
+def same_name(short: str, full: str, person: bool) -> bool:
+    """Whether ``short`` is a shorter form of the name ``full`` (both normalised): its
+    surname ("bankman-fried" of "sam bankman-fried"), its first words ("alameda" of
+    "alameda research"), or its initials ("sbf")."""
+    if short == full:
+        return True
+    initials = _initials(full)
+    if 2 <= len(short) <= 5 and short.isalpha() and len(initials) > 1 and initials == short:
+        return True
+    a, b = _name_words(short), _name_words(full)
+    if not a or len(a) >= len(b):
+        return False
+    if person:
+        return a == b[-len(a) :]
+    return a == b[: len(a)] or a == b[-len(a) :]
+
+
+def _group(norms: dict[str, str], votes: dict[str, float]) -> dict[str, str]:
+    """Each name's group: the fullest name among ``norms`` (norm → label) it is a shorter
+    form of, the most voted one when several fit ("kelce" of "travis kelce" or "jason
+    kelce"); a name fitting none leads its own group."""
+    fullest = sorted(norms, key=lambda n: (-len(_name_words(n)), -votes.get(n, 0.0)))
+    group: dict[str, str] = {}
+    for norm in fullest:
+        person = norms[norm] == "PERSON"
+        fits = [g for g in dict.fromkeys(group.values()) if same_name(norm, g, person)]
+        group[norm] = max(fits, key=lambda g: votes.get(g, 0.0)) if fits else norm
+    return group
+
+
+def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
+    """The fullest form of the picked name among ``mentions`` (the article's entities),
+    the most frequent when several fit; None when the span is already the full name."""
+    if pick.label not in NAMES:
+        return None
+    short = normalise(pick.text)
+    person = pick.label == "PERSON"
+    counts: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    for e in mentions:
+        if e.label in NAMES and e.norm != short and same_name(short, e.norm, person):
+            counts[e.norm] = counts.get(e.norm, 0) + 1
+            shown.setdefault(e.norm, _display(e.text))
+    if not counts:
+        return None
+    best = max(counts, key=lambda n: (counts[n], len(n)))
+    return shown[best]
+
+
+def _display(text: str) -> str:
+    """A name as shown: one line, no possessive."""
+    return re.sub(r"(?:'s|’s)$", "", " ".join(text.split()))
 
 
 def named_in(entity_norm: str, question: str) -> bool:
     """Whether the question already names this entity (all its words occur in it)."""
     words = tokens(entity_norm)
     asked = set(tokens(question))
-    return not words or entity_norm in question.lower() or set(words) <= asked
+    if not words or entity_norm in question.lower() or set(words) <= asked:
+        return True
+    # "Gina Raimondo" when the question says "Raimondo"
+    last = _name_words(entity_norm)[-1]
+    said = re.search(rf"\b{re.escape(last)}\b", question, re.I) if len(words) > 1 else None
+    if said and said.group(0)[0].isupper():
+        return True
+    # "SBF" when the question names Sam Bankman-Fried
+    return 2 <= len(entity_norm) <= 5 and any(
+        _initials(normalise(run)) == entity_norm for run in _CAPITALISED.findall(question)
+    )
 
 
 def _proximity(sentence: Sentence, entity: Entity, question: str) -> float:
@@ -123,11 +198,15 @@ def best_entity(
     ranked: Sequence[Sentence],
     question: str,
     names: Callable[[str], float] | None = None,
+    passages: Sequence[Sequence[Entity]] = (),
 ) -> Pick | None:
     """The entity of a wanted label that the best sentences agree on, or None.
 
     ``names`` gives the share of the question's named entities a sentence mentions; a
-    sentence naming all of them votes with full weight, one naming none with half."""
+    sentence naming all of them votes with full weight, one naming none with half.
+    ``passages`` are the entities of each retrieved passage: a name most of them mention
+    (the one a multi-hop question's pieces of evidence share) gains up to
+    :data:`PROMINENCE`."""
     if not expected.labels:
         return None
     votes: dict[str, float] = {}
@@ -157,12 +236,35 @@ def best_entity(
                 )
     if not votes:
         return None
+    # Shorter forms of one name ("Bankman-Fried", "SBF") vote with its full form.
+    group = _group({n: best[n].label for n in votes}, votes)
+    summed: dict[str, float] = {}
+    top: dict[str, Pick] = {}
+    for norm, g in group.items():
+        summed[g] = summed.get(g, 0.0) + votes[norm]
+        if g not in top or best[norm].weight > top[g].weight:
+            top[g] = best[norm]
     # The best sentence's weight, and a share of the others': agreement helps, but a name
     # repeated in weaker sentences does not outvote the one in the best sentence.
-    total = {n: best[n].weight + AGREEMENT * (votes[n] - best[n].weight) for n in votes}
-    winner = max(total, key=lambda norm: (total[norm], best[norm].weight))
-    pick = best[winner]
-    pick.votes = total[winner]
+    agreed = {g: top[g].weight + AGREEMENT * (summed[g] - top[g].weight) for g in summed}
+    total = dict(agreed)
+    if passages:
+        held = [{e.norm for e in found if e.label in NAMES} for found in passages]
+        every = set().union(*held)
+        for g in total:
+            if top[g].label not in NAMES:
+                continue  # a date or number repeated across passages is no topic
+            person = top[g].label == "PERSON"
+            forms = {n for n in every if same_name(n, g, person) or same_name(g, n, person)}
+            mentioning = sum(bool(forms & norms) for norms in held)
+            total[g] *= 1 + PROMINENCE * mentioning / len(passages)
+    winner = max(total, key=lambda g: (total[g], top[g].weight))
+    pick = top[winner]
+    pick.votes = agreed[winner]  # what the answerability model was fitted on
+    if normalise(pick.text) != winner:
+        pick.full = next(
+            _display(e.text) for s in voters(ranked) for e in s.entities if e.norm == winner
+        )
     return pick
 
 
@@ -206,9 +308,7 @@ def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) 
                 continue
             seen.add(entity.norm)
             picks.append(
-                _with_currency(
-                    Pick(sentence, entity.start, entity.end, entity.text, entity.label)
-                )
+                _with_currency(Pick(sentence, entity.start, entity.end, entity.text, entity.label))
             )
     return picks
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
@@ -223,3 +224,54 @@ def test_logistic_probability():
     model = Logistic(("a", "b"), (0.0, 1.0), (1.0, 2.0), (2.0, -1.0), 0.5)
     assert model.probability({"a": 0.0, "b": 1.0}) == pytest.approx(0.6225, abs=1e-4)
     assert Logistic.from_dict(model.to_dict()) == model
+
+
+def test_shorter_forms_of_a_name_are_one_name():
+    from rag.short_answer import same_name
+
+    assert same_name("bankman-fried", "sam bankman-fried", person=True)
+    assert same_name("sbf", "sam bankman-fried", person=True)
+    assert same_name("alameda", "alameda research", person=False)
+    assert not same_name("sam", "sam bankman-fried", person=True)  # a first name alone
+    assert not same_name("kelce", "travis kelce jr", person=True)
+    assert not same_name("sam altman", "sam bankman-fried", person=True)
+
+
+def test_a_name_the_question_gives_by_surname_or_initials_is_not_the_answer():
+    from rag.short_answer import named_in
+
+    assert named_in("gina raimondo", "Who is the leader who met Raimondo later on Tuesday?")
+    assert named_in("sbf", "What did Sam Bankman-Fried say about FTX?")
+    assert not named_in("li qiang", "Who met Raimondo?")
+    assert not named_in("donald trump", "Who said he would trump the offer?")
+
+
+def test_the_answer_is_the_name_its_evidence_shares_in_its_fullest_form():
+    from rag.nlp import Entity
+    from rag.short_answer import best_entity, full_name
+
+    def sentence(text: str, score: float, names: list[tuple[str, str]]) -> SimpleNamespace:
+        found = [
+            Entity(text.index(n), text.index(n) + len(n), label, n, n.lower()) for n, label in names
+        ]
+        return SimpleNamespace(text=text, start=0, score=score, entities=found)
+
+    ranked = [
+        sentence(
+            "Caroline Ellison testified that she took the funds.",
+            1.0,
+            [("Caroline Ellison", "PERSON")],
+        ),
+        sentence(
+            "Bankman-Fried took the funds, prosecutors say.", 0.95, [("Bankman-Fried", "PERSON")]
+        ),
+        sentence("SBF denied that he took the funds.", 0.9, [("SBF", "ORG")]),
+    ]
+    passages = [s.entities for s in ranked] + [
+        [Entity(0, 17, "PERSON", "Sam Bankman-Fried", "sam bankman-fried")]
+    ]
+    question = "Which individual is accused of taking the funds?"
+    pick = best_entity(expected_answer(question), ranked, question, None, passages)
+    assert pick is not None and pick.text == "Bankman-Fried"
+    article = [Entity(0, 17, "PERSON", "Sam Bankman-Fried’s", "sam bankman-fried")] * 2
+    assert full_name(pick, article) == "Sam Bankman-Fried"
