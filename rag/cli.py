@@ -477,6 +477,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def setting_problems(exc: ValidationError) -> str:
+    """One line for invalid settings: each field's variable and what is wrong with it; a
+    check across fields (no single location) names its variables itself."""
+    problems = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = "_".join(str(p) for p in error["loc"]).upper()
+        problems.append(f"RAG_{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = args.debug
@@ -487,10 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         if debug:
             raise
-        problems = "; ".join(
-            f"RAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        print(f"error: invalid setting: {problems}", file=sys.stderr)
+        print(f"error: invalid setting: {setting_problems(exc)}", file=sys.stderr)
         return 2
     except RagError as exc:
         if debug:
