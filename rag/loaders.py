@@ -356,7 +356,8 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             records = data if isinstance(data, list) else [data]
             if not records:
                 raise Unreadable("empty JSON list: no articles")
-            for number, record in enumerate(records):
+            # Items count from 1, as JSON Lines' lines do: the item a person counts.
+            for number, record in enumerate(records, start=1):
                 where = rel if len(records) == 1 else f"{rel}#{number}"
                 try:
                     result.articles.append(read_record(record, where))
