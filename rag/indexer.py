@@ -36,8 +36,9 @@ from rag.articles import Article, Skip
 from rag.chunk import Chunker, chunk_id
 from rag.embed import Embedder
 from rag.errors import ConfigError, SkippedInputError
+from rag.folder import os_problem, walk
 from rag.lexical import LexicalIndex
-from rag.loaders import iter_article_files, read_file
+from rag.loaders import read_file
 from rag.lock import IndexLock
 from rag.manifest import Manifest
 from rag.settings import Settings
@@ -262,18 +263,17 @@ def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
     cached = manifest.files()
     indexed = manifest.paths()
     scan = _Scan({}, {}, [], {})
-    root = folder.resolve() if folder.is_dir() else None
-    for file, rel in iter_article_files(folder):
-        # The API serves what is indexed: a link must not publish a file from elsewhere.
-        if root is not None and file.is_symlink() and not file.resolve().is_relative_to(root):
-            scan.skipped.append(
-                Skip(rel, "a link to a file outside the articles folder; copy the file in instead")
-            )
+    # Links that loop, dangle or lead out of the folder, FIFOs, devices and unreadable
+    # subfolders come as skips: a hostile entry never stops the rest of the folder.
+    for entry in walk(folder):
+        if isinstance(entry, Skip):
+            scan.skipped.append(entry)
             continue
+        file, rel = entry
         try:
             stat = file.stat()
         except OSError as exc:
-            scan.skipped.append(Skip(rel, f"cannot read file: {exc.strerror}"))
+            scan.skipped.append(Skip(rel, os_problem(exc)))
             continue
         hit = cached.get(rel)
         if (
