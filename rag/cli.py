@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from datetime import date
@@ -494,7 +495,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         debug = debug or settings.debug
-        return int(args.run(args, settings))
+        status = int(args.run(args, settings))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # `rag ask … | head -3`: the reader has what it wanted. Nothing more can be written
+        # to stdout, and Python's final flush must not fail on it either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command a closed pipe ended
     except ValidationError as exc:
         if debug:
             raise
