@@ -167,8 +167,9 @@ def _print_head(answer: Any) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import Pipeline
-    from rag.results import Filters
+    from rag.results import Filters, check_k
 
+    check_k(args.k)  # before the model and the index are loaded
     filters = Filters(
         sources=args.source or [],
         since=args.since,
@@ -309,7 +310,9 @@ def _run_gold(
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.gold import load_gold
+    from rag.results import check_k
 
+    check_k(args.k)  # before anything is indexed
     settings = _eval_settings(args, settings)
     status = 0
     for gold_path in args.gold:
