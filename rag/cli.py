@@ -89,6 +89,8 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         for key in ("id", "path", "title", "source", "published_at", "url", "chunks", "cluster"):
             print(f"{key:>12}: {article[key] if article[key] is not None else '-'}")
+        for copy in article["copies"]:
+            print(f"{'copy':>12}: {copy} (same text)")
         for dup in article["duplicates"]:
             print(f"{'duplicate':>12}: {dup['id']}  {dup['path']}")
         labels = Counter(e["label"] for e in article["entities"])

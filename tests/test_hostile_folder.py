@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import rag.indexer
+import rag.scan
 from rag.api import create_app
 from rag.catalog import list_articles
 from rag.cli import main
@@ -137,7 +138,7 @@ def test_sync_skips_hostile_entries_and_indexes_the_rest(tmp_path: Path, embedde
         yield from walk(root)
         yield root / "vanished.txt", "vanished.txt"
 
-    monkeypatch.setattr(rag.indexer, "walk", vanishing)
+    monkeypatch.setattr(rag.scan, "walk", vanishing)
     summary = sync(settings, embedder=embedder)
     assert summary.added == ["story.txt"]
     assert {s.path: s.reason for s in summary.skipped} == EXPECTED | {"vanished.txt": VANISHED}
