@@ -39,7 +39,7 @@ from rag.errors import (
 )
 from rag.indexer import sync
 from rag.pipeline import Pipeline
-from rag.results import Answer, Filters
+from rag.results import MAX_K, Answer, Filters, check_k
 from rag.settings import Settings, get_settings
 
 _STATUS = {
@@ -55,7 +55,13 @@ _STATUS = {
 
 class AskRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=10_000, description="The question.")
-    k: int | None = Field(None, ge=1, le=100, description="Passages to answer from.")
+    # Checked by rag.results.check_k, as the CLI's --k is: one rule, one message. The
+    # bounds are still published in the schema.
+    k: int | None = Field(
+        None,
+        description=f"Passages to answer from (1 to {MAX_K}; default RAG_TOP_K).",
+        json_schema_extra={"minimum": 1, "maximum": MAX_K},
+    )
     sources: list[str] = Field(default_factory=list, max_length=100)
     since: date | None = None
     until: date | None = None
@@ -63,13 +69,18 @@ class AskRequest(BaseModel):
     engine: str | None = Field(None, description="extractive (default) or llm")
 
     def filters(self) -> Filters:
+        check_k(self.k)
         if self.since and self.until and self.since > self.until:
             raise InvalidQuestionError("`since` is after `until`; swap them or drop one")
         return Filters(self.sources, self.since, self.until, self.article_ids)
 
 
 class ChatRequest(AskRequest):
-    session_id: str | None = Field(None, max_length=64, description="Omit to start a session.")
+    session_id: str | None = Field(
+        None,
+        max_length=64,
+        description="A session this server gave out; omit to start one (an unknown id: 404).",
+    )
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
@@ -146,11 +157,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @app.post("/chat", dependencies=guarded)
     def chat(body: ChatRequest) -> StreamingResponse:
-        pipe = get_pipeline()
-        session = sessions.get(body.session_id)
-        rewritten = pipe.rewrite(session.turns, body.question, body.engine)
-        # Validate before the stream starts, so bad input is a 4xx, not a broken stream.
+        # Validate before the stream starts, so bad input is a 4xx, not a broken stream:
+        # an unknown session is a 404, not a new session answering a follow-up blind.
         filters = body.filters()
+        session = sessions.get(body.session_id)
+        pipe = get_pipeline()
+        rewritten = pipe.rewrite(session.turns, body.question, body.engine)
         stream = pipe.ask_stream(
             body.question,
             k=body.k,

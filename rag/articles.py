@@ -36,6 +36,11 @@ def content_id(title: str, source: str | None, published_at: str | None, text: s
     return digest.hexdigest()[:16]
 
 
+def from_file(rel: str, path: str) -> bool:
+    """Whether the article path ``path`` (``feed.jsonl#3`` for a record) lies in file ``rel``."""
+    return path == rel or path.startswith(rel + "#")
+
+
 @dataclass(frozen=True)
 class Skip:
     """An input that was not indexed, and why — one line a user can act on."""

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from rag.articles import from_file
 from rag.errors import NotFoundError, StoreError
 from rag.manifest import (
     IndexedArticle,
@@ -92,6 +93,7 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
     """One article with its full text, by id, unique id prefix, path or file name."""
     with open_manifest(settings) as manifest:
         articles = manifest.articles() if manifest else []
+        files = manifest.files() if manifest else {}
         matches = [a for a in articles if a.id == ref or a.path == ref]
         if not matches:
             matches = [
@@ -101,6 +103,10 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
                 or a.path.rsplit("/", 1)[-1] == ref
                 or a.external_id == ref
             ]
+        if not matches:
+            # An exact copy is indexed once, under another file; it is found by its own name.
+            held = {i for path, (_, _, ids) in files.items() if _names(path, ref) for i in ids}
+            matches = [a for a in articles if a.id in held]
         if not matches:
             raise NotFoundError(
                 f"no indexed article matches {ref!r}; list them with `rag articles`"
@@ -118,8 +124,18 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
     data = article.to_dict()
     data["text"] = text
     data["duplicates"] = [{"id": a.id, "path": a.path, "title": a.title} for a in cluster]
+    # Files holding this very text besides the one it is indexed under (exact copies).
+    data["copies"] = sorted(
+        path
+        for path, (_, _, ids) in files.items()
+        if article.id in ids and not from_file(path, article.path)
+    )
     data["entities"] = [asdict(e) for e in entities]
     return data
+
+
+def _names(path: str, ref: str) -> bool:
+    return path == ref or path.rsplit("/", 1)[-1] == ref
 
 
 def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, Any]:

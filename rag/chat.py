@@ -14,6 +14,8 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from rag.errors import NotFoundError
+
 _PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|hers|their|it|its)\b", re.I)
 _POSSESSIVE = {"his", "her", "hers", "their", "its"}
 _FOLLOW_UP = re.compile(r"^(?:and|also|what about|how about|but|so|then)\b", re.I)
@@ -118,10 +120,22 @@ class Sessions:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
     def get(self, session_id: str | None) -> Session:
-        if session_id and session_id in self._sessions:
+        """Session ``session_id``, or a new one when it is None (or empty).
+
+        An id not known here — never given out, or dropped (sessions live in memory: the
+        latest ``MAX_SESSIONS``, until the server restarts) — raises NotFoundError: a
+        follow-up answered without its history would answer another question.
+        """
+        if session_id:
+            if session_id not in self._sessions:
+                raise NotFoundError(
+                    f"unknown chat session {session_id!r}: it has expired or was never "
+                    f"started here (sessions are kept in memory, the latest {MAX_SESSIONS}, "
+                    "until the server restarts); omit session_id to start a new session"
+                )
             self._sessions.move_to_end(session_id)
             return self._sessions[session_id]
-        session = Session(session_id or uuid.uuid4().hex)
+        session = Session(uuid.uuid4().hex)
         self._sessions[session.id] = session
         while len(self._sessions) > MAX_SESSIONS:
             self._sessions.popitem(last=False)

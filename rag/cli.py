@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from datetime import date
@@ -88,6 +89,8 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         for key in ("id", "path", "title", "source", "published_at", "url", "chunks", "cluster"):
             print(f"{key:>12}: {article[key] if article[key] is not None else '-'}")
+        for copy in article["copies"]:
+            print(f"{'copy':>12}: {copy} (same text)")
         for dup in article["duplicates"]:
             print(f"{'duplicate':>12}: {dup['id']}  {dup['path']}")
         labels = Counter(e["label"] for e in article["entities"])
@@ -166,8 +169,9 @@ def _print_head(answer: Any) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import Pipeline
-    from rag.results import Filters
+    from rag.results import Filters, check_k
 
+    check_k(args.k)  # before the model and the index are loaded
     filters = Filters(
         sources=args.source or [],
         since=args.since,
@@ -308,7 +312,9 @@ def _run_gold(
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.gold import load_gold
+    from rag.results import check_k
 
+    check_k(args.k)  # before anything is indexed
     settings = _eval_settings(args, settings)
     status = 0
     for gold_path in args.gold:
@@ -477,20 +483,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def setting_problems(exc: ValidationError) -> str:
+    """One line for invalid settings: each field's variable and what is wrong with it; a
+    check across fields (no single location) names its variables itself."""
+    problems = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = "_".join(str(p) for p in error["loc"]).upper()
+        problems.append(f"RAG_{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = args.debug
     try:
         settings = get_settings()
         debug = debug or settings.debug
-        return int(args.run(args, settings))
+        status = int(args.run(args, settings))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # `rag ask … | head -3`: the reader has what it wanted. Nothing more can be written
+        # to stdout, and Python's final flush must not fail on it either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command a closed pipe ended
     except ValidationError as exc:
         if debug:
             raise
-        problems = "; ".join(
-            f"RAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        print(f"error: invalid setting: {problems}", file=sys.stderr)
+        print(f"error: invalid setting: {setting_problems(exc)}", file=sys.stderr)
         return 2
     except RagError as exc:
         if debug:

@@ -47,7 +47,7 @@ from rag.errors import ConfigError
 from rag.gold import GoldQuestion
 from rag.metrics import facts_found, multihop_paper, ranking, squash
 from rag.pipeline import Pipeline
-from rag.results import Answer
+from rag.results import Answer, check_k
 from rag.sentences import sentence_spans
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -515,7 +515,7 @@ def run(
 ) -> dict[str, Any]:
     """Score every question of ``gold``; the run record (JSON-ready)."""
     keys = _article_keys(pipeline)
-    k = k or max(pipeline.settings.top_k, 10)
+    k = check_k(k) or max(pipeline.settings.top_k, 10)
     results = []
     for done, q in enumerate(gold, start=1):
         results.append(score_question(q, pipeline, keys, k, paper=paper, judge=judge))

@@ -2,7 +2,8 @@
 
 One run, under the index lock:
 
-1. scan the folder (unchanged files are recognised by size and mtime and not re-read);
+1. scan the folder (``rag.scan``: unchanged files are recognised by size and mtime and
+   not re-read; files with the same text are one article, indexed under one of them);
 2. if the last run did not finish, or Chroma and the manifest disagree on the
    chunk count, repair: delete chunks the manifest does not know (orphans) and
    forget articles whose chunks are incomplete, so they are embedded again;
@@ -37,9 +38,9 @@ from rag.chunk import Chunker, chunk_id
 from rag.embed import Embedder
 from rag.errors import ConfigError, SkippedInputError
 from rag.lexical import LexicalIndex
-from rag.loaders import iter_article_files, read_file
 from rag.lock import IndexLock
 from rag.manifest import Manifest
+from rag.scan import FolderScan, scan_folder
 from rag.settings import Settings
 from rag.store import ChunkStore, Metadata
 
@@ -250,59 +251,6 @@ def _backfill(settings: Settings, manifest: Manifest, tagger: _Tagger) -> None:
         flush()
 
 
-@dataclass
-class _Scan:
-    articles: dict[str, Article | None]  # id → parsed article, None when cached
-    paths: dict[str, str]  # id → path
-    skipped: list[Skip]
-    files: dict[str, tuple[int, int, list[str]]]
-
-
-def _scan(folder: Path, manifest: Manifest, max_bytes: int) -> _Scan:
-    cached = manifest.files()
-    indexed = manifest.paths()
-    scan = _Scan({}, {}, [], {})
-    root = folder.resolve() if folder.is_dir() else None
-    for file, rel in iter_article_files(folder):
-        # The API serves what is indexed: a link must not publish a file from elsewhere.
-        if root is not None and file.is_symlink() and not file.resolve().is_relative_to(root):
-            scan.skipped.append(
-                Skip(rel, "a link to a file outside the articles folder; copy the file in instead")
-            )
-            continue
-        try:
-            stat = file.stat()
-        except OSError as exc:
-            scan.skipped.append(Skip(rel, f"cannot read file: {exc.strerror}"))
-            continue
-        hit = cached.get(rel)
-        if (
-            hit
-            and hit[:2] == (stat.st_size, stat.st_mtime_ns)
-            and all(i in indexed for i in hit[2])
-        ):
-            for article_id in hit[2]:
-                if article_id not in scan.paths:
-                    scan.articles[article_id] = None
-                    scan.paths[article_id] = indexed[article_id]
-            scan.files[rel] = hit
-            continue
-        result = read_file(file, rel, max_bytes)
-        scan.skipped.extend(result.skipped)
-        clean = not result.skipped
-        for article in result.articles:
-            if article.id in scan.paths:
-                scan.skipped.append(Skip(article.path, f"same text as {scan.paths[article.id]}"))
-                clean = False
-                continue
-            scan.articles[article.id] = article
-            scan.paths[article.id] = article.path
-        # Only files read without any problem are trusted by size and mtime next time.
-        if clean:
-            scan.files[rel] = (stat.st_size, stat.st_mtime_ns, [a.id for a in result.articles])
-    return scan
-
-
 def chunk_metadata(article: Article, number: int, start: int, end: int) -> Metadata:
     meta: Metadata = {
         "article_id": article.id,
@@ -449,7 +397,7 @@ def sync(
                 _repair(store, manifest, summary)
             # After the repair: the scan trusts the manifest for files it has seen.
             with summary.timed("reading"):
-                scan = _scan(folder, manifest, settings.max_file_bytes)
+                scan = scan_folder(folder, manifest, settings.max_file_bytes)
             summary.skipped = scan.skipped
             if strict and scan.skipped:
                 raise SkippedInputError(
@@ -494,7 +442,7 @@ def sync(
 
 def _apply(
     settings: Settings,
-    scan: _Scan,
+    scan: FolderScan,
     store: ChunkStore,
     manifest: Manifest,
     summary: IndexSummary,

@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup, Tag
 
 from rag.articles import Article, Skip
 from rag.clean import clean_text
+from rag.folder import os_problem, special_kind, walk
 from rag.metadata import (
     fallback_title,
     normalise_source,
@@ -297,6 +298,27 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n / 1024:.1f} KB"
 
 
+def _read_regular(file: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``. Opened without blocking and
+    checked on the open descriptor, so a FIFO or device put in the file's place after the
+    folder was scanned is refused, not waited on or read forever."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        kind = special_kind(info.st_mode)
+        if kind:
+            raise Unreadable(f"{kind}, not a regular file; only regular files are read")
+        if info.st_size > max_bytes:
+            raise Unreadable(
+                f"file is {_size(info.st_size)}, over the {_size(max_bytes)} limit "
+                "(RAG_MAX_FILE_MB)"
+            )
+        data = handle.read(max_bytes + 1)  # a file still growing stops at the limit
+    if len(data) > max_bytes:
+        raise Unreadable(f"file grew past the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)")
+    return data
+
+
 def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
     """Read one file. Never raises for bad content: problems become skips."""
     result = FileResult()
@@ -311,18 +333,9 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
         )
         return result
     try:
-        size = file.stat().st_size
-        if size > max_bytes:
-            result.skipped.append(
-                Skip(
-                    rel,
-                    f"file is {_size(size)}, over the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)",
-                )
-            )
-            return result
-        text = decode(file.read_bytes())
+        text = decode(_read_regular(file, max_bytes))
     except OSError as exc:
-        result.skipped.append(Skip(rel, f"cannot read file: {exc.strerror or exc}"))
+        result.skipped.append(Skip(rel, os_problem(exc)))
         return result
     except Unreadable as exc:
         result.skipped.append(Skip(rel, str(exc)))
@@ -356,7 +369,8 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             records = data if isinstance(data, list) else [data]
             if not records:
                 raise Unreadable("empty JSON list: no articles")
-            for number, record in enumerate(records):
+            # Items count from 1, as JSON Lines' lines do: the item a person counts.
+            for number, record in enumerate(records, start=1):
                 where = rel if len(records) == 1 else f"{rel}#{number}"
                 try:
                     result.articles.append(read_record(record, where))
@@ -372,17 +386,11 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
 
 
 def iter_article_files(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``root`` in a stable order, skipping hidden files and folders.
+    """Files under ``root`` in a stable order, skipping hidden files and folders and the
+    entries :func:`rag.folder.walk` gives a reason for (the indexer reports those).
 
     ``root`` may also be a single file (a JSON Lines corpus, say).
     """
-    if root.is_file():
-        yield root, root.name
-        return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            file = Path(dirpath) / name
-            yield file, file.relative_to(root).as_posix()
+    for entry in walk(root):
+        if not isinstance(entry, Skip):
+            yield entry

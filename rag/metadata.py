@@ -112,8 +112,16 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     for line in match.group("body").splitlines():
         key, sep, value = line.partition(":")
         if sep and key.strip():
-            fields[key.strip().lower()] = value.strip().strip("\"'")
+            fields[key.strip().lower()] = _unquote(value.strip())
     return fields, text[match.end() :]
+
+
+def _unquote(value: str) -> str:
+    """A YAML-style quoted value without its quotes: only a matching pair is removed, so
+    ``"… basically'"`` keeps its closing apostrophe and ``'90s`` its opening one."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def _is_breadcrumb(line: str) -> bool:

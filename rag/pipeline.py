@@ -19,7 +19,7 @@ from rag.errors import ConfigError, InvalidQuestionError, NotFoundError
 from rag.extractive import NOT_FOUND, ExtractiveEngine
 from rag.language import is_english
 from rag.llm import LLMEngine
-from rag.results import Answer, EngineResult, Filters, Passage
+from rag.results import Answer, EngineResult, Filters, Passage, check_k
 from rag.retrieve import Retriever
 from rag.settings import Settings, get_settings
 from rag.store import ChunkStore
@@ -110,13 +110,14 @@ class Pipeline:
     ) -> Iterator[str | Answer]:
         """Yield pieces of the answer text as they are produced, then the full Answer."""
         engine = engine or self.settings.engine
+        k = check_k(k) or self.settings.top_k
         question = self._check(question, engine)
         search = rewritten or question
         timings: dict[str, float] = {}
         began = time.perf_counter()
         vector = self.embedder.embed([search])[0]
         timings["embed"] = time.perf_counter() - began
-        retrieval = self.retriever.retrieve(search, vector, k or self.settings.top_k, filters)
+        retrieval = self.retriever.retrieve(search, vector, k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
 
         began = time.perf_counter()

@@ -6,6 +6,26 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from rag.errors import InvalidQuestionError
+
+# The most passages one question is answered from (RAG_TOP_K has the same bounds).
+MAX_K = 100
+
+
+def check_k(k: int | None) -> int | None:
+    """``k`` (passages to answer from) if it is one the pipeline takes; None means the
+    default (RAG_TOP_K). One check for the CLI, the API and the library: 0 is refused
+    everywhere, never silently read as the default.
+
+    >>> check_k(0)
+    Traceback (most recent call last):
+    ...
+    rag.errors.InvalidQuestionError: k is 0: passages to answer from must be 1 to 100
+    """
+    if k is not None and not 1 <= k <= MAX_K:
+        raise InvalidQuestionError(f"k is {k}: passages to answer from must be 1 to {MAX_K}")
+    return k
+
 
 @dataclass
 class Filters:

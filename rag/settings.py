@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -234,6 +234,23 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_host_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Settings that bound one another, checked here so that a bad pair is an invalid
+        setting (exit 2, naming both) rather than a crash deep in the chunker or the LLM."""
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"RAG_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"RAG_CHUNK_TOKENS ({self.chunk_tokens}); lower the overlap or raise the size"
+            )
+        if self.llm_max_tokens >= self.llm_context_window:
+            raise ValueError(
+                f"RAG_LLM_MAX_TOKENS ({self.llm_max_tokens}) must be smaller than "
+                f"RAG_LLM_CONTEXT_WINDOW ({self.llm_context_window}): the answer and the "
+                "passages share the window"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -322,3 +322,37 @@ def test_the_openapi_schema_documents_the_answer(tmp_path: Path):
         "$ref": "#/components/schemas/Claim"
     }
     assert {"text", "status", "n", "score", "published_at"} == set(schemas["Claim"]["properties"])
+
+
+def test_chat_with_an_unknown_session_is_a_404(tmp_path: Path):
+    """Issue 13 item 7: an unknown session_id silently started a new session, and a
+    follow-up ("and what about him?") was answered without its history."""
+    client = fake_client(tmp_path, fake.answer())
+    response = client.post("/chat", json={"question": "and what about him?", "session_id": "nope"})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert "unknown chat session 'nope'" in error and "omit session_id" in error
+
+    started = sse(client.post("/chat", json={"question": "Who attended?"}).text)
+    session = started[0][1]["session_id"]
+    again = client.post("/chat", json={"question": "and him?", "session_id": session})
+    assert again.status_code == 200 and sse(again.text)[-1][1]["session_id"] == session
+
+
+@pytest.mark.parametrize("k", [0, -1, 101])
+def test_k_out_of_range_is_refused_as_the_cli_refuses_it(tmp_path: Path, k: int, capsys):
+    """Issue 13 item 6: `rag ask --k 0` silently used 5 (and `rag eval --k 0` 10) while the
+    API refused it; one check (rag.results.check_k) gives all the same message."""
+    from rag.cli import main
+
+    client = fake_client(tmp_path, fake.answer())
+    message = f"k is {k}: passages to answer from must be 1 to 100"
+    for route in ("/ask", "/chat"):
+        response = client.post(route, json={"question": "Who attended?", "k": k})
+        assert response.status_code == 422 and response.json()["error"] == message
+    assert main(["ask", "Who attended?", "--k", str(k)]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+    assert main(["eval", "--k", str(k), "--out", str(tmp_path / "runs")]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]
+    assert (schema["properties"]["k"]["minimum"], schema["properties"]["k"]["maximum"]) == (1, 100)

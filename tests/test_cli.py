@@ -179,3 +179,24 @@ def test_ask_json_carries_the_new_fields(monkeypatch, capsys):
         "reason": "weighed the claims",
     }
     assert data["confidence"] == 0.83 and data["missing"] is None
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path):
+    """Issue 13 item 10: `rag ask … | head -3` printed a BrokenPipeError traceback. Here
+    the reader is gone before the command writes at all."""
+    import os
+    import subprocess
+
+    from tests.conftest import RAG
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["RAG_INDEX_DIR"] = str(tmp_path / "index")
+    process = subprocess.Popen(
+        [*RAG, "articles"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # as `head` does once it has its lines
+    with process.stderr:
+        err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, err
+    assert err == ""

@@ -351,3 +351,62 @@ def test_clusters_updated_in_place_equal_a_clean_build(
     by_path = {a["path"]: a["id"] for a in list_articles(settings)}
     # The AP report is the canonical article again once it is back.
     assert clusters[1]["003"] == clusters[1]["bac"] == by_path["back.txt"]
+
+
+def test_a_copy_is_not_a_rename_and_either_file_may_go(
+    settings: Settings, embedder, articles: Path, tmp_path: Path
+):
+    """Issue 13 item 2: `cp X X-COPY; rag index` said "renamed 1", X could no longer be
+    found, and after `rm X-COPY` the article pointed at the deleted file, even with
+    --verify. The copy sorts first, as in the trial."""
+    from tests.index_state import assert_same_index, snapshot
+
+    original, copy = "000_714c03abbce0677d.txt", "000_714c03abbce0677d-COPY.txt"
+    sync(settings, embedder=embedder)
+    article_id = get_article(settings, original)["id"]
+
+    def paths_in_chroma() -> set[str]:
+        return {
+            m["path"] for _, m in chroma_state(settings).values() if m["article_id"] == article_id
+        }
+
+    shutil.copy(articles / original, articles / copy)
+    for _ in range(2):  # and again, from the file table
+        summary = sync(settings, embedder=embedder)
+        assert (summary.renamed, summary.added, summary.unchanged) == ([], [], 5)
+        assert [str(s) for s in summary.skipped] == [f"{copy}: same text as {original}"]
+        assert get_article(settings, original)["path"] == original
+        shown = get_article(settings, copy)  # the copy is found, by its own name
+        assert (shown["id"], shown["path"], shown["copies"]) == (article_id, original, [copy])
+        assert paths_in_chroma() == {original}
+    assert original in [a["path"] for a in list_articles(settings)]
+
+    (articles / copy).unlink()
+    summary = sync(settings, embedder=embedder, verify=True)
+    assert (summary.renamed, summary.removed, summary.skipped) == ([], [], [])
+    assert get_article(settings, original)["copies"] == []
+
+    # The indexed file goes and the copy stays: the article is re-pointed to the copy.
+    shutil.copy(articles / original, articles / copy)
+    sync(settings, embedder=embedder)
+    (articles / original).unlink()
+    summary = sync(settings, embedder=embedder)
+    assert summary.renamed == [f"{original} -> {copy}"] and summary.removed == []
+    assert get_article(settings, copy)["path"] == copy
+    assert paths_in_chroma() == {copy}
+
+    # An index the old scan left pointing at a deleted copy heals on the next run.
+    shutil.copy(articles / copy, articles / original)
+    sync(settings, embedder=embedder)
+    manifest = Manifest(settings.index_dir / settings.collection_name)
+    with manifest.transaction():
+        manifest.set_path(article_id, "deleted-copy.txt")
+    manifest.close()
+    (articles / copy).unlink()
+    summary = sync(settings, embedder=embedder)
+    assert summary.renamed == [f"deleted-copy.txt -> {original}"]
+    assert get_article(settings, original)["path"] == original
+
+    clean = settings.model_copy(update={"index_dir": tmp_path / "clean-index"})
+    sync(clean, embedder=embedder)
+    assert_same_index(snapshot(settings), snapshot(clean))

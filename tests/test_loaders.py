@@ -166,3 +166,37 @@ def test_a_title_of_invisible_characters_falls_back_to_the_first_sentence(tmp_pa
     file.write_text(json.dumps({"title": "\u200b", "body": BODY}))
     (article,) = read(file).articles
     assert article.title.startswith("Raimondo met Vice Premier He Lifeng")
+
+
+def test_front_matter_quotes_are_removed_in_pairs_only(tmp_path: Path):
+    """Issue 13 item 5: a double-quoted title ending in an apostrophe lost the apostrophe."""
+    file = tmp_path / "a.md"
+    file.write_text(
+        "---\n"
+        "title: \"Chip rules are 'complicated, basically'\"\n"
+        "source: 'Reuters'\n"
+        "series: '90s revival\n"
+        "---\n"
+        f"{BODY}\n"
+    )
+    (article,) = read(file).articles
+    assert article.title == "Chip rules are 'complicated, basically'"
+    assert article.source == "Reuters"
+    assert article.extra == {"series": "'90s revival"}
+
+
+def test_json_list_items_and_json_lines_count_from_one(tmp_path: Path):
+    """Issue 13 item 12: JSON list items were numbered from #0, JSON Lines from #1."""
+    records = [
+        {"title": "One", "body": BODY},
+        {"title": "no body"},
+        {"title": "Three", "body": BODY + " More."},
+    ]
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(records))
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("\n".join(json.dumps(r) for r in records))
+    for file in (listed, lines):
+        result = read(file)
+        assert [a.path for a in result.articles] == [f"{file.name}#1", f"{file.name}#3"]
+        assert [s.path for s in result.skipped] == [f"{file.name}#2"]

@@ -75,3 +75,28 @@ def test_a_setting_set_to_nothing_keeps_its_default(monkeypatch):
     monkeypatch.setenv("RAG_TOP_K", "")
     settings = get_settings()
     assert settings.embed_threads == 0 and settings.top_k == 5
+
+
+def test_settings_that_bound_each_other_are_checked_together(tmp_path, monkeypatch, capsys):
+    """Issue 13 item 20: an overlap as large as the chunk was a raw ValueError from the
+    chunker, after the model had loaded; it is an invalid setting (exit 2) naming both."""
+    with pytest.raises(ValidationError, match=r"RAG_CHUNK_OVERLAP \(64\) must be smaller"):
+        Settings(chunk_tokens=64, chunk_overlap=64)
+    with pytest.raises(ValidationError, match="RAG_LLM_MAX_TOKENS"):
+        Settings(llm_max_tokens=1024, llm_context_window=1024)
+    assert Settings(chunk_tokens=64, chunk_overlap=63).chunk_overlap == 63
+
+    from rag.cli import main
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.txt").write_text("A headline\n\nOne two three four five six seven eight.\n")
+    monkeypatch.setenv("RAG_CHUNK_TOKENS", "64")
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP", "64")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    assert main(["index", str(articles)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert err.startswith("error: invalid setting: RAG_CHUNK_OVERLAP (64) must be smaller")
+    assert "RAG_CHUNK_TOKENS (64)" in err
+    assert not (tmp_path / "index").exists()  # nothing was written
