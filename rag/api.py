@@ -63,8 +63,7 @@ class AskRequest(BaseModel):
     engine: str | None = Field(None, description="extractive (default) or llm")
 
     def filters(self) -> Filters:
-        if self.since and self.until and self.since > self.until:
-            raise InvalidQuestionError("`since` is after `until`; swap them or drop one")
+        # A reversed range, an unknown outlet: the pipeline says so (422), as for the CLI.
         return Filters(self.sources, self.since, self.until, self.article_ids)
 
 

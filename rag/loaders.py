@@ -26,6 +26,7 @@ from rag.metadata import (
     peel_plain_text,
     source_from_url,
 )
+from rag.outlets import outlet_name
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 MIN_WORDS = 5
@@ -206,6 +207,9 @@ def read_html(text: str, path: str) -> Article:
     if not title and soup.title and soup.title.string:
         title = soup.title.string.strip()
     source = _meta(soup, "og:site_name", "publisher", "application-name")
+    # A page's site name is its branding ("Cnbc | World Business News Leader"): keep the
+    # outlet ("CNBC"). Names given in JSON or front matter are the user's and kept as given.
+    source = outlet_name(source) if source else None
     published = _meta(
         soup, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
     )
