@@ -8,7 +8,8 @@ dense + BM25 + fusion + collapse, top 10), (b) our full extractive answer
 (default top-k), and (c) llama-index's default path — a ``VectorStoreIndex``
 over the same Chroma collection with the same model, ``as_retriever(top 10)``.
 Hits@4/@10 and MRR@10 use the paper's rule: a passage is relevant when it
-contains a gold evidence fact (whitespace removed).
+contains a gold evidence fact (whitespace removed). The llama-index peer needs
+the ``bench`` extra (``pip install -e ".[bench]"``; requirements.lock has it).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from rag.manifest import (
     known_norms,
 )
 from rag.nlp import Entity
+from rag.outlets import closest_outlets, host_stem, outlet_key, outlet_name
 from rag.query import Mentions
 from rag.relative_dates import published_day
 from rag.results import Passage
@@ -72,10 +73,11 @@ def cluster_label(article: dict[str, Any]) -> str:
 
 
 def facets(articles: list[dict[str, Any]]) -> dict[str, Any]:
-    """What filters can offer: the sources, and the first and last publication dates."""
+    """What filters can offer: the outlets (one name each, see :mod:`rag.outlets`), and the
+    first and last publication dates."""
     dates = sorted(date.fromisoformat(a["published_at"][:10]) for a in articles if _dated(a))
     return {
-        "sources": sorted({a["source"] for a in articles if a.get("source")}),
+        "sources": sorted({outlet_name(a["source"]) for a in articles if a.get("source")}),
         "first_date": dates[0] if dates else None,
         "last_date": dates[-1] if dates else None,
     }
@@ -175,6 +177,10 @@ def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, A
     return status
 
 
+def _raw_key(source: str) -> str:
+    return " ".join(source.split()).casefold()
+
+
 class Catalog:
     """The ask side's in-memory copy of the manifest: article metadata and text.
 
@@ -192,9 +198,11 @@ class Catalog:
         self.articles: dict[str, IndexedArticle] = {}
         self.texts: dict[str, str] = {}
         self.sources: list[str] = []
+        self.outlets: dict[str, list[str]] = {}  # outlet name → the source names stored for it
         self.titles: dict[str, str] = {}
         self.mentions = Mentions([], {})
-        self._by_source: dict[str, set[str]] = {}
+        self._by_raw: dict[str, set[str]] = {}
+        self._by_outlet: dict[str, set[str]] = {}
         self._by_day: dict[tuple[int, int], list[tuple[int, str]]] = {}
         self._days: list[date] = []
         self._dated: list[str] = []
@@ -268,30 +276,60 @@ class Catalog:
                 self._lock.release()
 
     def _index(self, articles: dict[str, IndexedArticle]) -> None:
-        by_source: dict[str, set[str]] = {}
+        by_raw: dict[str, set[str]] = {}
+        by_outlet: dict[str, set[str]] = {}
         by_day: dict[tuple[int, int], list[tuple[int, str]]] = {}
         dated: list[tuple[date, str]] = []
         for a in articles.values():
             if a.source:
-                by_source.setdefault(a.source.lower(), set()).add(a.id)
+                by_raw.setdefault(_raw_key(a.source), set()).add(a.id)
+                by_outlet.setdefault(outlet_key(a.source), set()).add(a.id)
+                stem = host_stem(a.source)
+                if stem:
+                    by_outlet.setdefault(stem, set()).add(a.id)
             day = published_day(a.published_at)
             if day is not None:
                 by_day.setdefault((day.month, day.day), []).append((day.year, a.id))
                 dated.append((day, a.id))
         dated.sort()
         sources = sorted({a.source for a in articles.values() if a.source})
+        outlets: dict[str, list[str]] = {}
+        for source in sources:
+            outlets.setdefault(outlet_name(source), []).append(source)
         titles = {a.id: a.title for a in articles.values()}
-        self.sources, self.titles = sources, titles
+        self.sources, self.outlets, self.titles = sources, outlets, titles
         self.mentions = Mentions(sources, titles)
-        self._by_source, self._by_day = by_source, by_day
+        self._by_raw, self._by_outlet, self._by_day = by_raw, by_outlet, by_day
         self._days, self._dated = [d for d, _ in dated], [a for _, a in dated]
 
     def from_sources(self, sources: Iterable[str]) -> set[str]:
-        """Ids of the articles from any of ``sources`` (ignoring case)."""
+        """Ids of the articles from any of ``sources``, ignoring case.
+
+        An outlet's name finds every name stored for it ("CNBC": "Cnbc | World Business
+        News Leader", "cnbc.com"; "The Independent": "The Independent - Sports" …); a
+        stored name with a tagline or section finds exactly that name's articles.
+        """
         found: set[str] = set()
         for source in sources:
-            found |= self._by_source.get(source.lower(), set())
+            raw = _raw_key(source)
+            key = outlet_key(source)
+            if raw != key and raw in self._by_raw:
+                found |= self._by_raw[raw]
+                continue
+            found |= self._by_outlet.get(key, set())
+            stem = host_stem(source)
+            if stem:
+                found |= self._by_outlet.get(stem, set())
         return found
+
+    def closest_outlets(self, wanted: str, limit: int = 3) -> list[str]:
+        """The indexed outlets whose names are nearest to ``wanted`` (for a filter that
+        matched nothing)."""
+        return closest_outlets(wanted, self.outlets, limit)
+
+    def date_span(self) -> tuple[date, date] | None:
+        """The first and last publication days of the dated articles (None: none dated)."""
+        return (self._days[0], self._days[-1]) if self._days else None
 
     def published_on(self, mention: tuple[int | None, int, int]) -> set[str]:
         """Ids of the articles published on a (year or None, month, day) a question names."""

@@ -1,6 +1,7 @@
 """The ``rag`` command: a thin shell over the library.
 
-Errors of the project's own kind print one line and exit 1; ``--debug`` (or
+Errors of the project's own kind print one line and exit 1 (2 for filters no
+article passes, :class:`~rag.errors.FilterError`); ``--debug`` (or
 ``RAG_DEBUG=1``) shows the traceback instead.
 """
 
@@ -517,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,8 @@
     ├── IndexLockedError      another process is updating the index
     ├── NotFoundError         an article id or file that does not exist
     ├── InvalidQuestionError  an empty, oversized or non-English question
+    │   └── FilterError       filters no article passes: an unknown outlet, a reversed
+    │                         or empty date range (exit code 2)
     ├── SkippedInputError     --strict and some articles could not be read
     └── UploadError           an uploaded file refused: name, type, size, count or clash
 
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 class RagError(Exception):
     """Base class: the message says what went wrong and how to fix it."""
+
+    exit_code = 1  # what the CLI exits with
 
 
 class ConfigError(RagError):
@@ -49,6 +53,13 @@ class NotFoundError(RagError):
 
 class InvalidQuestionError(RagError):
     pass
+
+
+class FilterError(InvalidQuestionError):
+    """The question's filters leave no article to answer from; the message says which
+    filter and what the index holds instead (the API answers 422)."""
+
+    exit_code = 2
 
 
 class SkippedInputError(RagError):

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from rag.articles import Article, Skip
 from rag.clean import clean_text
 from rag.folder import os_problem, special_kind, walk
+from rag.html_text import page_text
 from rag.metadata import (
     fallback_title,
     normalise_source,
@@ -27,6 +28,7 @@ from rag.metadata import (
     peel_plain_text,
     source_from_url,
 )
+from rag.outlets import outlet_name
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 MIN_WORDS = 5
@@ -145,54 +147,6 @@ def read_plain(text: str, path: str) -> Article:
     )
 
 
-_DROP_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "nav",
-    "header",
-    "footer",
-    "aside",
-    "form",
-    "iframe",
-    "svg",
-    "button",
-    "template",
-    "figure",
-    "select",
-    "input",
-)
-_DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
-_DROP_CLASS = re.compile(
-    r"(?:^|[-_\s])(?:breadcrumbs?|nav|navbar|menu|footer|sidebar|share|social|cookie|"
-    r"subscribe|newsletter|related|comments?|advert|ad|promo)(?:$|[-_\s])",
-    re.IGNORECASE,
-)
-_BLOCK_TAGS = (
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "blockquote",
-    "pre",
-    "table",
-    "tr",
-    "dd",
-    "dt",
-    "figcaption",
-)
-
-
 def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
     for key in keys:
         tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
@@ -207,6 +161,9 @@ def read_html(text: str, path: str) -> Article:
     if not title and soup.title and soup.title.string:
         title = soup.title.string.strip()
     source = _meta(soup, "og:site_name", "publisher", "application-name")
+    # A page's site name is its branding ("Cnbc | World Business News Leader"): keep the
+    # outlet ("CNBC"). Names given in JSON or front matter are the user's and kept as given.
+    source = outlet_name(source) if source else None
     published = _meta(
         soup, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
     )
@@ -217,34 +174,9 @@ def read_html(text: str, path: str) -> Article:
     url = str(canonical["href"]) if isinstance(canonical, Tag) and canonical.get("href") else None
     url = url or _meta(soup, "og:url")
 
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.decomposed:
-            continue
-        role = str(tag.get("role", "")).lower()
-        marks = " ".join([*(tag.get("class") or []), str(tag.get("id") or "")])
-        if role in _DROP_ROLES or (marks.strip() and _DROP_CLASS.search(marks)):
-            tag.decompose()
-
-    articles = soup.find_all("article")
-    root: Tag | None = max(articles, key=lambda t: len(t.get_text())) if articles else None
-    main = soup.find("main")
-    root = root or (main if isinstance(main, Tag) else None) or soup.body or soup
-    assert root is not None
-    heading = root.find("h1")
-    if isinstance(heading, Tag):
-        title = title or heading.get_text(" ", strip=True)
-        heading.decompose()
-    for node in root.find_all(string=True):
-        node.replace_with(re.sub(r"\s+", " ", str(node)))
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
+    body, heading = page_text(text, soup)
     return _make_article(
-        root.get_text(), path, title=title, source=source, published_at=published, url=url
+        body, path, title=title or heading, source=source, published_at=published, url=url
     )
 
 

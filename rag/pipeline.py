@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from rag.catalog import Catalog
 from rag.chat import Turn, condense
 from rag.embed import Embedder
-from rag.errors import ConfigError, InvalidQuestionError, NotFoundError
+from rag.errors import ConfigError, FilterError, InvalidQuestionError, NotFoundError
 from rag.extractive import NOT_FOUND, ExtractiveEngine
 from rag.language import is_english
 from rag.llm import LLMEngine
+from rag.relative_dates import published_day
 from rag.results import Answer, EngineResult, Filters, Passage, check_k
 from rag.retrieve import Retriever
 from rag.settings import Settings, get_settings
@@ -84,6 +86,68 @@ class Pipeline:
                 )
         return question
 
+    def check_filters(self, filters: Filters | None) -> None:
+        """Refuse filters that leave no article to answer from, saying which filter and
+        what the index holds instead — rather than answering "Not found" from nothing.
+
+        Raises :class:`~rag.errors.FilterError` for an outlet no indexed article is from
+        (with the closest outlets' names), an article id not in the index, a reversed
+        date range, a range no article was published in (with the dates the articles
+        span), and filters that each match but not together.
+        """
+        if filters is None or filters.is_empty():
+            return
+        catalog = self.catalog
+        catalog.refresh()
+        since, until = filters.since, filters.until
+        if since and until and since > until:
+            raise FilterError(
+                f"the date range is reversed: since {since} is after until {until}; "
+                "swap the two dates"
+            )
+        for source in filters.sources:
+            if not catalog.from_sources([source]):
+                near = catalog.closest_outlets(source)
+                hint = (
+                    f"the closest outlets are {', '.join(near)}"
+                    if near
+                    else f"the index has {len(catalog.outlets)} outlets"
+                )
+                raise FilterError(
+                    f"no indexed article is from {source!r}; {hint} "
+                    "(`rag articles` lists every article's source)"
+                )
+        unknown = [a for a in filters.article_ids if a not in catalog.articles]
+        if unknown:
+            raise FilterError(
+                f"no indexed article has the id {unknown[0]!r}; `rag articles` lists the ids"
+            )
+        keep = catalog.from_sources(filters.sources) if filters.sources else None
+        if filters.article_ids:
+            named = set(filters.article_ids)
+            keep = named if keep is None else keep & named
+            if not keep:
+                raise FilterError(
+                    f"none of the articles named is from {', '.join(map(repr, filters.sources))}"
+                )
+        if not (since or until):
+            return
+        dated = catalog.published_between(since, until)
+        if not dated:
+            span = catalog.date_span()
+            raise FilterError(
+                f"no indexed article was published {_range(since, until)}; "
+                + (f"the articles run from {span[0]} to {span[1]}" if span else "none is dated")
+            )
+        if keep is not None and not keep & dated:
+            sources = ", ".join(map(repr, filters.sources))
+            what = f"from {sources}" if sources else "of the articles named"
+            span = _span(keep, catalog)
+            raise FilterError(
+                f"no article {what} was published {_range(since, until)}; "
+                + (f"those run from {span[0]} to {span[1]}" if span else "none of them is dated")
+            )
+
     def ask(
         self,
         question: str,
@@ -112,6 +176,7 @@ class Pipeline:
         engine = engine or self.settings.engine
         k = check_k(k) or self.settings.top_k
         question = self._check(question, engine)
+        self.check_filters(filters)
         search = rewritten or question
         timings: dict[str, float] = {}
         began = time.perf_counter()
@@ -160,6 +225,22 @@ class Pipeline:
             timings={k: round(v * 1000, 2) for k, v in timings.items()},
             settings_hash=self.settings.answer_hash(),
         )
+
+
+def _range(since: date | None, until: date | None) -> str:
+    if since and until:
+        return f"between {since} and {until}"
+    return f"on or after {since}" if since else f"on or before {until}"
+
+
+def _span(article_ids: set[str], catalog: Catalog) -> tuple[date, date] | None:
+    """The first and last publication days of these articles (None: none is dated)."""
+    days = [
+        day
+        for a in article_ids
+        if (day := published_day(catalog.articles[a].published_at)) is not None
+    ]
+    return (min(days), max(days)) if days else None
 
 
 def _closest(passages: list[Passage], limit: int = 3) -> list[dict[str, object]]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rag.lexical import tokens
+from rag.outlets import host_stem, outlet_key, outlet_name
 
 MONTHS = {
     name: number
@@ -97,6 +98,15 @@ def mentioned_dates(question: str) -> list[tuple[int | None, int, int]]:
     return [d for d in found if 1 <= d[2] <= 31]
 
 
+# Small words an outlet's name may keep in lower case ("the Independent", "Globes English").
+_NAME_GLUE = frozenset({"the", "of", "and", "&", "for", "on", "in", "at", "a"})
+
+
+def _written_as_name(text: str) -> bool:
+    """Whether ``text`` is capitalised like a name: "CNBC", "the Roar", not "the roar"."""
+    return all(w[:1].isupper() or w[:1].isdigit() for w in text.split() if w not in _NAME_GLUE)
+
+
 class Mentions:
     """The outlets and titles a question can name, indexed once per catalog generation.
 
@@ -104,23 +114,41 @@ class Mentions:
     corpus: titles are found through an inverted index of their words, and an
     outlet's pattern is tried only when its name occurs in the question at all.
 
-    >>> m = Mentions(["The Verge"], {"a1": "Apple unveils new iPhone cameras"})
-    >>> m.sources_in("what did the verge say?"), m.titles_in("Apple iPhone cameras?")
+    An outlet is found by the name stored for it, in any case ("Cnbc | World Business
+    News Leader", "washingtontimes" for washingtontimes.com), and by its short name
+    (:func:`rag.outlets.outlet_name`: "CNBC", "The Roar") when the question writes
+    that as a name, capitalised, so "the independent review" names no outlet.
+
+    >>> m = Mentions(["The Verge", "Cnbc | World Business News Leader"],
+    ...              {"a1": "Apple unveils new iPhone cameras"})
+    >>> m.sources_in("what did the verge say?"), m.titles_in("Apple unveils iPhone cameras?")
     (['The Verge'], ['a1'])
+    >>> m.sources_in("Cnbc | World Business News Leader says?"), m.sources_in("CNBC says?")
+    (['Cnbc | World Business News Leader'], ['CNBC'])
     """
 
     def __init__(self, sources: Iterable[str], titles: dict[str, str]) -> None:
         self._sources: list[tuple[str, list[tuple[str, re.Pattern[str]]]]] = []
+        groups: dict[str, list[str]] = {}
         for source in sources:
+            groups.setdefault(outlet_key(source), []).append(source)
             names = {source.lower()}
-            if "." in source:  # a host such as washingtontimes.com
-                names.add(source.lower().rsplit(".", 1)[0])
+            stem = host_stem(source)
+            if stem:  # a host such as washingtontimes.com
+                names.add(stem)
             patterns = [
                 (n, re.compile(rf"(?<!\w){re.escape(n)}(?!\w)"))
                 for n in sorted(names)
                 if len(n) >= 3
             ]
             self._sources.append((source, patterns))
+        # Short names that differ from every name stored for their outlet.
+        self._outlets: list[tuple[str, list[str], re.Pattern[str]]] = []
+        for key, raws in groups.items():
+            shown = outlet_name(raws[0])
+            if len(key) >= 3 and all(r.lower() != key for r in raws):
+                pattern = re.compile(rf"(?<!\w){re.escape(shown)}(?!\w)", re.I)
+                self._outlets.append((shown, raws, pattern))
         self._title_size: dict[str, int] = {}
         self._order: dict[str, int] = {}
         self._postings: dict[str, list[str]] = {}
@@ -134,13 +162,21 @@ class Mentions:
                 self._postings.setdefault(word, []).append(article_id)
 
     def sources_in(self, question: str) -> list[str]:
-        """Indexed source names that the question mentions, as whole words, ignoring case."""
+        """The outlets the question mentions, as whole words: the stored name when the
+        question names it so (ignoring case), else the outlet's short name."""
         q = question.lower()
-        return [
+        found = [
             source
             for source, patterns in self._sources
             if any(name in q and pattern.search(q) for name, pattern in patterns)
         ]
+        named = set(found)
+        for shown, raws, pattern in self._outlets:
+            if not named.isdisjoint(raws) or shown.lower() not in q:
+                continue
+            if any(_written_as_name(m.group()) for m in pattern.finditer(question)):
+                found.append(shown)
+        return found
 
     def titles_in(self, question: str, min_share: float = 0.7) -> list[str]:
         """Article ids whose title words mostly appear in the question (a quoted or named title)."""

@@ -47,22 +47,22 @@ def _weighted(dense: dict[str, float], lexical: dict[str, float], w: float) -> d
     return {c: w * dense.get(c, 0.0) + (1 - w) * lexical.get(c, 0.0) / top for c in ids}
 
 
-def _take_turns(passages: list[Passage], sources: list[str]) -> list[Passage]:
+def _take_turns(passages: list[Passage], outlets: list[set[str]]) -> list[Passage]:
     """When a question names several outlets, each one's best passages take turns at the top.
 
     "Did the Guardian article … while the Sporting News article …" needs both
     articles; otherwise the outlet with more matching articles fills the top.
-    Passages from outlets the question does not name follow, in order.
+    ``outlets`` holds each named outlet's article ids. Passages from outlets the
+    question does not name follow, in order.
     """
-    wanted = {s.lower() for s in sources}
-    queues: dict[str, list[Passage]] = {}  # outlets in the order of their best passage
+    queues: dict[int, list[Passage]] = {}  # outlets in the order of their best passage
     rest: list[Passage] = []
     for p in passages:
-        source = (p.source or "").lower()
-        if source in wanted:
-            queues.setdefault(source, []).append(p)
-        else:
+        named = next((i for i, ids in enumerate(outlets) if p.article_id in ids), None)
+        if named is None:
             rest.append(p)
+        else:
+            queues.setdefault(named, []).append(p)
     turns: list[Passage] = []
     while any(queues.values()):
         for queue in queues.values():
@@ -176,7 +176,8 @@ class Retriever:
             passages = self._collapse(passages, boosted)
             timings["collapse"] = time.perf_counter() - began
         if len(info.sources) > 1:
-            passages = _take_turns(passages, info.sources)
+            outlets = [self.catalog.from_sources([source]) for source in info.sources]
+            passages = _take_turns(passages, outlets)
         return Retrieval(passages[:k], info, timings)
 
     def _follow_index(self) -> None:
