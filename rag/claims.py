@@ -128,9 +128,17 @@ def split_claims(question: str, sources: list[str]) -> Claims:
         tail = body[placed[-1][0] + len(placed[-1][1]) :].strip()
         for claim in claims[:-1]:
             claim.text = re.sub(r"^both\s+", "", claim.text, flags=re.I)
-            own = claim.text.lower().replace((claim.source or "").lower(), "")
-            if len([w for w in re.findall(r"[a-z]+", own) if len(w) > 3]) < 2:
+            if len(_content_words(claim)) < 2:
                 claim.text = f"{claim.text} {tail}"
+        # A claim that names only its outlet ("… described in The Guardian article")
+        # checks what the whole question says, in that outlet.
+        for claim in claims:
+            if len(_content_words(claim)) < 2:
+                others = [c.source for c in claims if c.source and c.source != claim.source]
+                rest = body
+                for name in others:
+                    rest = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", rest, flags=re.I)
+                claim.text = " ".join(rest.split())
         shared = re.search(r"\bboth\b\s*(.*)$", claims[-1].text, re.I)
         if shared and shared.group(1):
             claims[-1].text = claims[-1].text[: shared.start()].strip() + " " + shared.group(1)
@@ -155,6 +163,20 @@ def split_claims(question: str, sources: list[str]) -> Claims:
         )
     only: str | None = placed[0][1] if placed else None
     return Claims([ClaimText(text, only)], None)
+
+
+# Words of a claim that say nothing about what was reported.
+_GENERIC = frozenset(
+    "the a an that this article articles report reports reported story piece coverage "
+    "suggest suggests claim claims mention mentions describe describes discuss discusses "
+    "imply implies indicate indicates agree agrees completely with from both also does "
+    "did do whether same other another source sources".split()
+)
+
+
+def _content_words(claim: ClaimText) -> list[str]:
+    own = claim.text.lower().replace((claim.source or "").lower(), " ")
+    return [w for w in re.findall(r"[a-z]+", own) if len(w) > 2 and w not in _GENERIC]
 
 
 # What a yes/no question asserts besides its claims, as words: a presupposed

@@ -106,6 +106,12 @@ def _group(norms: dict[str, str], votes: dict[str, float]) -> dict[str, str]:
     return group
 
 
+def _a_name(norm: str) -> bool:
+    """Not a tagger's run-on ("SoftBank Corp. SoftBank"): no word said twice."""
+    words = [w.strip(".,") for w in _name_words(norm)]
+    return len(set(words)) == len(words)
+
+
 def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
     """The fullest form of the picked name among ``mentions`` (the article's entities),
     the most frequent when several fit; None when the span is already the full name."""
@@ -116,7 +122,12 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
     counts: dict[str, int] = {}
     shown: dict[str, str] = {}
     for e in mentions:
-        if e.label in NAMES and e.norm != short and same_name(short, e.norm, person):
+        if (
+            e.label in NAMES
+            and e.norm != short
+            and same_name(short, e.norm, person)
+            and _a_name(e.norm)
+        ):
             counts[e.norm] = counts.get(e.norm, 0) + 1
             shown.setdefault(e.norm, _display(e.text))
     if not counts:
@@ -237,7 +248,8 @@ def best_entity(
     if not votes:
         return None
     # Shorter forms of one name ("Bankman-Fried", "SBF") vote with its full form.
-    group = _group({n: best[n].label for n in votes}, votes)
+    group = _group({n: best[n].label for n in votes if best[n].label in NAMES}, votes)
+    group |= {n: n for n in votes if n not in group}  # numbers and dates stand alone
     summed: dict[str, float] = {}
     top: dict[str, Pick] = {}
     for norm, g in group.items():
@@ -261,7 +273,7 @@ def best_entity(
     winner = max(total, key=lambda g: (total[g], top[g].weight))
     pick = top[winner]
     pick.votes = agreed[winner]  # what the answerability model was fitted on
-    if normalise(pick.text) != winner:
+    if pick.label in NAMES and normalise(pick.text) != winner and _a_name(winner):
         pick.full = next(
             _display(e.text) for s in voters(ranked) for e in s.entities if e.norm == winner
         )

@@ -275,3 +275,30 @@ def test_the_answer_is_the_name_its_evidence_shares_in_its_fullest_form():
     assert pick is not None and pick.text == "Bankman-Fried"
     article = [Entity(0, 17, "PERSON", "Sam Bankman-Fried’s", "sam bankman-fried")] * 2
     assert full_name(pick, article) == "Sam Bankman-Fried"
+
+
+def test_a_claim_naming_only_its_outlet_checks_the_whole_question():
+    question = (
+        "Does the Polygon article suggest that Spider-Man embodies the spirit of Thanksgiving "
+        "in a way that aligns with the portrayal of Thanksgiving as a time for gratitude "
+        "described in The Independent - Life and Style article?"
+    )
+    claims = split_claims(question, ["Polygon", "The Independent - Life and Style"]).claims
+    assert [c.source for c in claims] == ["Polygon", "The Independent - Life and Style"]
+    assert "gratitude" in claims[1].text and "Polygon" not in claims[1].text
+
+
+def test_amounts_and_counts_are_never_merged_or_renamed():
+    from rag.short_answer import best_entity
+
+    text = "The app maxed out at 3,000 daily users, not just 20,000 as hoped, or 20,000."
+    found = [
+        Entity(text.index("3,000"), text.index("3,000") + 5, "CARDINAL", "3,000", "3,000"),
+        Entity(
+            text.index("just"), text.index("just") + 11, "CARDINAL", "just 20,000", "just 20,000"
+        ),
+    ]
+    ranked = [SimpleNamespace(text=text, start=0, score=1.0, entities=found)]
+    question = "How many daily users did the app peak at?"
+    pick = best_entity(expected_answer(question), ranked, question, None, [found])
+    assert pick is not None and pick.text == "3,000" and pick.full is None
