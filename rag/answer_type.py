@@ -87,6 +87,7 @@ _HOW_MUCH = re.compile(
     r"\bwhat (?:percentage|share|proportion|percent|amount|price|sum)\b|\bby how much\b",
     re.I,
 )
+_WHO_IS_NAME = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*){1,4}\??$")
 _HOW_MANY = re.compile(r"^how many\b|\bhow many\b|\bwhat number\b|\bhow (?:old|long|far)\b", re.I)
 
 
@@ -142,6 +143,8 @@ def expected_answer(question: str) -> Expected:
         return Expected("what_said", ("QUOTE",), speaker=speaker)
     if kind == "yes_no":
         return Expected("yes_no")
+    if _WHO_IS_NAME.match(q):
+        return Expected("what")  # "Who is Mira Murati?" asks what she is, not a name
     head, labels = _head_noun(q)
     is_list = kind == "list" or bool(LIST_CUES.search(q.lower()))
     if _HOW_MUCH.search(q):
@@ -150,9 +153,14 @@ def expected_answer(question: str) -> Expected:
         )
         return Expected("how_much", labels, head=head)
     if _HOW_MANY.search(q):
-        if re.search(r"\bhow (?:long|old)\b", q, re.I):
+        if re.search(r"\bhow old\b", q, re.I):
+            return Expected("how_many", ("DATE", "CARDINAL"), head="age")
+        if re.search(r"\bhow long\b", q, re.I):
             return Expected("how_many", ("DATE", "TIME", "QUANTITY", "CARDINAL"), head=head)
-        return Expected("how_many", (*COUNTS, "MONEY", "PERCENT"), head=_counted(q) or head)
+        counted = _counted(q)
+        # "How many tickets": a count of things, never an amount of money.
+        labels = COUNTS if counted else (*COUNTS, "MONEY", "PERCENT")
+        return Expected("how_many", labels, head=counted or head)
     if kind == "when":
         return Expected("list" if is_list else "when", TIMES, head=head)
     if kind == "where":

@@ -18,9 +18,10 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 # "exchanges.On Monday", "cooperation.”The", "MIIT).The", "the US.Representatives":
 # terminal punctuation (and an optional closing quote) directly followed by a
 # capitalised word or an opening quote. "U.S." never matches: a single capital
-# precedes each of its dots.
+# precedes each of its dots. A straight quote opens only before a word: in
+# '"Mike is him!" All' it closes, and no space goes before it.
 _GLUED = re.compile(
-    r"(?:(?<=[a-z0-9)\]%])|(?<=[A-Z]{2}))([.!?]+)([\"”’»]?)(?=[A-Z][a-z]|[A-Z]{2}|[“\"‘«])"
+    r"(?:(?<=[a-z0-9)\]%])|(?<=[A-Z]{2}))([.!?]+)([\"”’»]?)(?=[A-Z][a-z]|[A-Z]{2}|[“‘«]|\"\w)"
 )
 _URLISH = re.compile(r"(?:https?://|www\.|@)\S*$", re.IGNORECASE)
 

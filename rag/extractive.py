@@ -36,7 +36,15 @@ from rag.relative_dates import published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
 from rag.sentences import sentence_spans
 from rag.settings import Settings
-from rag.short_answer import Pick, best_entity, every_entity, full_name, named_in, quotes
+from rag.short_answer import (
+    Pick,
+    best_entity,
+    every_entity,
+    full_name,
+    named_in,
+    quotes,
+    topic_words,
+)
 from rag.verdict import MISSING, Evidence, claim_words, decide, features
 
 _DATE_WORDS = re.compile(
@@ -439,10 +447,13 @@ class ExtractiveEngine:
         limit = self.settings.answer_max_sentences
         if expected.kind == "what_said" and expected.speaker:
             # Only quotes about what was asked: those in the sentences chosen to answer.
-            picks = quotes(expected.speaker, chosen, {c.start: c.previous for c in chosen})
+            before = {c.start: c.previous for c in chosen}
+            picks = quotes(expected.speaker, chosen, before, topic=topic_words(question))
             if picks:
                 held = [p.sentence for p in picks if isinstance(p.sentence, Candidate)]
                 return list(dict.fromkeys(held))[:limit], picks
+            if quotes(expected.speaker, chosen, before):
+                return [], []  # quoted, but on other things: the question is not answered
             return chosen, []
         if expected.kind == "list":
             return chosen, every_entity(expected, chosen, question)
@@ -493,7 +504,8 @@ class ExtractiveEngine:
         best_text = f"{best.passage.title} {best.passage.text}" if best else ""
         wanted = expected.wants_entity or expected.kind == "what_said"
         found = bool(picks)
-        if found and expected.kind == "how_many" and expected.head:
+        # (an age is found by its shape, "Sutch, 73,", not by the word "age")
+        if found and expected.kind == "how_many" and expected.head not in (None, "age"):
             found = any(_mentions_head(expected.head, p.sentence.text) for p in picks)
         known = self.catalog.known([nlp.normalise(n) for n in names]) if names else set()
         return {
@@ -533,10 +545,10 @@ class ExtractiveEngine:
             chosen, picks = self.short(question, expected, ranked, chosen, names)
         signals = self.signals(question, info, expected, names, passages, ranked, picks)
         confidence = model.probability(signals) if model else None
-        # A count asked about a thing no best sentence counts is not in the articles,
-        # whatever the scores say.
-        uncounted = (
-            expected.kind == "how_many" and bool(expected.head) and signals["answer_type_missing"]
+        # A count asked about a thing no best sentence counts, or an amount no best
+        # sentence gives, is not in the articles, whatever the scores say.
+        uncounted = bool(signals["answer_type_missing"]) and (
+            (expected.kind == "how_many" and bool(expected.head)) or expected.kind == "how_much"
         )
         declined = confidence is not None and confidence < self.settings.abstain_threshold
         if not chosen or declined or uncounted:
@@ -572,6 +584,9 @@ class ExtractiveEngine:
             return "no indexed article mentions " + _and(absent)
         what = _WANTED.get(expected.kind)
         topic = _topic(question)
+        if expected.kind == "what_said" and expected.speaker and signals["answer_type_missing"]:
+            about = re.search(r"\babout\s+(.+?)\??$", question.strip(), re.I)
+            return f"no article quotes {expected.speaker} on “{about.group(1) if about else topic}”"
         if what and signals["answer_type_missing"]:
             head = f" of {expected.head}" if expected.kind == "how_many" and expected.head else ""
             return f"no article gives {what}{head} for “{topic}”"

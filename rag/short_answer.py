@@ -133,12 +133,13 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
     if not counts:
         return None
     best = max(counts, key=lambda n: (counts[n], len(n)))
-    return shown[best]
+    return shown[best] if shown[best] != _display(pick.text) else None
 
 
 def _display(text: str) -> str:
-    """A name as shown: one line, no possessive."""
-    return re.sub(r"(?:'s|’s)$", "", " ".join(text.split()))
+    """A name as shown: one line, no possessive, no dash or quote around it."""
+    name = re.sub(r"(?:'s|’s)$", "", " ".join(text.split()))
+    return name.strip(" -–—\"“”‘’'()[],.;:")
 
 
 def named_in(entity_norm: str, question: str) -> bool:
@@ -170,8 +171,15 @@ def _proximity(sentence: Sentence, entity: Entity, question: str) -> float:
 
 
 def _stem(word: str) -> str:
-    """A crude stem, enough to match "meet" with "meeting" and "ship" with "shipped"."""
-    return word[:5] if len(word) > 5 else word.rstrip("s")
+    """A crude stem, enough to match "meet" with "meeting", "ship" with "shipped" and
+    "risk" with "risking": a common ending dropped, then at most five letters."""
+    for ending in ("ing", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            if ending in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2]:
+                word = word[:-1]  # shipped → ship
+            break
+    return word[:5]
 
 
 def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
@@ -184,15 +192,40 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
         return 0.0
     if expected.kind == "when" and _AGE.search(entity.text + sentence.text[end : end + 10]):
         return 0.0
+    if expected.head == "age":
+        # "how old": "73 years old", "aged 73", "Sutch, 73," — not a year or a span of time
+        if _AGE.search(entity.text + sentence.text[end : end + 10]):
+            return 1.5
+        bare = entity.text.isdigit() and int(entity.text) < 130
+        return 1.3 if bare and re.fullmatch(r",\s*", sentence.text[end : end + 2] or ",") else 0.0
     if expected.kind == "where":
         before = sentence.text[max(0, at - 12) : at].lower()
         return 1.3 if re.search(r"\b(?:at|in|inside|outside|near|to)\s+$", before) else 1.0
     return 1.0
 
 
+def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
+    """A bare number ("four", "two") is no answer to "how much"; one after a currency
+    sign ("£" + "19.5") is."""
+    if expected.kind != "how_much" or entity.label != "CARDINAL":
+        return True
+    at = entity.start - sentence.start
+    return at > 0 and sentence.text[at - 1] in _CURRENCY
+
+
+_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I)
+
+
 def _specific(entity: Entity) -> float:
-    """A date with a number ("July 14, 2023") says more than a weekday ("Monday")."""
-    if entity.label in ("DATE", "TIME") and any(ch.isdigit() for ch in entity.text):
+    """A day ("Thursday, October 26", "July 14, 2023") says more than a month or a
+    bare year ("2023"), which says more than a weekday ("Monday")."""
+    if entity.label not in ("DATE", "TIME"):
+        return 1.0
+    text = entity.text
+    has_number = any(ch.isdigit() for ch in text)
+    if _MONTH.search(text) and re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\b", text):
+        return 1.5
+    if has_number and not re.fullmatch(r"(?:the\s+)?\d{4}s?", text.strip(), re.I):
         return 1.25
     return 1.0
 
@@ -227,7 +260,7 @@ def best_entity(
         for entity in sentence.entities:
             if entity.label not in expected.labels or named_in(entity.norm, question):
                 continue
-            if entity.norm in seen:
+            if entity.norm in seen or not _an_amount(expected, sentence, entity):
                 continue
             seen.add(entity.norm)
             rank = expected.labels.index(entity.label)
@@ -366,24 +399,46 @@ def _speaker_words(speaker: str) -> set[str]:
     return set(words[-1:]) if words else set()
 
 
+_ABOUT = re.compile(
+    r"\babout\s+(.+?)\s*(?:\b(?:during|at|in|on|after|before|when|while)\b.*)?\??$", re.I
+)
+
+
+def topic_words(question: str) -> set[str]:
+    """The stems of what a "what did X say about T" question asks about (T, without the
+    occasion: "electric vehicle tariffs during her Beijing visit" → electric, vehicle,
+    tariff); empty when it names no topic."""
+    match = _ABOUT.search(question.strip())
+    return {_stem(w) for w in tokens(match.group(1))} if match else set()
+
+
 def quotes(
-    speaker: str, ranked: Sequence[Sentence], previous: dict[int, str], limit: int = 3
+    speaker: str,
+    ranked: Sequence[Sentence],
+    previous: dict[int, str],
+    limit: int = 3,
+    topic: set[str] | frozenset[str] = frozenset(),
 ) -> list[Pick]:
     """The speaker's quoted (or reported) words in the best sentences.
 
     ``previous`` maps a sentence's start offset to the sentence before it in its
-    passage, for attributions by pronoun ("…," he said).
+    passage, for attributions by pronoun ("…," he said). With ``topic`` (stems, see
+    :func:`topic_words`), only words said where the sentence or the one before it
+    mentions the topic count: a quote about something else does not answer.
     """
     wanted = _speaker_words(speaker)
     picks: list[Pick] = []
     for sentence in ranked:
+        before = previous.get(sentence.start, "")
         named = wanted <= set(tokens(sentence.text))
         by_pronoun = (
             not named
             and _PRONOUN_SAID.search(sentence.text) is not None
-            and wanted <= set(tokens(previous.get(sentence.start, "")))
+            and wanted <= set(tokens(before))
         )
         if not (named or by_pronoun):
+            continue
+        if topic and not topic & {_stem(w) for w in tokens(f"{before} {sentence.text}")}:
             continue
         found = False
         for match in _QUOTE.finditer(sentence.text):

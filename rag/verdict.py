@@ -12,6 +12,7 @@ since reports of one story mostly agree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -105,10 +106,31 @@ def features(question: str, claims: Claims, evidence: list[Evidence]) -> dict[st
     }
 
 
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def figures(text: str) -> set[str]:
+    """The numbers a text states, as written without separators ("$4.3 billion" → 4.3,
+    "12-year" → 12, "1,000" → 1000)."""
+    return {m.group(0).replace(",", "") for m in _FIGURE.finditer(text)}
+
+
+def figures_differ(claim: str, sentence: str) -> bool:
+    """Whether the evidence states figures but none of the claim's: "12-year contract"
+    against "a 10-year, $700 million deal"."""
+    asked, given = figures(claim), figures(sentence)
+    return bool(asked) and bool(given) and not asked & given
+
+
 def decide(
     question: str, claims: Claims, evidence: list[Evidence], model: Logistic | None
 ) -> tuple[str, str, float]:
-    """The verdict ("yes" | "no" | "cannot tell"), its reason, and P(yes)."""
+    """The verdict ("yes" | "no" | "cannot tell"), its reason, and P(yes).
+
+    A question that makes one plain claim (no outlet, no order in time, no change or
+    disagreement asserted: "Did Binance agree to pay $10 billion?") is decided by its
+    evidence alone: no when the evidence gives other figures or negates it, else yes.
+    The fitted model is for the comparisons and presuppositions of the rest."""
     missing = [e for e in evidence if not e.found or e.support < MISSING]
     if missing:
         what = missing[0].claim
@@ -120,6 +142,18 @@ def decide(
         reason = f"the first report is dated {_day(days[0])}, the second {_day(days[1])}"
         return ("yes" if holds else "no"), reason, 1.0 if holds else 0.0
     values = features(question, claims, evidence)
+    plain = (
+        len(evidence) == 1
+        and evidence[0].claim.source is None
+        and claims.order is None
+        and not (values["change_words"] or values["conflict_words"])
+    )
+    if plain:
+        if figures_differ(evidence[0].claim.text, evidence[0].sentence):
+            return "no", "the evidence gives a different figure", 0.1
+        if values["evidence_negated"]:
+            return "no", "the evidence says otherwise", 0.2
+        return "yes", "the evidence cited below bears it out", 0.8
     if model is not None:
         p = model.probability(values)
     else:

@@ -60,3 +60,10 @@ def test_spans_cover_every_non_space_character_in_order():
     assert spans == sorted(spans)
     covered = "".join(text[a:b] for a, b in spans)
     assert covered.replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+
+
+def test_a_closing_straight_quote_after_punctuation_stays_attached():
+    # Found in a trial: '"Mike is him!" All while' was stored as '"Mike is him! " All while'.
+    assert clean_text('He yelled "Mike is him!" All while') == 'He yelled "Mike is him!" All while'
+    assert clean_text('God only knows why." He left.') == 'God only knows why." He left.'
+    assert clean_text('he said."The next') == 'he said." The next'

@@ -302,3 +302,91 @@ def test_amounts_and_counts_are_never_merged_or_renamed():
     question = "How many daily users did the app peak at?"
     pick = best_entity(expected_answer(question), ranked, question, None, [found])
     assert pick is not None and pick.text == "3,000" and pick.full is None
+
+
+def test_who_is_a_name_asks_what_they_are():
+    assert expected_answer("Who is Mira Murati?").kind == "what"
+    assert expected_answer("Who is the CEO of Binance?").labels == ("PERSON",)
+
+
+def _one_sentence(text: str, found: list[tuple[str, str]]) -> SimpleNamespace:
+    entities = [
+        Entity(text.index(t), text.index(t) + len(t), label, t, normalise(t)) for t, label in found
+    ]
+    return SimpleNamespace(text=text, start=0, score=1.0, entities=entities)
+
+
+def test_how_old_wants_an_age_not_a_year():
+    from rag.short_answer import best_entity
+
+    question = "How old is Andrew Sutch?"
+    s = _one_sentence(
+        "Andrew Sutch, 73, who joined the board in 2018, will step down.",
+        [("73", "CARDINAL"), ("2018", "DATE")],
+    )
+    pick = best_entity(expected_answer(question), [s], question)
+    assert pick is not None and pick.text == "73"
+
+
+def test_a_day_says_more_than_a_bare_year():
+    from rag.short_answer import best_entity
+
+    question = "When is the continuation vote?"
+    s = _one_sentence(
+        "The 2023 continuation vote will be held on Thursday, October 26.",
+        [("2023", "DATE"), ("Thursday, October 26", "DATE")],
+    )
+    pick = best_entity(expected_answer(question), [s], question)
+    assert pick is not None and pick.text == "Thursday, October 26"
+
+
+def test_a_bare_number_is_no_amount_of_money():
+    from rag.short_answer import best_entity
+
+    question = "How much did Manchester United pay for Onana?"
+    s = _one_sentence(
+        "Onana, one of ten signings, cost £47.2m.", [("ten", "CARDINAL"), ("47.2m", "CARDINAL")]
+    )
+    pick = best_entity(expected_answer(question), [s], question)
+    assert pick is not None and pick.text == "£47.2m"
+
+
+def test_a_quote_on_another_topic_does_not_answer():
+    from rag.short_answer import quotes, topic_words
+
+    s = _one_sentence("“We want concrete actions,” Li Qiang said.", [])
+    topic = topic_words("What did Li Qiang say about Taiwan's presidential election?")
+    assert quotes("Li Qiang", [s], {}) and not quotes("Li Qiang", [s], {}, topic=topic)
+    raimondo = topic_words("What did Raimondo say about de-risking?")
+    s2 = _one_sentence("“We are de-risking, not decoupling,” Raimondo said.", [])
+    assert quotes("Raimondo", [s2], {}, topic=raimondo)
+
+
+def test_a_full_name_is_shown_without_the_dash_of_a_sign_off():
+    from rag.short_answer import Pick, full_name
+
+    s = _one_sentence("Altman said so.", [("Altman", "PERSON")])
+    pick = Pick(s, 0, 6, "Altman", "PERSON")
+    signed = [Entity(0, 13, "PERSON", "— Sam Altman", "— sam altman")]
+    assert full_name(pick, signed) == "Sam Altman"
+
+
+def test_a_plain_claim_is_decided_by_its_evidence():
+    from rag.verdict import Evidence, decide
+
+    def verdict(question: str, sentence: str) -> str:
+        claims = split_claims(question, [])
+        evidence = [Evidence(claims.claims[0], 0.7, None, True, sentence)]
+        return decide(question, claims, evidence, None)[0]
+
+    assert (
+        verdict("Did Binance agree to pay $10 billion?", "Binance will pay $4.3 billion.") == "no"
+    )
+    assert verdict("Was Bill Kenwright 82 when he died?", "Kenwright died aged 78.") == "no"
+    assert (
+        verdict("Did Germany beat the USMNT?", "The USMNT suffered a 3-1 defeat to Germany.")
+        == "yes"
+    )
+    assert (
+        verdict("Did the Springboks win the final?", "The Springboks won the final 12-11.") == "yes"
+    )
