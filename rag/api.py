@@ -2,8 +2,10 @@
 
     rag serve [--host 127.0.0.1] [--port 8000]     OpenAPI at /docs
 
-With ``RAG_API_TOKEN`` set, every route but ``/health`` needs
-``Authorization: Bearer <token>``. Errors are JSON ``{"error": message}`` and
+With ``RAG_API_TOKEN`` set, every route but ``/health`` and the documentation
+(``/docs``, ``/openapi.json`` and the docs' assets, served from the
+machine) needs ``Authorization: Bearer <token>``; without it ``rag serve`` listens
+on loopback only (``--insecure`` overrides). Errors are JSON ``{"error": message}`` and
 bad input is a 4xx, never a 500.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -20,10 +21,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import uploads
+from rag.access import check_listen, token_matches
 from rag.catalog import get_article, index_status, list_articles
 from rag.chat import Sessions, Turn
 from rag.errors import (
@@ -84,10 +87,19 @@ class ChatRequest(AskRequest):
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
     settings = get_settings(settings)
-    app = FastAPI(
+    # FastAPI's own /docs and /redoc load Swagger UI, ReDoc, a favicon and fonts from the
+    # web; fastapi-offline serves /docs with the assets its package ships (under
+    # /static-offline-docs), so the docs work with no network and load nothing from
+    # outside. The docs and the schema are public, token or not: they describe the
+    # routes and hold no data.
+    app = FastAPIOffline(
         title="newsdesk",
         description="Questions about a folder of news articles, answered with cited passages.",
         version="0.1.0",
+        # Swagger UI would send the schema to an online validator for its badge.
+        swagger_ui_parameters={"validatorUrl": None},
+        # ReDoc's bundle loads its logo from the web; /docs is the one docs page.
+        redoc_url=None,
     )
     state: dict[str, Any] = {"pipeline": pipeline}
     sessions = Sessions()
@@ -109,7 +121,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             return
         header = request.headers.get("authorization", "")
         scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip(), token):
+        if scheme.lower() != "bearer" or not token_matches(given, token):
             raise HTTPException(
                 401, "missing or wrong API token: send `Authorization: Bearer <RAG_API_TOKEN>`"
             )
@@ -222,7 +234,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     return app
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, *, insecure: bool = False) -> None:
+    """Serve the API with uvicorn. A non-loopback ``host`` needs ``RAG_API_TOKEN`` or
+    ``insecure`` (:func:`rag.access.check_listen`)."""
     import uvicorn
 
+    check_listen(host, credential=settings.api_token, variable="RAG_API_TOKEN", insecure=insecure)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

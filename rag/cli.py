@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.gold import GoldQuestion
-from rag.settings import Settings, get_settings
+from rag.settings import Settings, child_environment, get_settings
 
 
 def _print_json(data: Any) -> None:
@@ -312,15 +312,17 @@ def _run_gold(
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import runs
     from rag.gold import load_gold
     from rag.results import check_k
 
     check_k(args.k)  # before anything is indexed
     settings = _eval_settings(args, settings)
     status = 0
-    for gold_path in args.gold:
-        gold = load_gold(Path(gold_path))
-        record, path = _run_gold(args, settings, gold, Path(gold_path).stem)
+    # Found as the app finds them: the path, else by name in ./eval/gold, then the project's.
+    for gold_path in [runs.gold_path(name) for name in args.gold or [runs.DEFAULT_GOLD]]:
+        gold = load_gold(gold_path)
+        record, path = _run_gold(args, settings, gold, gold_path.stem)
         status = max(status, _report(args, record, path))
     return status
 
@@ -347,27 +349,34 @@ def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from rag.api import serve
 
-    serve(settings, args.host, args.port)
+    serve(settings, args.host, args.port, insecure=args.insecure)
     return 0
 
 
-def ui_command(settings: Settings, host: str | None = None, port: int | None = None) -> list[str]:
-    """The ``streamlit run`` command line that serves the app (``ui/app.py``)."""
-    import importlib.util
+# The app ships beside this package (`ui/` next to `rag/`, in a checkout and in an
+# installed wheel alike); found by path, never by import, so a `ui.py` or `ui/` in the
+# folder `rag ui` is started from cannot stand in for it.
+APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 
-    spec = importlib.util.find_spec("ui")
-    app = Path(spec.origin).parent / "app.py" if spec and spec.origin else None
-    if app is None or not app.is_file():
+
+def ui_command(settings: Settings, host: str | None = None, port: int | None = None) -> list[str]:
+    """The ``streamlit run`` command line that serves the app (``ui/app.py``).
+
+    ``python -P`` keeps the working directory off ``sys.path``: the app's own
+    ``from ui import views`` must find the product's package, not a folder's ``ui.py``.
+    """
+    if not APP.is_file():
         raise RagError(
             "the Streamlit app (ui/app.py) is not installed; install the project from its "
             "checkout with `pip install -e .`, or run `streamlit run ui/app.py` there"
         )
     return [
         sys.executable,
+        "-P",
         "-m",
         "streamlit",
         "run",
-        str(app),
+        str(APP),
         "--server.address",
         host or settings.ui_host,
         "--server.port",
@@ -382,12 +391,20 @@ def ui_command(settings: Settings, host: str | None = None, port: int | None = N
 
 
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
-    import subprocess
+    from rag.access import check_listen
 
     host, port = args.host or settings.ui_host, args.port or settings.ui_port
+    insecure = args.insecure or settings.ui_insecure
+    check_listen(host, credential=settings.ui_token, variable="RAG_UI_TOKEN", insecure=insecure)
     command = ui_command(settings, host, port)
+    # The app checks its own address and token: it must know --insecure was given.
+    env = child_environment(**({"ui_insecure": "true"} if insecure else {}))
     print(f"Serving the app at http://{host}:{port} (Ctrl-C to stop)", flush=True)
-    return subprocess.call(command)
+    sys.stderr.flush()
+    # Streamlit takes this process's place: `kill PID` and Ctrl-C reach the server itself,
+    # and no child is left serving the port when `rag ui` is stopped.
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -451,7 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     ev = commands.add_parser("eval", help="score gold question sets (eval/gold/*.jsonl)")
-    ev.add_argument("--gold", nargs="+", default=["eval/gold/seeds.jsonl"], help="gold set files")
+    ev.add_argument(
+        "--gold",
+        nargs="+",
+        help="gold set files, or names in eval/gold (default: the project's seeds.jsonl)",
+    )
     eval_options(ev)
     ev.set_defaults(run=cmd_eval)
 
@@ -471,11 +492,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API (OpenAPI at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="listen beyond loopback without RAG_API_TOKEN (anyone may upload and rebuild)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     ui = commands.add_parser("ui", help="the Streamlit app: chat, library, evaluation")
     ui.add_argument("--host", help="interface to listen on (default RAG_UI_HOST, 127.0.0.1)")
     ui.add_argument("--port", type=int, help="port to listen on (default RAG_UI_PORT, 8501)")
+    ui.add_argument(
+        "--insecure",
+        action="store_true",
+        help="listen beyond loopback without RAG_UI_TOKEN (anyone may upload and rebuild)",
+    )
     ui.set_defaults(run=cmd_ui)
 
     status = commands.add_parser("status", help="where the index is and what it holds")

@@ -2,6 +2,7 @@
 
     RagError                  anything the CLI reports as one line and exit code 1
     ├── ConfigError           a setting is invalid or points nowhere
+    │   └── ExposedError      a non-loopback address without a credential (exit code 2)
     ├── ModelError            the embedding model or spaCy pipeline cannot be loaded
     ├── StoreError            Chroma is unreachable, read-only or full
     ├── IndexLockedError      another process is updating the index
@@ -27,6 +28,12 @@ class RagError(Exception):
 
 class ConfigError(RagError):
     pass
+
+
+class ExposedError(ConfigError):
+    """`rag serve` / `rag ui` asked to listen beyond loopback with no credential set."""
+
+    exit_code = 2
 
 
 class ModelError(RagError):

@@ -81,8 +81,11 @@ class Pipeline:
         if not self.catalog.articles:
             self.catalog.refresh()
             if not self.catalog.articles:
+                where = self.settings
                 raise NotFoundError(
-                    "the index is empty: add articles to the articles folder and run `rag index`"
+                    f"the index at {where.index_dir.resolve()} is empty: add articles to "
+                    f"{where.articles_dir.resolve()} and run `rag index` (set RAG_INDEX_DIR "
+                    "and RAG_ARTICLES_DIR to use an index built elsewhere)"
                 )
         return question
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from rag.errors import ConfigError
+
 PROJECT_GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
 
 # The headline metrics, in the order a report shows them.
@@ -34,7 +36,14 @@ HEADLINE = (
 BY_TYPE = ("answer_correct", "hit@4", "citation_recall", "abstain_recall")
 
 
-def gold_sets(folders: Iterable[Path] = (Path("eval/gold"), PROJECT_GOLD)) -> list[Path]:
+# Where gold sets are looked for, in order: the working directory's eval/gold, then the
+# project's own (beside the package in a checkout), so `rag eval` and the app find the
+# same sets from any folder.
+GOLD_FOLDERS = (Path("eval/gold"), PROJECT_GOLD)
+DEFAULT_GOLD = "seeds.jsonl"
+
+
+def gold_sets(folders: Iterable[Path] = GOLD_FOLDERS) -> list[Path]:
     """Gold set files (``*.jsonl``) in ``folders``: the working directory's eval/gold,
     then the project's own."""
     found: dict[Path, Path] = {}
@@ -43,6 +52,29 @@ def gold_sets(folders: Iterable[Path] = (Path("eval/gold"), PROJECT_GOLD)) -> li
             for path in sorted(folder.glob("*.jsonl")):
                 found.setdefault(path.resolve(), path)
     return list(found.values())
+
+
+def gold_path(name: str | Path, folders: Iterable[Path] = GOLD_FOLDERS) -> Path:
+    """The gold set ``name`` names: the path itself when it exists, else a file of that
+    name in the gold folders (so ``seeds.jsonl`` and ``eval/gold/seeds.jsonl`` find the
+    project's set from any working directory).
+
+    Raises :class:`~rag.errors.ConfigError` naming every place it looked.
+    """
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    tried = [path.resolve()]
+    if not path.is_absolute():
+        for folder in folders:
+            candidate = folder / path.name
+            if candidate.is_file():
+                return candidate
+            tried.append(candidate.resolve())
+    looked = ", ".join(dict.fromkeys(str(p) for p in tried))
+    raise ConfigError(
+        f"no gold set {str(name)!r}: looked at {looked}; give the path of a .jsonl gold set"
+    )
 
 
 def stored_runs(folder: Path) -> list[Path]:

@@ -220,19 +220,36 @@ class Settings(BaseSettings):
 
     # HTTP API
     api_token: str | None = Field(
-        None, description="Bearer token every API route but /health requires; unset = open."
+        None,
+        description=(
+            "Bearer token every API route but /health and the docs requires; unset = open "
+            "(then `rag serve` listens on loopback only, unless --insecure)."
+        ),
     )
     max_upload_files: int = Field(50, ge=1, le=1000, description="Files per upload request.")
 
     # Streamlit app (rag ui)
     ui_host: str = Field("127.0.0.1", description="Interface the Streamlit app listens on.")
     ui_port: int = Field(8501, ge=1, le=65535, description="Port of the Streamlit app.")
+    ui_token: str | None = Field(
+        None,
+        description=(
+            "Access token the app asks for before showing any page (so before uploads, "
+            "updates and rebuilds); required to serve it beyond loopback."
+        ),
+    )
+    ui_insecure: bool = Field(
+        False,
+        description=(
+            "Serve the app on a non-loopback address without RAG_UI_TOKEN (`rag ui --insecure`)."
+        ),
+    )
 
     debug: bool = Field(False, description="Show full tracebacks on errors.")
 
-    @field_validator("chroma_host")
+    @field_validator("chroma_host", "api_token", "ui_token")
     @classmethod
-    def _empty_host_is_none(cls, value: str | None) -> str | None:
+    def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
 
     @model_validator(mode="after")
@@ -303,6 +320,8 @@ class Settings(BaseSettings):
             "max_upload_files",
             "ui_host",
             "ui_port",
+            "ui_token",
+            "ui_insecure",
         }
         payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
@@ -310,6 +329,12 @@ class Settings(BaseSettings):
     @property
     def collection_name(self) -> str:
         return f"{self.collection_prefix}-{self.vector_hash()}"
+
+
+def child_environment(**settings: str) -> dict[str, str]:
+    """This process's environment with ``RAG_<NAME>`` set for each of ``settings``: what a
+    command started from here (``rag ui``'s Streamlit) reads its settings from."""
+    return {**os.environ, **{f"RAG_{name.upper()}": value for name, value in settings.items()}}
 
 
 def get_settings(overrides: Settings | dict[str, Any] | None = None) -> Settings:

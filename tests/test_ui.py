@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 import rag.catalog
@@ -43,6 +44,18 @@ The Riverside city council adopted new parking rules on Tuesday. The clerk paste
 into the minutes as <script>alert("pwned")</script> and nobody noticed. Residents will need a \
 permit to park overnight on Elm Street from March.
 """
+
+
+@pytest.fixture(autouse=True)
+def served_on(request: pytest.FixtureRequest):
+    """The address the app believes it is served on (default 127.0.0.1, as `rag ui` serves
+    it): AppTest runs no server, and Streamlit's unset address means every interface,
+    which the app refuses without an access token. Parametrize indirectly to change it."""
+    address = getattr(request, "param", "127.0.0.1")
+    before = st_config.get_option("server.address")
+    st_config.set_option("server.address", address)
+    yield address
+    st_config.set_option("server.address", before)
 
 
 def index(root: Path, embedder, extra: dict[str, str] | None = None) -> Settings:
@@ -408,8 +421,9 @@ def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
 @integration
 def test_rag_ui_serves_the_app_on_the_configured_address():
     command = ui_command(Settings(ui_port=8600))
-    assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]) == APP.resolve()
-    options = dict(zip(command[5::2], command[6::2], strict=True))
+    # -P: the working directory is not on the app's sys.path (its own ui.py cannot stand in).
+    assert command[1:5] == ["-P", "-m", "streamlit", "run"] and Path(command[5]) == APP.resolve()
+    options = dict(zip(command[6::2], command[7::2], strict=True))
     assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8600"
     assert options["--browser.gatherUsageStats"] == "false"
     args = build_parser().parse_args(["ui", "--port", "9000"])

@@ -5,18 +5,28 @@ Three pages over one shared engine (``ui/engine.py``): chat, library, evaluation
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from ui import views
+from ui import access, engine, views
 
-st.set_page_config(page_title="newsdesk", page_icon=":material/newspaper:", layout="wide")
+# A file served by the app itself: a ":material/…:" page icon makes the browser fetch
+# the favicon from a web font host.
+ICON = Path(__file__).resolve().parent / "static" / "newspaper.png"
+
+st.set_page_config(page_title="newsdesk", page_icon=str(ICON), layout="wide")
 st.html(views.STYLE)
-
-page = st.navigation(
-    [
+# A browser that has not given the access token (or an app refusing its address) gets
+# one page, registered alone: no other page's URL leads anywhere.
+gate = access.blocked(engine.settings())
+pages = (
+    [st.Page(gate, title="newsdesk", icon=":material/lock:", url_path="sign-in", default=True)]
+    if gate
+    else [
         st.Page(views.CHAT, title="Chat", icon=":material/forum:", default=True),
         st.Page(views.LIBRARY, title="Library", icon=":material/library_books:"),
         st.Page(views.EVALUATION, title="Evaluation", icon=":material/query_stats:"),
     ]
 )
-page.run()
+st.navigation(pages).run()

@@ -72,7 +72,7 @@ def run_form(settings: Settings, out: Path) -> None:
         return
     assert isinstance(path, Path)
     try:
-        gold = load_gold(path)
+        gold = load_gold(runs.gold_path(path))
     except RagError as exc:
         st.error(str(exc))
         return
