@@ -84,7 +84,8 @@ _ACCORDING = re.compile(r"^according to\s+([^,]+),", re.I)
 _HOW_MUCH = re.compile(
     r"^how much\b|\bwhat (?:is|was|were|are) the (?:price|cost|value|amount|fine|salary|"
     r"valuation|revenue|budget)\b|\bhow much (?:did|does|do|will|would|has|have|is|was)\b|"
-    r"\bwhat (?:percentage|share|proportion|percent|amount|price|sum)\b|\bby how much\b",
+    r"\bwhat (?:percentage|share|proportion|percent|amount|price|sum|salary|fee|fine|pay)\b|"
+    r"\bby how much\b",
     re.I,
 )
 _WHO_IS_NAME = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*){1,4}\??$")

@@ -95,6 +95,8 @@ _PREDICATE = re.compile(
 def split_claims(question: str, sources: list[str]) -> Claims:
     """The claims ``question`` makes; ``sources`` are the outlets it names."""
     text = _strip(question)
+    for name in sources:  # "the 'Fortune' article": the quotes say nothing
+        text = re.sub(rf"['‘’\"“”]({re.escape(name)})['‘’\"“”]", r"\1", text, flags=re.I)
     text = re.sub(r"^(?:between|before|after|considering)\s+", "", text, flags=re.I)
     predicate = _PREDICATE.search(text)
     body = text[: predicate.start()] if predicate else text

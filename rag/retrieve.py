@@ -71,6 +71,8 @@ def _take_turns(passages: list[Passage], outlets: list[set[str]]) -> list[Passag
     return turns + rest
 
 
+# Passages fetched for a named outlet the search left out (see Retriever._named_outlets).
+OUTLET_PASSAGES = 3
 # Filters keeping at least this share of the articles are applied to an unfiltered
 # search of up to OVERFETCH_MAX neighbours (see Retriever._dense).
 OVERFETCH_MIN_SHARE = 0.1
@@ -177,8 +179,48 @@ class Retriever:
             timings["collapse"] = time.perf_counter() - began
         if len(info.sources) > 1:
             outlets = [self.catalog.from_sources([source]) for source in info.sources]
+            began = time.perf_counter()
+            extra = self._named_outlets(question, vector, outlets, passages, allowed)
+            for p in extra:
+                p.boosted = p.article_id in boosted
+            passages += extra
+            timings["outlets"] = time.perf_counter() - began
             passages = _take_turns(passages, outlets)
         return Retrieval(passages[:k], info, timings)
+
+    def _named_outlets(
+        self,
+        question: str,
+        vector: np.ndarray,
+        outlets: list[set[str]],
+        passages: list[Passage],
+        allowed: set[str] | None,
+    ) -> list[Passage]:
+        """The best passages of each outlet the question names that the search left out:
+        "Did the Sporting News article … as The Verge article …" needs a Sporting News
+        passage even when The Verge's fill the candidates. One search per missing outlet,
+        within its articles (and the filters)."""
+        have = {p.article_id for p in passages}
+        found: list[Passage] = []
+        for ids in outlets:
+            wanted = ids if allowed is None else ids & allowed
+            if not wanted or wanted & have:
+                continue
+            n = OUTLET_PASSAGES * 4
+            dense = dict(self._dense(vector, n, wanted)) if self.settings.dense_weight > 0 else {}
+            lexical = (
+                dict(self.lexical.search(question, n, wanted))
+                if self.settings.dense_weight < 1
+                else {}
+            )
+            fused = _weighted(dense, lexical, self.settings.dense_weight)
+            best = sorted(fused, key=fused.__getitem__, reverse=True)[:OUTLET_PASSAGES]
+            found += [
+                self.catalog.passage(cid, fused[cid], dense.get(cid), lexical.get(cid))
+                for cid in best
+                if self.catalog.has_chunk(cid)
+            ]
+        return found
 
     def _follow_index(self) -> None:
         """Reopen the store once after each finished ``rag index`` run (the catalog moved on),

@@ -390,3 +390,10 @@ def test_a_plain_claim_is_decided_by_its_evidence():
     assert (
         verdict("Did the Springboks win the final?", "The Springboks won the final 12-11.") == "yes"
     )
+
+
+def test_what_salary_asks_for_an_amount():
+    assert (
+        expected_answer("What salary will Emmett Shear be paid as interim CEO?").kind == "how_much"
+    )
+    assert expected_answer("What fee did the agency charge?").kind == "how_much"
