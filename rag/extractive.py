@@ -30,7 +30,6 @@ from rag.embed import Embedder
 from rag.fitness import unfit_in_context
 from rag.lexical import tokens
 from rag.nlp import Entity
-from rag.outlets import outlet_key
 from rag.query import QuestionInfo, mentioned_dates
 from rag.relative_dates import published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
@@ -657,13 +656,9 @@ class ExtractiveEngine:
         it names, when articles of that day are among the passages)."""
         pool = found
         if claim.source:
-            # The outlet as the question writes it, else any of its names ("CNBC" for
-            # "Cnbc | World Business News Leader").
-            wanted = claim.source.lower()
-            pool = [c for c in found if (c.passage.source or "").lower() == wanted]
-            if not pool:
-                key = outlet_key(claim.source)
-                pool = [c for c in found if outlet_key(c.passage.source or "") == key]
+            # Any of the outlet's names ("CNBC" for "Cnbc | World Business News Leader").
+            ids = self.catalog.from_sources([claim.source])
+            pool = [c for c in found if c.passage.article_id in ids]
         days = mentioned_dates(claim.text)
         if days:
             dated = [c for c in pool if _on_day(c.passage.published_at, days)]

@@ -151,25 +151,13 @@ class Retriever:
             timings["lexical"] = time.perf_counter() - began
 
         began = time.perf_counter()
-        if s.fusion == "rrf":
-            rankings = [
-                sorted(d, key=d.__getitem__, reverse=True)
-                for d, w in ((dense, s.dense_weight), (lexical, 1 - s.dense_weight))
-                if d and w > 0
-            ]
-            fused = _rrf(rankings, s.rrf_k)
-        else:
-            fused = _weighted(dense, lexical, s.dense_weight)
+        fused = self._fuse(dense, lexical)
         boosted = self._boosted_articles(info)
         for cid in fused:
             if article_of(cid) in boosted:
                 fused[cid] *= 1 + s.metadata_boost
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: max(3 * k, k + 10)]
-        passages = [
-            self.catalog.passage(cid, fused[cid], dense.get(cid), lexical.get(cid))
-            for cid in ranked
-            if self.catalog.has_chunk(cid)
-        ]
+        passages = self._passages(ranked, fused, dense, lexical)
         for p in passages:
             p.boosted = p.article_id in boosted
         timings["fuse"] = time.perf_counter() - began
@@ -213,14 +201,36 @@ class Retriever:
                 if self.settings.dense_weight < 1
                 else {}
             )
-            fused = _weighted(dense, lexical, self.settings.dense_weight)
+            fused = self._fuse(dense, lexical)
             best = sorted(fused, key=fused.__getitem__, reverse=True)[:OUTLET_PASSAGES]
-            found += [
-                self.catalog.passage(cid, fused[cid], dense.get(cid), lexical.get(cid))
-                for cid in best
-                if self.catalog.has_chunk(cid)
-            ]
+            found += self._passages(best, fused, dense, lexical)
         return found
+
+    def _fuse(self, dense: dict[str, float], lexical: dict[str, float]) -> dict[str, float]:
+        """One score per chunk from the dense and BM25 rankings (``fusion`` setting)."""
+        s = self.settings
+        if s.fusion == "rrf":
+            rankings = [
+                sorted(d, key=d.__getitem__, reverse=True)
+                for d, w in ((dense, s.dense_weight), (lexical, 1 - s.dense_weight))
+                if d and w > 0
+            ]
+            return _rrf(rankings, s.rrf_k)
+        return _weighted(dense, lexical, s.dense_weight)
+
+    def _passages(
+        self,
+        ids: list[str],
+        fused: dict[str, float],
+        dense: dict[str, float],
+        lexical: dict[str, float],
+    ) -> list[Passage]:
+        """The passages of chunk ``ids`` still in the index, with their scores."""
+        return [
+            self.catalog.passage(cid, fused[cid], dense.get(cid), lexical.get(cid))
+            for cid in ids
+            if self.catalog.has_chunk(cid)
+        ]
 
     def _follow_index(self) -> None:
         """Reopen the store once after each finished ``rag index`` run (the catalog moved on),

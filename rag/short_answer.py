@@ -22,6 +22,7 @@ from typing import Protocol
 from rag.answer_type import Expected
 from rag.lexical import tokens
 from rag.nlp import NAMES, Entity, normalise
+from rag.query import mentioned_dates
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
@@ -213,19 +214,17 @@ def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
     return at > 0 and sentence.text[at - 1] in _CURRENCY
 
 
-_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I)
-
-
 def _specific(entity: Entity) -> float:
     """A day ("Thursday, October 26", "July 14, 2023") says more than a month or a
     bare year ("2023"), which says more than a weekday ("Monday")."""
     if entity.label not in ("DATE", "TIME"):
         return 1.0
     text = entity.text
-    has_number = any(ch.isdigit() for ch in text)
-    if _MONTH.search(text) and re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\b", text):
+    if mentioned_dates(text):
         return 1.5
-    if has_number and not re.fullmatch(r"(?:the\s+)?\d{4}s?", text.strip(), re.I):
+    if any(ch.isdigit() for ch in text) and not re.fullmatch(
+        r"(?:the\s+)?\d{4}s?", text.strip(), re.I
+    ):
         return 1.25
     return 1.0
 
@@ -307,9 +306,7 @@ def best_entity(
     pick = top[winner]
     pick.votes = agreed[winner]  # what the answerability model was fitted on
     if pick.label in NAMES and normalise(pick.text) != winner and _a_name(winner):
-        pick.full = next(
-            _display(e.text) for s in voters(ranked) for e in s.entities if e.norm == winner
-        )
+        pick.full = _display(best[winner].text)
     return pick
 
 

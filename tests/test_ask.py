@@ -223,7 +223,7 @@ def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
         return [("sn1:0000", 0.4), ("sn2:0003", 0.3)]
 
     retriever = object.__new__(Retriever)
-    retriever.settings = SimpleNamespace(dense_weight=0.3)  # type: ignore[assignment]
+    retriever.settings = SimpleNamespace(dense_weight=0.3, fusion="weighted")  # type: ignore[assignment]
     retriever._dense = dense  # type: ignore[method-assign]
     retriever.lexical = SimpleNamespace(search=lambda q, n, ids: [("sn2:0003", 7.0)])  # type: ignore[assignment]
     retriever.catalog = SimpleNamespace(passage=passage, has_chunk=lambda cid: True)  # type: ignore[assignment]
