@@ -37,7 +37,8 @@ _HEADS: list[tuple[tuple[str, ...], str]] = [
         "director manager chairman chairwoman chair analyst investor billionaire entrepreneur "
         "author writer journalist reporter scientist researcher economist prosecutor lawyer "
         "attorney defendant witness member members representative representatives rapper "
-        "musician artist boxer fighter driver pitcher receiver host",
+        "musician artist boxer fighter driver pitcher receiver host mayor premier chancellor "
+        "commissioner",
     ),
     (
         (*ORGANISATIONS, "PRODUCT"),
@@ -66,6 +67,31 @@ _HEADS: list[tuple[tuple[str, ...], str]] = [
     (("NORP",), "nationality nationalities"),
 ]
 _HEAD_LABELS = {noun: labels for labels, nouns in _HEADS for noun in nouns.split()}
+# Offices and titles an article states when it means them ("Commerce Secretary Gina
+# Raimondo", "Michael Hart, president of AmCham"), with the other words it uses for them.
+TITLES: dict[str, tuple[str, ...]] = {
+    "secretary": ("secretary",),
+    "minister": ("minister",),
+    "senator": ("senator", "sen."),
+    "ceo": ("ceo", "chief executive"),
+    "executive": ("chief executive", "ceo", "executive"),
+    "president": ("president",),
+    "chairman": ("chairman", "chairwoman", "chair", "chairperson"),
+    "chairwoman": ("chairman", "chairwoman", "chair", "chairperson"),
+    "governor": ("governor", "gov."),
+    "ambassador": ("ambassador",),
+    "judge": ("judge", "justice"),
+    "prosecutor": ("prosecutor", "attorney"),
+    "founder": ("founder", "co-founder", "founded"),
+    "spokesperson": ("spokesperson", "spokesman", "spokeswoman"),
+    "spokesman": ("spokesperson", "spokesman", "spokeswoman"),
+    "spokeswoman": ("spokesperson", "spokesman", "spokeswoman"),
+    "mayor": ("mayor",),
+    "premier": ("premier",),
+    "chancellor": ("chancellor",),
+    "commissioner": ("commissioner",),
+    "coach": ("coach",),
+}
 
 _WHICH = re.compile(
     r"\b(?:which|what|whose)\s+(?:(?:[a-z]+[- ])?(?:[a-z]+)\s+)?([a-z]+)\b|"
@@ -89,6 +115,11 @@ _HOW_MUCH = re.compile(
     re.I,
 )
 _WHO_IS_NAME = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*){1,4}\??$")
+_FUTURE_WHEN = re.compile(
+    r"^when\s+(?:will|shall)\b|^when\s+(?:is|are)\b.*\b(?:expected|due|set|scheduled|going|"
+    r"planned|planning)\s+to\b",
+    re.I,
+)
 _HOW_MANY = re.compile(r"^how many\b|\bhow many\b|\bwhat number\b|\bhow (?:old|long|far)\b", re.I)
 
 
@@ -100,6 +131,9 @@ class Expected:
     labels: tuple[str, ...] = ()
     speaker: str | None = None  # for what_said: whose words
     head: str | None = None  # for which/what X: X
+    future: bool = False  # "When will …": a time before the article's day cannot answer
+    title: str | None = None  # "Which US senators …": senator (a key of TITLES)
+    title_words: tuple[str, ...] = ()  # the word making it: "Commerce" of "Commerce Secretary"
 
     @property
     def wants_entity(self) -> bool:
@@ -119,6 +153,47 @@ def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
+_WH = r"(?:who|whom|whose|what|which|when|where|how)"
+_PART = re.compile(rf",?\s+and\s+(?={_WH}\b)", re.I)
+_OPENING = re.compile(rf"^(?:(?:on|in|at|for|by|from|to|with)\s+)?({_WH})\b", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks ("Who hosted Raimondo, and which Treasury
+    Secretary's trip …?" → two), or ``[question]``. A part starts with a question word
+    other than the first part's: "Who is the individual that …, and whose trial …"
+    asks about one person."""
+    q = " ".join(question.split())
+    parts = _PART.split(q)
+    first = _OPENING.match(q)
+    if len(parts) < 2 or first is None:
+        return [q]
+    words = [first.group(1).lower()] + [p.split(None, 1)[0].lower() for p in parts[1:]]
+    words = [w[:3] for w in words]  # whom and whose ask about the same one as who
+    if len(set(words)) < len(words) or any(len(p.split()) < 3 for p in parts):
+        return [q]
+    return [p[0].upper() + p[1:].rstrip("?") + "?" for p in parts]
+
+
+def _title(question: str) -> tuple[str | None, tuple[str, ...]]:
+    """The office a who-question asks about ("Who is the chief executive of …" →
+    executive, "Which US senators …" → senator) and the word qualifying it ("Commerce"
+    of "Which US Commerce Secretary"), or None."""
+    for match in _WHICH.finditer(question):
+        words = re.findall(r"[A-Za-z]+", match.group(0))[1:]
+        found = [w.lower().rstrip("s") if w.lower().rstrip("s") in TITLES else w for w in words]
+        at = [i for i, w in enumerate(found) if w in TITLES]
+        if at:
+            before = [w for w in words[: at[-1]] if w.lower() not in _DETERMINERS]
+            # the word making the office ("Commerce" Secretary), not a country ("US",
+            # "Chinese"), which says nothing of the office
+            kind = before[-1:] if before and not _COUNTRYISH.match(before[-1]) else []
+            return found[at[-1]], tuple(kind)
+    return None, ()
+
+
+_COUNTRYISH = re.compile(r"^(?:[A-Z]{2,3}|[A-Z][a-z]+(?:an|ese|ish|i))$")
+_DETERMINERS = frozenset("is was are were the a an".split())
 _AUXILIARIES = frozenset("did do does were was are is have has had will would can could".split())
 
 
@@ -163,13 +238,14 @@ def expected_answer(question: str) -> Expected:
         labels = COUNTS if counted else (*COUNTS, "MONEY", "PERCENT")
         return Expected("how_many", labels, head=counted or head)
     if kind == "when":
-        return Expected("list" if is_list else "when", TIMES, head=head)
+        future = bool(_FUTURE_WHEN.match(q))
+        return Expected("list" if is_list else "when", TIMES, head=head, future=future)
     if kind == "where":
         return Expected("list" if is_list else "where", PLACES, head=head)
     if labels:
-        return Expected(
-            "list" if is_list else ("who" if labels == PEOPLE else "which"), labels, head=head
-        )
+        kind = "list" if is_list else ("who" if labels == PEOPLE else "which")
+        title, qualifiers = _title(q) if labels == PEOPLE else (None, ())
+        return Expected(kind, labels, head=head, title=title, title_words=qualifiers)
     if re.match(r"^(?:who|whom)\b", q, re.I) or kind == "who":
         return Expected("list" if is_list else "who", PEOPLE + ORGANISATIONS, head=head)
     if is_list:

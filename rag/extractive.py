@@ -16,21 +16,22 @@ import contextlib
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from rag import nlp
 from rag.abstention import load_models
-from rag.answer_type import Expected, expected_answer
+from rag.answer_type import TITLES, Expected, expected_answer, question_parts
 from rag.catalog import Catalog
 from rag.claims import ClaimText, split_claims
 from rag.embed import Embedder
 from rag.fitness import unfit_in_context
 from rag.lexical import tokens
-from rag.nlp import Entity
-from rag.query import QuestionInfo, mentioned_dates
+from rag.nlp import Entity, normalise
+from rag.query import QuestionInfo, mentioned_dates, question_kind
 from rag.relative_dates import published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
 from rag.sentences import sentence_spans
@@ -40,6 +41,7 @@ from rag.short_answer import (
     best_entity,
     every_entity,
     full_name,
+    mentions_title,
     named_in,
     quotes,
     topic_words,
@@ -93,6 +95,10 @@ class Candidate:
     also: list[dict[str, Any]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     previous: str = ""  # the sentence before it in the passage (for "…," he said)
+
+    @property
+    def published(self) -> date | None:
+        return published_day(self.passage.published_at)
 
 
 def dice(a: set[str], b: set[str]) -> float:
@@ -422,7 +428,12 @@ class ExtractiveEngine:
                 )
             )
         if lead:
-            joined = lead[0] if len(lead) == 1 else ", ".join(lead[:-1]) + " and " + lead[-1]
+            # values of one question joined by "and"; answers to a compound question's
+            # parts, and quotes, by semicolons
+            joined = "; ".join(
+                _and_list([shown for shown, p in zip(lead, picks, strict=True) if p.part == part])
+                for part in dict.fromkeys(p.part for p in picks)
+            )
             if picks[0].label == "QUOTE":
                 joined = "; ".join(lead)
             pieces.append(joined + " — ")
@@ -454,24 +465,64 @@ class ExtractiveEngine:
             if quotes(expected.speaker, chosen, before):
                 return [], []  # quoted, but on other things: the question is not answered
             return chosen, []
+        picks = self._picks(question, expected, ranked, chosen, names)
+        if expected.kind == "list" or not picks:
+            return chosen, picks
+        # The sentence holding the answer leads, even when it ranked below the chosen
+        # ones (it is among the voters: within VOTE_FLOOR of the best).
+        return _leading(picks, chosen), picks
+
+    def parts(
+        self,
+        parts: list[str],
+        info: QuestionInfo,
+        found: list[Candidate],
+        chosen: list[Candidate],
+        names: list[str],
+    ) -> tuple[list[Candidate], list[Pick]]:
+        """A compound question's answers ("Who hosted Raimondo, and which Treasury
+        Secretary …?"): each part's sentences ranked for that part alone (on copies of
+        the candidates, whose scores are the whole question's), its answer picked
+        from them; the sentences holding them lead the whole question's."""
+        picks: list[Pick] = []
+        for number, part in enumerate(parts):
+            wanted = expected_answer(part)
+            named = [n for n in names if n.lower() in part.lower()]
+            own = [replace(c, also=[]) for c in found]
+            asked = replace(info, text=part, kind=question_kind(part))
+            ranked = self.score(part, self._vectors([part])[0], asked, own, wanted, named)
+            answering, _ = self.select(asked, ranked, own, gate=False)
+            for pick in self._picks(part, wanted, ranked, answering, named, info.text):
+                if all(normalise(pick.text) != normalise(p.text) for p in picks):
+                    pick.part = number
+                    picks.append(pick)
+        return _leading(picks, chosen), picks
+
+    def _picks(
+        self,
+        question: str,
+        expected: Expected,
+        ranked: list[Candidate],
+        chosen: list[Candidate],
+        names: list[str],
+        asked: str | None = None,
+    ) -> list[Pick]:
+        """The answer spans of one question (a part of ``asked``): every listed value, or
+        the one entity the best sentences agree on (with its fuller name), or none."""
         if expected.kind == "list":
-            return chosen, every_entity(expected, chosen, question)
-        if expected.wants_entity:
-            share = (lambda text: _named_share(names, text)) if names else None
-            by_passage: dict[str, list[Entity]] = {}
-            for c in ranked:
-                by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
-            pick = best_entity(expected, ranked, question, share, list(by_passage.values()))
-            if pick is not None:
-                if pick.full is None:
-                    pick.full = full_name(pick, self._mentions(pick, ranked))
-                # The sentence holding the answer leads, even when it ranked below the
-                # chosen ones (it is among the voters: within VOTE_FLOOR of the best).
-                first = pick.sentence
-                assert isinstance(first, Candidate)
-                rest = [c for c in chosen if c is not first]
-                return [first, *rest], [pick]
-        return chosen, []
+            return every_entity(expected, chosen, question, asked)
+        if not expected.wants_entity:
+            return []
+        share = (lambda text: _named_share(names, text)) if names else None
+        by_passage: dict[str, list[Entity]] = {}
+        for c in ranked:
+            by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
+        pick = best_entity(expected, ranked, question, share, list(by_passage.values()), asked)
+        if pick is None:
+            return []
+        if pick.full is None:
+            pick.full = full_name(pick, self._mentions(pick, ranked))
+        return [pick]
 
     def _mentions(self, pick: Pick, ranked: list[Candidate]) -> list[Entity]:
         """The names the picked span's article mentions (from the index, else from the
@@ -540,15 +591,24 @@ class ExtractiveEngine:
         model = load_models().get("answerable")
         chosen, conflict = self.select(info, ranked, found, gate=model is None)
         picks: list[Pick] = []
-        if chosen and not conflict:
+        parts = question_parts(question)
+        if chosen and not conflict and len(parts) > 1 and expected.kind != "what_said":
+            chosen, picks = self.parts(parts, info, found, chosen, names)
+        elif chosen and not conflict:
             chosen, picks = self.short(question, expected, ranked, chosen, names)
         signals = self.signals(question, info, expected, names, passages, ranked, picks)
         confidence = model.probability(signals) if model else None
-        # A count asked about a thing no best sentence counts, or an amount no best
-        # sentence gives, is not in the articles, whatever the scores say.
-        uncounted = bool(signals["answer_type_missing"]) and (
-            (expected.kind == "how_many" and bool(expected.head)) or expected.kind == "how_much"
-        )
+        # A count asked about a thing no best sentence counts, an amount or a date to
+        # come no best sentence gives, or an office no passage names ("Which senators
+        # …"), is not in the articles, whatever the scores say.
+        uncounted = (
+            bool(signals["answer_type_missing"])
+            and (
+                (expected.kind == "how_many" and bool(expected.head))
+                or expected.kind == "how_much"
+                or expected.future
+            )
+        ) or _untitled(expected, passages)
         declined = confidence is not None and confidence < self.settings.abstain_threshold
         if not chosen or declined or uncounted:
             if confidence is not None and (uncounted or (not chosen and ranked)):
@@ -587,11 +647,14 @@ class ExtractiveEngine:
             return "no indexed article mentions " + _and(absent)
         what = _WANTED.get(expected.kind)
         topic = _topic(question)
+        if _untitled(expected, passages):
+            return f"no article found mentions {_office(expected.title)} for “{topic}”"
         if expected.kind == "what_said" and expected.speaker and signals["answer_type_missing"]:
             about = re.search(r"\babout\s+(.+?)\??$", question.strip(), re.I)
             return f"no article quotes {expected.speaker} on “{about.group(1) if about else topic}”"
         if what and signals["answer_type_missing"]:
             head = f" of {expected.head}" if expected.kind == "how_many" and expected.head else ""
+            what = "a date still to come" if expected.future else what
             return f"no article gives {what}{head} for “{topic}”"
         return f"the closest passages do not answer “{topic}”"
 
@@ -708,6 +771,20 @@ def _named_share(names: list[str], text: str) -> float:
     return hits / len(names)
 
 
+def _untitled(expected: Expected, passages: list[Passage]) -> bool:
+    """Whether a who-question asks for an office no passage names."""
+    title = expected.title
+    return title is not None and not any(
+        mentions_title(title, f"{p.title} {p.text}") for p in passages
+    )
+
+
+def _office(title: str | None) -> str:
+    """ "a senator", "a chief executive", "an ambassador"."""
+    form = TITLES[title or ""][0]
+    return ("an " if form[0] in "aeiou" else "a ") + form
+
+
 def _mentions_head(head: str, text: str) -> bool:
     stem = head.lower().rstrip("s")
     return any(w.startswith(stem) for w in tokens(text))
@@ -718,6 +795,18 @@ def _on_day(published_at: str | None, days: list[tuple[int | None, int, int]]) -
     return day is not None and any(
         (y is None or y == day.year) and m == day.month and d == day.day for y, m, d in days
     )
+
+
+def _leading(picks: list[Pick], chosen: list[Candidate]) -> list[Candidate]:
+    """The sentences holding the picks, then the chosen ones not already among them (a
+    sentence is the same by its place in its article, whichever ranking found it)."""
+    lead = list(dict.fromkeys(p.sentence for p in picks if isinstance(p.sentence, Candidate)))
+    held = {(c.passage.article_id, c.start) for c in lead}
+    return [*lead, *(c for c in chosen if (c.passage.article_id, c.start) not in held)]
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _and(items: list[str]) -> str:

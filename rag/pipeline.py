@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from rag.answer_type import question_parts
 from rag.catalog import Catalog
 from rag.chat import Turn, condense
 from rag.embed import Embedder
@@ -58,6 +59,24 @@ class Pipeline:
     def close(self) -> None:
         self.store.close()
         self.catalog.close()
+
+    def _with_parts(
+        self, question: str, passages: list[Passage], k: int, filters: Filters | None
+    ) -> list[Passage]:
+        """``passages`` and, for a compound question ("Who hosted Raimondo, and which
+        companies …?"), the passages found for each part that are not among them."""
+        parts = question_parts(question)
+        if len(parts) < 2:
+            return passages
+        seen = {p.chunk_id for p in passages}
+        merged = list(passages)
+        for part in parts:
+            found = self.retriever.retrieve(part, self.embedder.embed([part])[0], k, filters)
+            for p in found.passages:
+                if p.chunk_id not in seen:
+                    seen.add(p.chunk_id)
+                    merged.append(p)
+        return merged
 
     def _check(self, question: str, engine: str) -> str:
         question = " ".join(question.split())
@@ -187,18 +206,19 @@ class Pipeline:
         timings["embed"] = time.perf_counter() - began
         retrieval = self.retriever.retrieve(search, vector, k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
+        passages = self._with_parts(search, retrieval.passages, k, filters)
 
         began = time.perf_counter()
         text: list[str] = []
         result = EngineResult([], True, False)
-        for piece in self.engines[engine].run(search, vector, retrieval.info, retrieval.passages):
+        for piece in self.engines[engine].run(search, vector, retrieval.info, passages):
             if isinstance(piece, str):
                 text.append(piece)
                 yield piece
             else:
                 result = piece
         citations, abstained, conflict = result.citations, result.abstained, result.conflict
-        closest = _closest(retrieval.passages) if abstained else []
+        closest = _closest(passages) if abstained else []
         if abstained and closest:
             note = (
                 " Closest articles: "
@@ -213,7 +233,7 @@ class Pipeline:
             question=question,
             answer="".join(text) if text else NOT_FOUND,
             citations=citations,
-            passages=retrieval.passages,
+            passages=passages,
             abstained=abstained,
             engine=engine,
             rewritten_question=rewritten,

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from rag.query import MONTHS, mentioned_dates
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(rf"\b(last|next|this|on)?\s*\b({'|'.join(WEEKDAYS)})\b", re.I)
 _DAY_WORDS = {
@@ -27,9 +29,9 @@ _DAY_WORDS = {
     "yesterday": -1,
     "tomorrow": 1,
 }
-_FUTURE = re.compile(
+FUTURE = re.compile(
     r"\b(?:will|would|is set to|are set to|is due to|scheduled|next|plans? to|"
-    r"is expected to|are expected to)\b",
+    r"is expected to|are expected to|slated|upcoming|to be held|set for|due (?:in|on|by))\b",
     re.I,
 )
 # A span naming an explicit date needs no resolution.
@@ -63,11 +65,37 @@ def resolve(span: str, published: date, sentence: str = "") -> date | None:
     qualifier, weekday = (match.group(1) or "").lower(), WEEKDAYS.index(match.group(2).lower())
     back = (published.weekday() - weekday) % 7
     forward = (weekday - published.weekday()) % 7
-    if qualifier == "next" or (qualifier != "last" and _FUTURE.search(sentence) and forward):
+    if qualifier == "next" or (qualifier != "last" and FUTURE.search(sentence) and forward):
         return published + timedelta(days=forward or 7)
     if qualifier == "last":
         return published - timedelta(days=back or 7)
     return published - timedelta(days=back)
+
+
+_PAST = re.compile(
+    r"\b(?:ago|last (?:week|month|year|season|spring|summer|autumn|fall|winter)|"
+    r"earlier this (?:week|month|year)|yesterday|previously)\b",
+    re.I,
+)
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+
+
+def before_publication(span: str, published: date, sentence: str = "") -> bool:
+    """Whether the time ``span`` names lies before the publication day ``published``:
+    a past year or month ("August 2022"), a past day ("July 14, 2023"), a relative day
+    resolved before it ("last Friday"), or a phrase of the past ("two weeks ago")."""
+    if _PAST.search(span):
+        return True
+    day = resolve(span, published, sentence)
+    if day is not None:
+        return day < published
+    years = [int(m.group(0)) for m in _YEAR.finditer(span)]
+    for y, m, d in mentioned_dates(span):
+        return date(y or published.year, m, d) < published
+    if not years:
+        return False
+    month = next((n for name, n in MONTHS.items() if re.search(rf"\b{name}\b", span, re.I)), 0)
+    return (years[-1], month or 12) < (published.year, published.month)
 
 
 def spell(day: date) -> str:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
-from rag.answer_type import Expected
+from rag.answer_type import TITLES, Expected
 from rag.lexical import tokens
 from rag.nlp import NAMES, Entity, normalise
 from rag.query import mentioned_dates
+from rag.relative_dates import FUTURE, before_publication
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
@@ -32,9 +34,23 @@ PROMINENCE = 2.0
 WINDOW = 60
 _AGE = re.compile(r"\bage\b|\baged\b|\byears?[- ]old\b", re.I)
 _CURRENCY = "$£€¥₹"
+# A span of time ("days", "two weeks", "several decades") says how long, not when.
+_DURATION = re.compile(
+    r"(?:(?:a|an|\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|many|"
+    r"few|a few|some|the)\s+)?(?:seconds|minutes|hours|days|weeks|months|years|decades|"
+    r"centuries)",
+    re.I,
+)
+DURATION_FIT = 0.2
 _CAPITALISED = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 # A list's values come from sentences scoring at least this share of the best one.
 LIST_FLOOR = 0.9
+# A person given the office a who-question asks about weighs this much more; the
+# office is looked for this many characters around the name.
+TITLED = 2.0
+TITLE_WINDOW = 40
+# A quote answers "what did X say about T" when its sentence covers this share of T's words.
+TOPIC_SHARE = 0.5
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|;)\s*")
 _QUOTE = re.compile(r"[“\"]([^”\"]{12,}?)[”\"]")
 _SAID = re.compile(
@@ -54,6 +70,10 @@ class Sentence(Protocol):
     score: float
     entities: list[Entity]
 
+    @property
+    def published(self) -> date | None:
+        """The day its article was published, when known."""
+
 
 @dataclass
 class Pick:
@@ -67,6 +87,7 @@ class Pick:
     weight: float = 0.0
     votes: float = 0.0
     full: str | None = None  # the name's fullest form when the span is shorter ("Purdy")
+    part: int = 0  # which part of a compound question it answers
 
 
 def _name_words(norm: str) -> list[str]:
@@ -193,6 +214,18 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
         return 0.0
     if expected.kind == "when" and _AGE.search(entity.text + sentence.text[end : end + 10]):
         return 0.0
+    if expected.kind == "when" and _DURATION.fullmatch(entity.text.strip()):
+        return DURATION_FIT  # "after days of turmoil", "faces decades in prison": no time
+    if expected.title and entity.label == "PERSON":
+        return _title_fit(expected, sentence, entity)
+    if expected.future:
+        # "When will Xi visit?" is not answered by a visit already made: only a sentence
+        # speaking of the future answers, with a time not before its article's day
+        published = sentence.published
+        if not FUTURE.search(sentence.text):
+            return 0.0
+        if published and before_publication(entity.text, published, sentence.text):
+            return 0.0
     if expected.head == "age":
         # "how old": "73 years old", "aged 73", "Sutch, 73," — not a year or a span of time
         if _AGE.search(entity.text + sentence.text[end : end + 10]):
@@ -203,6 +236,34 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
         before = sentence.text[max(0, at - 12) : at].lower()
         return 1.3 if re.search(r"\b(?:at|in|inside|outside|near|to)\s+$", before) else 1.0
     return 1.0
+
+
+def mentions_title(title: str, text: str) -> bool:
+    """Whether ``text`` names the office ``title`` (a key of TITLES) in any of its forms."""
+    lowered = text.lower()
+    return any(re.search(rf"\b{re.escape(form)}", lowered) for form in TITLES[title])
+
+
+def _title_fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
+    """:data:`TITLED` when the sentence gives the person the office asked about, as a
+    title before the name ("Commerce Secretary Gina Raimondo") or in an apposition after
+    it ("Michael Hart, president of AmCham China"); half of that for each share of the
+    office's qualifiers ("Commerce") missing there; else 1."""
+    title = expected.title
+    assert title is not None
+    at, end = entity.start - sentence.start, entity.end - sentence.start
+    before = sentence.text[max(0, at - TITLE_WINDOW) : at]
+    after = sentence.text[end : end + TITLE_WINDOW]
+    if re.match(r"\s*[,(—–-]", after) is None:
+        after = ""  # not an apposition
+    around = f"{before} {after}"
+    if not mentions_title(title, around):
+        return 1.0
+    forms = set(tokens(" ".join(TITLES[title])))
+    qualifiers = set(tokens(" ".join(expected.title_words))) - forms
+    if not qualifiers:
+        return TITLED
+    return TITLED * (0.5 + 0.5 * len(qualifiers & set(tokens(around))) / len(qualifiers))
 
 
 def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
@@ -242,6 +303,7 @@ def best_entity(
     question: str,
     names: Callable[[str], float] | None = None,
     passages: Sequence[Sequence[Entity]] = (),
+    asked: str | None = None,
 ) -> Pick | None:
     """The entity of a wanted label that the best sentences agree on, or None.
 
@@ -249,15 +311,23 @@ def best_entity(
     sentence naming all of them votes with full weight, one naming none with half.
     ``passages`` are the entities of each retrieved passage: a name most of them mention
     (the one a multi-hop question's pieces of evidence share) gains up to
-    :data:`PROMINENCE`."""
+    :data:`PROMINENCE`. ``asked`` is the whole question when ``question`` is a part of
+    it: no name it gives is the answer."""
     if not expected.labels:
         return None
     votes: dict[str, float] = {}
     best: dict[str, Pick] = {}
+    if expected.future:
+        # only sentences giving a time to come vote: the best one may tell of the past
+        ranked = [
+            s
+            for s in ranked
+            if any(e.label in expected.labels and _fit(expected, s, e) > 0 for e in s.entities)
+        ]
     for sentence in voters(ranked):
         seen: set[str] = set()
         for entity in sentence.entities:
-            if entity.label not in expected.labels or named_in(entity.norm, question):
+            if entity.label not in expected.labels or named_in(entity.norm, asked or question):
                 continue
             if entity.norm in seen or not _an_amount(expected, sentence, entity):
                 continue
@@ -324,7 +394,9 @@ def _groups(entities: list[Entity], sentence: Sentence) -> list[list[Entity]]:
     return groups
 
 
-def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) -> list[Pick]:
+def every_entity(
+    expected: Expected, chosen: Sequence[Sentence], question: str, asked: str | None = None
+) -> list[Pick]:
     """For a list question: every wanted value of the supporting sentences, once, in order."""
     if not expected.labels:
         return []
@@ -339,14 +411,14 @@ def every_entity(expected: Expected, chosen: Sequence[Sentence], question: str) 
             sentence.entities,
             sentence,
         )
-        wanted = [e for e in wanted if not named_in(e.norm, question)]
+        wanted = [e for e in wanted if not named_in(e.norm, asked or question)]
         # A sentence that enumerates values ("IBM, Microsoft and Pfizer") gives those,
         # not every other name it happens to hold.
         listed = [g for g in _groups(wanted, sentence) if len(g) > 1]
         if listed:
             wanted = max(listed, key=len)
         for entity in wanted:
-            if named_in(entity.norm, question) or entity.norm in seen:
+            if named_in(entity.norm, asked or question) or entity.norm in seen:
                 continue
             seen.add(entity.norm)
             picks.append(
@@ -421,7 +493,9 @@ def quotes(
     ``previous`` maps a sentence's start offset to the sentence before it in its
     passage, for attributions by pronoun ("…," he said). With ``topic`` (stems, see
     :func:`topic_words`), only words said where the sentence or the one before it
-    mentions the topic count: a quote about something else does not answer.
+    mentions at least :data:`TOPIC_SHARE` of the topic's words count: a quote about
+    something else does not answer ("Taiwan" alone is not "Taiwan's presidential
+    election").
     """
     wanted = _speaker_words(speaker)
     picks: list[Pick] = []
@@ -435,7 +509,9 @@ def quotes(
         )
         if not (named or by_pronoun):
             continue
-        if topic and not topic & {_stem(w) for w in tokens(f"{before} {sentence.text}")}:
+        if topic and len(topic & {_stem(w) for w in tokens(f"{before} {sentence.text}")}) < (
+            TOPIC_SHARE * len(topic)
+        ):
             continue
         found = False
         for match in _QUOTE.finditer(sentence.text):

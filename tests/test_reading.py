@@ -175,3 +175,32 @@ def test_claim_without_evidence_cannot_be_told(dated: Pipeline):
     assert answer.verdict.answer == "cannot tell"
     assert answer.answer.startswith("Cannot tell from the articles")
     assert [c.status for c in answer.verdict.claims] == ["supported", "missing"]
+
+
+def test_compound_question_answers_each_part(sample: Pipeline):
+    answer = sample.ask(
+        "On what date did Zhang Guangjun meet the AmCham president, and which companies "
+        "sent representatives to that Friday meeting?"
+    )
+    names = [s.text for s in answer.short_answers]
+    assert names[0] == "July 14, 2023", answer.answer
+    assert {"IBM", "Microsoft", "Pfizer"} <= set(names[1:])
+    head = answer.answer.split(" — ")[0]
+    assert head.startswith("July 14, 2023 [") and "; IBM [" in head
+    assert_spans_are_exact(sample, answer)
+
+
+def test_an_office_no_article_names_is_declined(sample: Pipeline):
+    answer = sample.ask("Which US senators accompanied Raimondo on her trip to Beijing?")
+    assert answer.abstained, answer.answer
+    assert answer.missing and "a senator" in answer.missing
+    assert not answer.citations
+
+
+def test_when_will_is_answered_by_a_time_to_come(sample: Pipeline, dated: Pipeline):
+    answer = dated.ask("When will Sam Bankman-Fried be sentenced?")
+    assert answer.short_answers and answer.short_answers[0].text == "next year", answer.answer
+    # undated articles that speak only of the past: declined
+    answer = sample.ask("When will Xi Jinping visit Washington?")
+    assert answer.abstained, answer.answer
+    assert answer.missing and "a date still to come" in answer.missing

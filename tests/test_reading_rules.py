@@ -148,6 +148,7 @@ class Sentence:
     start: int
     score: float
     entities: list[Entity] = field(default_factory=list)
+    published: date | None = None
 
 
 def sentence(text: str, score: float, *names: tuple[str, str], start: int = 0) -> Sentence:
@@ -254,7 +255,7 @@ def test_the_answer_is_the_name_its_evidence_shares_in_its_fullest_form():
         found = [
             Entity(text.index(n), text.index(n) + len(n), label, n, n.lower()) for n, label in names
         ]
-        return SimpleNamespace(text=text, start=0, score=score, entities=found)
+        return SimpleNamespace(text=text, start=0, score=score, entities=found, published=None)
 
     ranked = [
         sentence(
@@ -298,7 +299,7 @@ def test_amounts_and_counts_are_never_merged_or_renamed():
             text.index("just"), text.index("just") + 11, "CARDINAL", "just 20,000", "just 20,000"
         ),
     ]
-    ranked = [SimpleNamespace(text=text, start=0, score=1.0, entities=found)]
+    ranked = [SimpleNamespace(text=text, start=0, score=1.0, entities=found, published=None)]
     question = "How many daily users did the app peak at?"
     pick = best_entity(expected_answer(question), ranked, question, None, [found])
     assert pick is not None and pick.text == "3,000" and pick.full is None
@@ -313,7 +314,7 @@ def _one_sentence(text: str, found: list[tuple[str, str]]) -> SimpleNamespace:
     entities = [
         Entity(text.index(t), text.index(t) + len(t), label, t, normalise(t)) for t, label in found
     ]
-    return SimpleNamespace(text=text, start=0, score=1.0, entities=entities)
+    return SimpleNamespace(text=text, start=0, score=1.0, entities=entities, published=None)
 
 
 def test_how_old_wants_an_age_not_a_year():
@@ -357,6 +358,9 @@ def test_a_quote_on_another_topic_does_not_answer():
     s = _one_sentence("“We want concrete actions,” Li Qiang said.", [])
     topic = topic_words("What did Li Qiang say about Taiwan's presidential election?")
     assert quotes("Li Qiang", [s], {}) and not quotes("Li Qiang", [s], {}, topic=topic)
+    # One word of the topic ("Taiwan") is not the topic (its election)
+    taiwan = _one_sentence("Li Qiang hoped for “concrete actions” on Taiwan and trade.", [])
+    assert not quotes("Li Qiang", [taiwan], {}, topic=topic)
     raimondo = topic_words("What did Raimondo say about de-risking?")
     s2 = _one_sentence("“We are de-risking, not decoupling,” Raimondo said.", [])
     assert quotes("Raimondo", [s2], {}, topic=raimondo)
@@ -397,3 +401,109 @@ def test_what_salary_asks_for_an_amount():
         expected_answer("What salary will Emmett Shear be paid as interim CEO?").kind == "how_much"
     )
     assert expected_answer("What fee did the agency charge?").kind == "how_much"
+
+
+def test_when_will_is_not_answered_by_a_time_already_past():
+    from rag.short_answer import best_entity
+
+    question = "When will Xi Jinping visit Washington?"
+    assert expected_answer(question).future
+    past = sentence(
+        "Beijing broke off dialogue in August 2022 after a visit to Taiwan.",
+        1.0,
+        ("August 2022", "DATE"),
+    )
+    past.published = date(2023, 8, 29)
+    assert best_entity(expected_answer(question), [past], question) is None
+    coming = sentence("Xi will visit Washington in November.", 0.9, ("November", "DATE"))
+    coming.published = date(2023, 8, 29)
+    pick = best_entity(expected_answer(question), [past, coming], question)
+    assert pick is not None and pick.text == "November"
+    # "When did" asks about the past: the same date answers it
+    asked = "When did Beijing break off dialogue?"
+    pick = best_entity(expected_answer(asked), [past], asked)
+    assert pick is not None and pick.text == "August 2022"
+
+
+@pytest.mark.parametrize(
+    "span, sentence_text, past",
+    [
+        ("August 2022", "", True),
+        ("November 2023", "", False),
+        ("July 14, 2023", "", True),
+        ("December 1", "", False),
+        ("last Friday", "", True),
+        ("Friday", "He will speak on Friday.", False),
+        ("two weeks ago", "", True),
+        ("2024", "", False),
+        ("next month", "", False),
+    ],
+)
+def test_a_time_before_the_publication_day(span: str, sentence_text: str, past: bool):
+    from rag.relative_dates import before_publication
+
+    assert before_publication(span, date(2023, 11, 15), sentence_text) is past
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        (
+            "Who hosted Raimondo, and which Treasury Secretary visited in July?",
+            ["Who hosted Raimondo?", "Which Treasury Secretary visited in July?"],
+        ),
+        (
+            "On what date did they meet and which companies attended?",
+            ["On what date did they meet?", "Which companies attended?"],
+        ),
+        # one person asked about twice, not two questions
+        ("Who is the individual that was fired, and who is also the founder?", None),
+        ("Who was fired, and whose trial began?", None),
+        ("Did Reuters report the fine, and how does it compare to the CNN one?", None),
+        ("Which companies make chips and phones?", None),
+    ],
+)
+def test_a_compound_question_is_split_into_its_questions(question: str, parts: list[str] | None):
+    from rag.answer_type import question_parts
+
+    assert question_parts(question) == (parts or [question])
+
+
+def test_the_person_given_the_office_asked_about_is_the_answer():
+    question = "Which US Commerce Secretary visited Beijing in August?"
+    wanted = expected_answer(question)
+    assert (wanted.title, wanted.title_words) == ("secretary", ("Commerce",))
+    treasury = sentence(
+        "US Treasury Secretary Janet Yellen visited Beijing in July.",
+        1.0,
+        ("Janet Yellen", "PERSON"),
+    )
+    commerce = sentence(
+        "In August, Beijing hosted Commerce Secretary Gina Raimondo.",
+        0.8,
+        ("Gina Raimondo", "PERSON"),
+    )
+    pick = best_entity(wanted, [treasury, commerce], question)
+    assert pick is not None and pick.text == "Gina Raimondo"
+    # an apposition gives the office too
+    asked = "Who is the president of AmCham China?"
+    hart = sentence(
+        "Zhang met Michael Hart, president of AmCham China, and Li Wei.",
+        1.0,
+        ("Michael Hart", "PERSON"),
+        ("Li Wei", "PERSON"),
+    )
+    pick = best_entity(expected_answer(asked), [hart], asked)
+    assert pick is not None and pick.text == "Michael Hart"
+
+
+def test_a_span_of_time_does_not_say_when():
+    question = "When did OpenAI reinstate Sam Altman?"
+    s = sentence(
+        "OpenAI reinstated Sam Altman after days of turmoil, the company said on Wednesday.",
+        1.0,
+        ("days", "DATE"),
+        ("Wednesday", "DATE"),
+    )
+    pick = best_entity(expected_answer(question), [s], question)
+    assert pick is not None and pick.text == "Wednesday"
