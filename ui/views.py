@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -99,7 +99,9 @@ def article_html(
     return jump + body
 
 
-VERDICTS = {
+# The badge colours used here, of those st.badge takes.
+BadgeColor = Literal["green", "red", "gray"]
+VERDICTS: dict[str, tuple[str, BadgeColor, str | None]] = {
     "yes": ("Yes", "green", ":material/check_circle:"),
     "no": ("No", "red", ":material/cancel:"),
     "cannot tell": ("Cannot tell from the articles", "gray", ":material/help:"),

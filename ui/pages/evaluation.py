@@ -112,7 +112,8 @@ def by_type_chart(table: pd.DataFrame) -> alt.Chart:
     long = long.dropna(subset=["value"])
     long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))
     order = [LABELS.get(m, m) for m in shown]
-    return (
+    # altair's chained methods are untyped: name the result's type once.
+    chart: alt.Chart = (
         alt.Chart(long)
         .mark_bar()
         .encode(
@@ -126,11 +127,12 @@ def by_type_chart(table: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=300)
     )
+    return chart
 
 
 def recall_chart(curve: pd.DataFrame) -> alt.Chart:
     """Recall@k at article and passage level, the legend above the chart."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(curve)
         .mark_line(point=True)
         .encode(
@@ -141,6 +143,7 @@ def recall_chart(curve: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=300)
     )
+    return chart
 
 
 def summary(record: dict[str, Any]) -> None:
@@ -272,8 +275,8 @@ def drill_down(
         [{"doc": e.doc, "quote": e.quote} for e in gold.evidence] if gold else []
     )
     with st.container(border=True):
-        verdict = "✓ correct" if q["correct"] else "✗ wrong"
-        st.markdown(f"**{views.md(q['question'])}**  \n{q['type']} · {verdict} · {q['ms']:.0f} ms")
+        mark = "✓ correct" if q["correct"] else "✗ wrong"
+        st.markdown(f"**{views.md(q['question'])}**  \n{q['type']} · {mark} · {q['ms']:.0f} ms")
         left, right = st.columns(2)
         with left:
             st.markdown("**Gold**")
