@@ -235,6 +235,7 @@ def _stages(timings: dict[str, float]) -> dict[str, float]:
     """The answer's timings (ms) grouped into the pipeline's stages."""
     retrieve = sum(v for k, v in timings.items() if k.startswith("retrieve_"))
     return {
+        "load": round(timings.get("load", 0.0), 1),
         "embed": round(timings.get("embed", 0.0), 1),
         "retrieve": round(retrieve, 1),
         "answer": round(timings.get("answer", 0.0), 1),
