@@ -372,8 +372,10 @@ def _run_gold(
     settings: Settings,
     gold: list[GoldQuestion],
     name: str,
+    source: Path,
     paper: bool = False,
 ) -> tuple[dict[str, Any], Path]:
+    """Index, check that the index holds the set's evidence (``source``: its file), run."""
     from rag import evaluate
     from rag.indexer import sync
     from rag.pipeline import Pipeline
@@ -387,6 +389,10 @@ def _run_gold(
     pipeline = Pipeline(settings)
     bar = _Bar(name, "question", args.json)
     try:
+        # After the sync: `--corpus` has just indexed the articles the set is checked against.
+        warning = evaluate.check_index(pipeline, gold, source.name)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
         record = evaluate.run(
             pipeline, gold, k=args.k, name=name, paper=paper, judge=judge, progress=bar
         )
@@ -407,7 +413,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     # Found as the app finds them: the path, else by name in ./eval/gold, then the project's.
     for gold_path in [runs.gold_path(name) for name in args.gold or [runs.DEFAULT_GOLD]]:
         gold = load_gold(gold_path)
-        record, path = _run_gold(args, settings, gold, gold_path.stem)
+        record, path = _run_gold(args, settings, gold, gold_path.stem, gold_path)
         status = max(status, _report(args, record, path))
     return status
 
@@ -418,7 +424,7 @@ def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
     settings = _eval_settings(args, settings)
     gold = multihop.load_questions(Path(args.questions), limit=args.limit)
     name = f"multihop-{Path(args.questions).stem}"
-    record, path = _run_gold(args, settings, gold, name, paper=True)
+    record, path = _run_gold(args, settings, gold, name, Path(args.questions), paper=True)
     lenient = multihop.paper_accuracy(record["questions"])
     extra = (
         "\nRetrieval next to the paper's Table 5 (non-null questions, top 10 passages):\n\n"

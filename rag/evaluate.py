@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError
-from rag.gold import GoldQuestion
+from rag.gold import GoldQuestion, check_evidence
 from rag.metrics import facts_found, multihop_paper, ranking, squash
 from rag.pipeline import Pipeline
 from rag.results import Answer, check_k
@@ -198,6 +198,15 @@ def _article_keys(pipeline: Pipeline) -> dict[str, str]:
         if article.external_id:
             keys[article.external_id] = article.id
     return keys
+
+
+def check_index(pipeline: Pipeline, gold: list[GoldQuestion], name: str) -> str | None:
+    """Before a run: refuse an index that holds none of ``gold``'s evidence articles
+    (:class:`~rag.errors.GoldMismatchError`); a warning when some are missing."""
+    pipeline.catalog.refresh()
+    return check_evidence(
+        gold, _article_keys(pipeline), name=name, index=pipeline.settings.index_dir
+    )
 
 
 def answer_sentences(text: str) -> list[str]:
