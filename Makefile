@@ -1,12 +1,13 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   — create .venv, install, index the sample corpus, answer a sample question,
 #                then serve the app at http://127.0.0.1:8501 (Ctrl-C stops it)
-#   make test  — create .venv, install, run the whole test suite
+#   make test  — create .venv, install, run the whole test suite (lint and strict types
+#                included: tests/test_packaging.py)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install index bench bench-scale bench-load lock clean ui
+.PHONY: run test lint install index bench bench-scale bench-load lock clean ui
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The lint and type checks alone; `make test` runs them too (tests/test_packaging.py).
+lint: install
+	$(BIN)/ruff check rag tests bench ui
+	$(BIN)/mypy rag ui
 
 # The Streamlit app at http://127.0.0.1:8501 over the indexed sample corpus.
 ui: install

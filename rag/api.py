@@ -128,10 +128,13 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, exc: RagError) -> JSONResponse:
+        # "kind" names the error's class in rag.errors: `rag ask` answering through this
+        # server exits as it would in-process (2 for a FilterError, 1 otherwise).
+        body = {"error": str(exc), "kind": type(exc).__name__}
         if isinstance(exc, UploadError):
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            return JSONResponse(body, status_code=exc.status)
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
-        return JSONResponse({"error": str(exc)}, status_code=status)
+        return JSONResponse(body, status_code=status)
 
     # Starlette's own class: it also covers the router's 404 and 405, not only ours.
     @app.exception_handler(StarletteHTTPException)
@@ -153,6 +156,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             "articles": status["articles"],
             "chunks": status["chunks"],
             "collection": status["collection"],
+            # What `rag ask` and `rag chat` compare with their own before using this
+            # server: the same index, and the settings an answer depends on.
+            "index_id": settings.index_id(),
+            "settings_hash": settings.answer_hash(),
         }
 
     guarded = [Depends(authorise)]
@@ -174,17 +181,15 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         session = sessions.get(body.session_id)
         pipe = get_pipeline()
         rewritten = pipe.rewrite(session.turns, body.question, body.engine)
+        changed = rewritten if rewritten != " ".join(body.question.split()) else None
         stream = pipe.ask_stream(
-            body.question,
-            k=body.k,
-            filters=filters,
-            engine=body.engine,
-            rewritten=rewritten if rewritten != " ".join(body.question.split()) else None,
+            body.question, k=body.k, filters=filters, engine=body.engine, rewritten=changed
         )
         first = next(stream)
 
         def events() -> Iterator[str]:
-            yield f"event: session\ndata: {json.dumps({'session_id': session.id})}\n\n"
+            started = {"session_id": session.id, "rewritten_question": changed}
+            yield f"event: session\ndata: {json.dumps(started)}\n\n"
             for piece in [first, *stream]:
                 if isinstance(piece, Answer):
                     sessions.record(session, Turn(body.question, rewritten, piece.answer))

@@ -12,15 +12,20 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from rag.errors import RagError
+from rag.errors import NotFoundError, RagError
 from rag.gold import GoldQuestion
 from rag.settings import Settings, child_environment, get_settings
+
+if TYPE_CHECKING:
+    from rag.remote import Server
+    from rag.results import Answer
 
 
 def _print_json(data: Any) -> None:
@@ -168,8 +173,34 @@ def _print_head(answer: Any) -> None:
         print()
 
 
+def _server(args: argparse.Namespace, settings: Settings) -> Server | None:
+    """A running ``rag serve`` to answer through (said in one line on stderr), unless
+    ``--local``; None when none serves this index and settings (:func:`rag.remote.find`)."""
+    if args.local:
+        return None
+    from rag import remote
+
+    server, note = remote.find(settings)
+    if note:
+        print(note, file=sys.stderr)
+    if server is not None:
+        print(
+            f"using the running server at {server.url} (--local to answer in-process)",
+            file=sys.stderr,
+        )
+    return server
+
+
+def _print_answer(answer: Answer) -> None:
+    _print_head(answer)
+    print(answer.answer)
+    if answer.abstained and answer.missing:
+        print(f"Missing: {answer.missing}")
+    print()
+    _print_citations(answer)
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.pipeline import Pipeline
     from rag.results import Filters, check_k
 
     check_k(args.k)  # before the model and the index are loaded
@@ -179,6 +210,23 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         until=args.until,
         article_ids=args.article or [],
     )
+    server = _server(args, settings)
+    if server is not None:
+        from rag import remote
+
+        try:
+            data = server.ask(args.question, k=args.k, filters=filters, engine=args.engine)
+        except remote.Unusable as exc:
+            print(f"{exc}; answering in-process", file=sys.stderr)
+        else:
+            if args.json:
+                _print_json(data)
+            else:
+                _print_answer(remote.answer(data))
+            return 0
+
+    from rag.pipeline import Pipeline
+
     pipeline = Pipeline(settings)
     try:
         # The whole answer before any of it is printed: the short answer comes first.
@@ -187,45 +235,82 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         pipeline.close()
     if args.json:
         _print_json(answer.to_dict())
-        return 0
-    _print_head(answer)
-    print(answer.answer)
-    if answer.abstained and answer.missing:
-        print(f"Missing: {answer.missing}")
-    print()
-    _print_citations(answer)
+    else:
+        _print_answer(answer)
     return 0
 
 
+def _chat_questions() -> Iterator[str | None]:
+    """The questions typed at ``rag chat``'s prompt until an empty line or Ctrl-D; None
+    for ``/new``, which starts the conversation over."""
+    print("Ask about the indexed articles. Empty line or Ctrl-D to quit; /new starts over.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            return
+        if not question:
+            return
+        if question == "/new":
+            print("(new conversation)")
+            yield None
+        else:
+            yield question
+
+
+def _chat_through(server: Server, engine: str | None) -> None:
+    """``rag chat`` through a running server: its session keeps the conversation."""
+    from rag import remote
+
+    session_id: str | None = None
+    for question in _chat_questions():
+        if question is None:
+            session_id = None
+            continue
+        try:
+            for event, data in server.chat(question, session_id=session_id, engine=engine):
+                if event == "session":
+                    session_id = data["session_id"]
+                    if data.get("rewritten_question"):
+                        print(f"({data['rewritten_question']})")
+                elif event == "token":
+                    print(data, end="", flush=True)
+                elif event == "answer":
+                    print("\n")
+                    _print_citations(remote.answer(data))
+        except remote.Unusable as exc:
+            raise RagError(f"{exc}; start `rag chat` again (--local to answer in-process)") from exc
+        except NotFoundError as exc:  # the server restarted and forgot the session
+            session_id = None
+            print(f"error: {exc}\n(new conversation)")
+        except RagError as exc:
+            print(f"error: {exc}")
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    server = _server(args, settings)
+    if server is not None:
+        _chat_through(server, args.engine)
+        return 0
+
     from rag.chat import Sessions, Turn
     from rag.pipeline import Pipeline
     from rag.results import Answer
 
     pipeline = Pipeline(settings)
     session = Sessions().get(None)
-    print("Ask about the indexed articles. Empty line or Ctrl-D to quit; /new starts over.")
     try:
-        while True:
-            try:
-                question = input("\n> ").strip()
-            except EOFError:
-                break
-            if not question:
-                break
-            if question == "/new":
+        for question in _chat_questions():
+            if question is None:
                 session.turns.clear()
-                print("(new conversation)")
                 continue
             rewritten = pipeline.rewrite(session.turns, question, args.engine)
-            if rewritten != question:
-                print(f"({rewritten})")
+            # As the API's /chat decides it: `rag chat` says the same with a server or not.
+            changed = rewritten if rewritten != " ".join(question.split()) else None
+            if changed:
+                print(f"({changed})")
             try:
-                for piece in pipeline.ask_stream(
-                    question,
-                    engine=args.engine,
-                    rewritten=rewritten if rewritten != question else None,
-                ):
+                for piece in pipeline.ask_stream(question, engine=args.engine, rewritten=changed):
                     if isinstance(piece, Answer):
                         print("\n")
                         _print_citations(piece)
@@ -287,8 +372,10 @@ def _run_gold(
     settings: Settings,
     gold: list[GoldQuestion],
     name: str,
+    source: Path,
     paper: bool = False,
 ) -> tuple[dict[str, Any], Path]:
+    """Index, check that the index holds the set's evidence (``source``: its file), run."""
     from rag import evaluate
     from rag.indexer import sync
     from rag.pipeline import Pipeline
@@ -302,6 +389,10 @@ def _run_gold(
     pipeline = Pipeline(settings)
     bar = _Bar(name, "question", args.json)
     try:
+        # After the sync: `--corpus` has just indexed the articles the set is checked against.
+        warning = evaluate.check_index(pipeline, gold, source.name)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
         record = evaluate.run(
             pipeline, gold, k=args.k, name=name, paper=paper, judge=judge, progress=bar
         )
@@ -322,7 +413,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     # Found as the app finds them: the path, else by name in ./eval/gold, then the project's.
     for gold_path in [runs.gold_path(name) for name in args.gold or [runs.DEFAULT_GOLD]]:
         gold = load_gold(gold_path)
-        record, path = _run_gold(args, settings, gold, gold_path.stem)
+        record, path = _run_gold(args, settings, gold, gold_path.stem, gold_path)
         status = max(status, _report(args, record, path))
     return status
 
@@ -333,7 +424,7 @@ def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
     settings = _eval_settings(args, settings)
     gold = multihop.load_questions(Path(args.questions), limit=args.limit)
     name = f"multihop-{Path(args.questions).stem}"
-    record, path = _run_gold(args, settings, gold, name, paper=True)
+    record, path = _run_gold(args, settings, gold, name, Path(args.questions), paper=True)
     lenient = multihop.paper_accuracy(record["questions"])
     extra = (
         "\nRetrieval next to the paper's Table 5 (non-null questions, top 10 passages):\n\n"
@@ -349,7 +440,8 @@ def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from rag.api import serve
 
-    serve(settings, args.host, args.port, insecure=args.insecure)
+    host, port = args.host or settings.api_host, args.port or settings.api_port
+    serve(settings, host, port, insecure=args.insecure)
     return 0
 
 
@@ -421,6 +513,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+LOCAL, LOCAL_HELP = "--local", "answer in-process, not through a running `rag serve`"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag", description="Question answering over a folder of news articles."
@@ -454,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", type=_date, help="only articles published on or before YYYY-MM-DD")
     ask.add_argument("--article", action="append", help="only this article id (repeatable)")
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
+    ask.add_argument(LOCAL, action="store_true", help=LOCAL_HELP)
     ask.set_defaults(run=cmd_ask)
 
     def eval_options(p: argparse.ArgumentParser) -> None:
@@ -487,11 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="a multi-turn question session in the terminal")
     chat.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
+    chat.add_argument(LOCAL, action="store_true", help=LOCAL_HELP)
     chat.set_defaults(run=cmd_chat)
 
     serve = commands.add_parser("serve", help="run the HTTP API (OpenAPI at /docs)")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--host", help="interface to listen on (default RAG_API_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default RAG_API_PORT, 8000)")
     serve.add_argument(
         "--insecure",
         action="store_true",

@@ -2,7 +2,9 @@
 
     RagError                  anything the CLI reports as one line and exit code 1
     ├── ConfigError           a setting is invalid or points nowhere
-    │   └── ExposedError      a non-loopback address without a credential (exit code 2)
+    │   ├── ExposedError      a non-loopback address without a credential (exit code 2)
+    │   └── GoldMismatchError a gold set none of whose evidence articles is in the index
+    │                         (exit code 2)
     ├── ModelError            the embedding model or spaCy pipeline cannot be loaded
     ├── StoreError            Chroma is unreachable, read-only or full
     ├── IndexLockedError      another process is updating the index
@@ -32,6 +34,13 @@ class ConfigError(RagError):
 
 class ExposedError(ConfigError):
     """`rag serve` / `rag ui` asked to listen beyond loopback with no credential set."""
+
+    exit_code = 2
+
+
+class GoldMismatchError(ConfigError):
+    """A gold set asked of an index that holds none of its evidence articles: every
+    score would be zero, so the run is refused before a question is asked."""
 
     exit_code = 2
 

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError
-from rag.gold import GoldQuestion
+from rag.gold import GoldQuestion, check_evidence
 from rag.metrics import facts_found, multihop_paper, ranking, squash
 from rag.pipeline import Pipeline
 from rag.results import Answer, check_k
@@ -200,6 +200,15 @@ def _article_keys(pipeline: Pipeline) -> dict[str, str]:
     return keys
 
 
+def check_index(pipeline: Pipeline, gold: list[GoldQuestion], name: str) -> str | None:
+    """Before a run: refuse an index that holds none of ``gold``'s evidence articles
+    (:class:`~rag.errors.GoldMismatchError`); a warning when some are missing."""
+    pipeline.catalog.refresh()
+    return check_evidence(
+        gold, _article_keys(pipeline), name=name, index=pipeline.settings.index_dir
+    )
+
+
 def answer_sentences(text: str) -> list[str]:
     """The answer's sentences, each with the [n] markers written right after it."""
     text = _TRAILING_MARKERS.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", text)
@@ -235,6 +244,7 @@ def _stages(timings: dict[str, float]) -> dict[str, float]:
     """The answer's timings (ms) grouped into the pipeline's stages."""
     retrieve = sum(v for k, v in timings.items() if k.startswith("retrieve_"))
     return {
+        "load": round(timings.get("load", 0.0), 1),
         "embed": round(timings.get("embed", 0.0), 1),
         "retrieve": round(retrieve, 1),
         "answer": round(timings.get("answer", 0.0), 1),

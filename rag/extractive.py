@@ -186,6 +186,10 @@ class ExtractiveEngine:
     def nlp(self) -> Any:
         return nlp.load(self.settings.spacy_model)
 
+    def load(self) -> None:
+        """Load the spaCy pipeline that tags each question's names (seconds, once)."""
+        self.nlp  # noqa: B018 - loads it
+
     def tag(self, found: list[Candidate]) -> None:
         """Give each candidate its named entities: from the index (tagged by ``rag index``),
         or tagged now when its article has none stored."""

@@ -14,11 +14,12 @@ answers and no evidence: the right behaviour is to abstain.
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, GoldMismatchError
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,32 @@ def load_gold(path: Path) -> list[GoldQuestion]:
     if errors:
         raise ConfigError(f"{len(errors)} bad line(s) in {path}:\n" + "\n".join(errors))
     return questions
+
+
+def check_evidence(
+    gold: list[GoldQuestion], known: Container[str], *, name: str, index: Path
+) -> str | None:
+    """Whether the index (``known``: the ids, file names and external ids it holds) has
+    the articles ``gold`` cites as evidence, checked before a question is asked.
+
+    None of them: :class:`~rag.errors.GoldMismatchError`, since every score would be
+    zero. Some missing: a warning to show (those questions will score as misses).
+    All there, or a set with no evidence (only unanswerable questions): None.
+    """
+    docs = sorted({e.doc for q in gold for e in q.evidence})
+    missing = [d for d in docs if d not in known]
+    if not missing:
+        return None
+    count = f"{len(docs) - len(missing)} of {len(docs)} evidence articles of {name}"
+    where = f"this index ({index.resolve()})"
+    if len(missing) == len(docs):
+        raise GoldMismatchError(
+            f"{count} are in {where} — index the articles it was written for (the "
+            "project's seeds.jsonl: data/articles) or choose another gold set; it cites "
+            f"e.g. {', '.join(docs[:2])}"
+        )
+    shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
+    return (
+        f"{count} are in {where}; questions on the other {len(missing)} ({shown}) "
+        "will score as misses"
+    )

@@ -137,6 +137,9 @@ class LLMEngine:
         self.catalog = catalog
         self._llm = llm
 
+    def load(self) -> None:
+        """Nothing to load: the model runs behind its endpoint, reached on first use."""
+
     @property
     def llm(self) -> Any:
         if self._llm is None:

@@ -219,6 +219,16 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
     # HTTP API
+    api_host: str = Field(
+        "127.0.0.1",
+        description=(
+            "Interface `rag serve` listens on; `rag ask` and `rag chat` use a server running "
+            "there when it is this machine."
+        ),
+    )
+    api_port: int = Field(
+        8000, ge=1, le=65535, description="Port of `rag serve`, and where the CLI looks for it."
+    )
     api_token: str | None = Field(
         None,
         description=(
@@ -314,6 +324,8 @@ class Settings(BaseSettings):
             "chroma_port",
             "embed_device",
             "embed_threads",
+            "api_host",
+            "api_port",
             "api_token",
             "llm_api_key",
             "llm_timeout",
@@ -324,6 +336,17 @@ class Settings(BaseSettings):
             "ui_insecure",
         }
         payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
+
+    def index_id(self) -> str:
+        """Short hash naming the index these settings read: its folder (resolved from the
+        working directory), the Chroma server if any, and the collection. A client and a
+        server with the same id answer from the same index."""
+        payload = {
+            "index_dir": str(self.index_dir.expanduser().resolve()),
+            "chroma": f"{self.chroma_host}:{self.chroma_port}" if self.chroma_host else None,
+            "collection": self.collection_name,
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
 
     @property

@@ -33,6 +33,18 @@ def check_count(settings: Settings, count: int) -> None:
         )
 
 
+def check_type(name: str) -> None:
+    """Refuse a file whose type is not read (by its name's suffix), with the types that are;
+    the app checks a dropped file with this as soon as it lands, the API on upload."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UploadError(
+            f"{name}: unsupported type {suffix or '(none)'}; "
+            f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}",
+            415,
+        )
+
+
 def target(settings: Settings, raw_name: str | None, *, overwrite: bool = False) -> Path:
     """Where an upload called ``raw_name`` goes in the articles folder, or an UploadError."""
     name = (raw_name or "").strip()
@@ -48,13 +60,7 @@ def target(settings: Settings, raw_name: str | None, *, overwrite: bool = False)
             "(letters, digits, spaces, . _ - ( ); no folders)",
             400,
         )
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadError(
-            f"{name}: unsupported type {suffix or '(none)'}; "
-            f"use {', '.join(sorted(SUPPORTED_SUFFIXES))}",
-            415,
-        )
+    check_type(name)
     folder = settings.articles_dir.resolve()
     path = folder / name
     if path.resolve().parent != folder:

@@ -20,11 +20,28 @@ SAMPLE = ROOT / "data" / "articles"
 RAG = [sys.executable, "-m", "rag.cli"]
 
 
+# A loopback port held bound but never listening, for the whole run: connecting to it is
+# refused at once, and no server can take it. `rag ask` and `rag chat` look for a running
+# `rag serve` at RAG_API_PORT; every test points them here, never at the default port,
+# where a real server someone runs would answer the tests' questions.
+_NO_SERVER = socket.socket()
+_NO_SERVER.bind(("127.0.0.1", 0))
+NO_SERVER_PORT = str(_NO_SERVER.getsockname()[1])
+
+
+def rag_env(**variables: str) -> dict[str, str]:
+    """The environment for a `rag` subprocess: this one without RAG_* variables, no
+    server to find (RAG_API_PORT), then ``variables``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    return env | {"RAG_API_PORT": NO_SERVER_PORT} | variables
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("RAG_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("RAG_API_PORT", NO_SERVER_PORT)
     monkeypatch.chdir(tmp_path)
 
 
@@ -55,10 +72,13 @@ def run_rag(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    full_env.update(env or {})
     return subprocess.run(
-        [*RAG, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+        [*RAG, *args],
+        capture_output=True,
+        text=True,
+        env=rag_env(**(env or {})),
+        cwd=cwd,
+        timeout=timeout,
     )
 
 

@@ -121,6 +121,9 @@ class FakeCatalog:
     texts: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
 
+    def refresh(self) -> None:
+        """Nothing to reload: the fake index never changes."""
+
 
 @dataclass
 class _Article:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from rag.embed import Embedder
 from rag.errors import FilterError, InvalidQuestionError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.results import Answer, Filters, Passage
 from rag.retrieve import _take_turns
 from rag.settings import Settings
-from tests.conftest import SAMPLE, run_rag
+from tests.conftest import SAMPLE, rag_env, run_rag
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +60,39 @@ def test_answer_leads_with_the_sentence_that_holds_it(pipeline: Pipeline):
     assert path_of(pipeline, answer.citations[0].article_id) == "000"
     assert_quotes_are_exact(pipeline, answer)
     assert answer.settings_hash == pipeline.settings.answer_hash()
-    assert {"embed", "retrieve_dense", "retrieve_lexical", "answer", "total"} <= set(answer.timings)
+    assert {"load", "embed", "retrieve_dense", "retrieve_lexical", "answer", "total"} <= set(
+        answer.timings
+    )
+
+
+class SlowToLoad(Embedder):
+    """The session's real model, behind a load that takes ``seconds`` the first time."""
+
+    def __init__(self, real: Embedder, seconds: float) -> None:
+        super().__init__(real.settings)
+        self.real, self.seconds = real, seconds
+
+    @property
+    def model(self):  # type: ignore[override]
+        if self._model is None:
+            time.sleep(self.seconds)
+            self._model = self.real.model
+        return self._model
+
+
+def test_model_load_is_timed_apart_from_the_embedding(indexed: Settings, embedder):
+    """Issue 13 item 8: a cold `rag ask` spent seconds loading the model and called it
+    "embed". The load is its own figure, first; the next question loads nothing."""
+    pipe = Pipeline(indexed, embedder=SlowToLoad(embedder, 0.8))
+    try:
+        first = pipe.ask("Which companies attended the Friday meeting?").timings
+        second = pipe.ask("What did Li Qiang hope for?").timings
+    finally:
+        pipe.close()
+    assert next(iter(first)) == "load"
+    assert first["load"] >= 800 > first["embed"]
+    assert second["load"] < 100
+    assert first["total"] == pytest.approx(sum(v for k, v in first.items() if k != "total"), abs=1)
 
 
 def test_a_copy_alone_holds_the_li_qiang_paragraph(pipeline: Pipeline):
@@ -180,8 +214,7 @@ def test_cli_chat_session(indexed: Settings):
     import subprocess
     import sys
 
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_ARTICLES_DIR": str(indexed.articles_dir), "RAG_INDEX_DIR": str(indexed.index_dir)}
+    env = rag_env(RAG_ARTICLES_DIR=str(indexed.articles_dir), RAG_INDEX_DIR=str(indexed.index_dir))
     result = subprocess.run(
         [sys.executable, "-m", "rag.cli", "chat"],
         input="What did Raimondo say about de-risking?\nand what did she say about tourism?\n\n",

@@ -5,6 +5,7 @@ fake answers."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import rag.pipeline
 from rag.cli import main
 from tests import fake_answers as fake
-from tests.conftest import run_rag
+from tests.conftest import NO_SERVER_PORT, RAG, SAMPLE, rag_env, run_rag
 
 integration = pytest.mark.integration
 
@@ -184,13 +185,9 @@ def test_ask_json_carries_the_new_fields(monkeypatch, capsys):
 def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path):
     """Issue 13 item 10: `rag ask … | head -3` printed a BrokenPipeError traceback. Here
     the reader is gone before the command writes at all."""
-    import os
     import subprocess
 
-    from tests.conftest import RAG
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env["RAG_INDEX_DIR"] = str(tmp_path / "index")
+    env = rag_env(RAG_INDEX_DIR=str(tmp_path / "index"))
     process = subprocess.Popen(
         [*RAG, "articles"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
@@ -200,3 +197,154 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path):
         err = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141, err
     assert err == ""
+
+
+# Issue 13 item 8: a cold `rag ask` spends seconds loading models; with `rag serve`
+# already running, `rag ask` and `rag chat` answer through it.
+
+QUESTION = "Which companies attended the Friday meeting with the MIIT?"
+USING = "using the running server at http://127.0.0.1:{port} (--local to answer in-process)"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The sample corpus indexed, a real `rag serve` over it on a free loopback port
+    (token "s3cret"), and the environment a `rag` command there is run with."""
+    from tests.test_api import start_server
+
+    root = tmp_path_factory.mktemp("served")
+    shutil.copytree(SAMPLE, root / "articles")
+    env = {"RAG_ARTICLES_DIR": str(root / "articles"), "RAG_INDEX_DIR": str(root / "index")}
+    assert run_rag("index", env=env).returncode == 0
+    process, base = start_server(root, token="s3cret")
+    port = base.rsplit(":", 1)[1]
+    yield {**env, "RAG_API_PORT": port, "RAG_API_TOKEN": "s3cret"}, port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@integration
+def test_ask_answers_through_a_running_server(served):
+    env, port = served
+    through = run_rag("ask", QUESTION, "--json", "--k", "3", env=env)
+    assert through.returncode == 0, through.stderr
+    assert through.stderr.strip() == USING.format(port=port)
+    again = run_rag("ask", QUESTION, "--json", "--k", "3", env=env)
+    assert again.stderr.strip() == USING.format(port=port)
+    local = run_rag("ask", QUESTION, "--json", "--k", "3", "--local", env=env)
+    assert local.returncode == 0, local.stderr
+    assert local.stderr == ""  # --local: not a word about the server
+
+    remote, warm, mine = (json.loads(r.stdout) for r in (through, again, local))
+    # The model load is its own figure: seconds in a fresh process, none in a warm server.
+    assert mine["timings"]["load"] > 100 > warm["timings"]["load"]
+    assert mine["timings"]["embed"] < mine["timings"]["load"]
+    for data in (remote, mine):
+        data.pop("timings")
+    assert remote == mine and len(remote["passages"]) == 3
+
+    text = run_rag("ask", QUESTION, env=env)
+    assert text.stdout.splitlines()[0] == "IBM, Microsoft, Pfizer [1]"
+    assert "[1] " in text.stdout and "characters" in text.stdout
+
+
+@integration
+def test_filters_reach_the_server(served):
+    env, port = served
+    only = run_rag(
+        "ask", "What did Li Qiang hope for?", "--source", "washingtontimes.com", "--json", env=env
+    )
+    assert only.returncode == 0 and USING.format(port=port) in only.stderr
+    assert {p["source"] for p in json.loads(only.stdout)["passages"]} == {"washingtontimes.com"}
+    # A filter no article passes: the server's FilterError, printed and exited as in-process.
+    reversed_range = ["--since", "2023-12-01", "--until", "2023-11-01"]
+    refused = run_rag("ask", QUESTION, *reversed_range, env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        USING.format(port=port),
+        "error: the date range is reversed: since 2023-12-01 is after until 2023-11-01; "
+        "swap the two dates",
+    ]
+
+
+@integration
+def test_chat_talks_through_a_running_server(served):
+    import subprocess
+
+    env, port = served
+    result = subprocess.run(
+        [*RAG, "chat"],
+        input="What did Raimondo say about de-risking?\nand what did she say about tourism?\n\n",
+        capture_output=True,
+        text=True,
+        env=rag_env(**env),
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == USING.format(port=port)
+    assert "de-risking" in result.stdout
+    assert "(What did Raimondo say about tourism?)" in result.stdout
+    assert result.stdout.count("[1]") >= 2
+
+
+@integration
+def test_a_server_that_cannot_answer_as_this_command_would_is_not_used(served, tmp_path):
+    env, _ = served
+    # Another index here: the server's answer would come from the wrong articles.
+    other = run_rag("ask", QUESTION, env={**env, "RAG_INDEX_DIR": str(tmp_path / "other")})
+    assert other.returncode == 1
+    assert "serves another index" in other.stderr and "answering in-process" in other.stderr
+    assert "is empty" in other.stderr  # the in-process answer's own error
+    # Other answer settings: the same.
+    changed = run_rag("ask", "", env={**env, "RAG_TOP_K": "7"})
+    assert "other settings" in changed.stderr and "the question is empty" in changed.stderr
+    # No token: the server refuses, and the command says so and answers in-process.
+    no_token = {k: v for k, v in env.items() if k != "RAG_API_TOKEN"}
+    refused = run_rag("ask", "", env=no_token)
+    assert "wants a token" in refused.stderr and "the question is empty" in refused.stderr
+
+
+def test_no_server_costs_nothing_and_loads_no_torch(tmp_path: Path):
+    import subprocess
+    import time
+
+    from rag import remote
+    from rag.settings import Settings
+
+    began = time.perf_counter()
+    assert remote.find(Settings(api_port=int(NO_SERVER_PORT))) == (None, None)
+    assert time.perf_counter() - began < 0.5  # refused at once
+    # Another machine's address is never asked; every interface is asked on loopback.
+    assert remote.probe_address(Settings(api_host="192.168.1.5")) is None
+    assert remote.probe_address(Settings(api_host="0.0.0.0", api_port=9)) == ("127.0.0.1", 9)
+    assert remote.probe_address(Settings(api_host="::1", api_port=9)) == ("::1", 9)
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, rag.cli, rag.remote; print(sorted(m for m in "
+            "('torch', 'chromadb', 'fastapi', 'sentence_transformers') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
+    # The CLI finds no server and answers in-process, as before: here, the empty index.
+    alone = run_rag("ask", QUESTION, env={"RAG_INDEX_DIR": str(tmp_path / "index")})
+    assert alone.returncode == 1 and "using the running server" not in alone.stderr
+    assert alone.stderr.startswith("error: the index at ")
+
+
+def test_a_servers_errors_come_back_as_ours():
+    from rag import errors, remote
+
+    refused = remote._error(
+        "http://s", b'{"error": "the date range is reversed", "kind": "FilterError"}'
+    )
+    assert type(refused) is errors.FilterError and refused.exit_code == 2
+    assert str(refused) == "the date range is reversed"
+    # Refused unread (a request schema the server does not take): answered in-process.
+    unread = remote._error("http://s", b'{"error": "invalid request: question: too long"}')
+    assert isinstance(unread, remote.Unusable) and "could not take the request" in str(unread)
+    assert isinstance(remote._error("http://s", b"Internal Server Error"), remote.Unusable)

@@ -25,7 +25,7 @@ import pytest
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import RAG, ROOT, SAMPLE, start_chroma
+from tests.conftest import RAG, ROOT, SAMPLE, rag_env, start_chroma
 from tests.index_state import (
     assert_same_index,
     committed_articles,
@@ -47,7 +47,7 @@ def index_settings(articles: Path, index: Path, **extra) -> Settings:
 
 
 def env_of(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = rag_env()
     env |= {
         "RAG_ARTICLES_DIR": str(settings.articles_dir),
         "RAG_INDEX_DIR": str(settings.index_dir),

@@ -1,13 +1,17 @@
-"""What the code imports is what pyproject.toml declares (issue 13, item 19)."""
+"""What the code imports is what pyproject.toml declares (issue 13, item 19); the code
+lints clean and type-checks, as part of the suite that CI runs (item 21)."""
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -55,3 +59,37 @@ def test_packages_only_the_benchmarks_use_are_an_extra():
     assert only_bench <= bench and not only_bench & runtime
     # The lexical index sets bm25s's private attributes: an exact pin, not a range.
     assert "bm25s==" in " ".join(PROJECT["dependencies"])
+
+
+# The checks that run with the suite, so `make test` and CI (`.ci/run`) run them: every
+# folder of Python lints clean, and the library and the app type-check under the strict
+# mypy of pyproject.toml (`make lint` runs the same two commands alone).
+CHECKS = {
+    "ruff": ["ruff", "check", "rag", "tests", "bench", "ui"],
+    "mypy": ["mypy", "rag", "ui"],
+}
+
+
+@pytest.mark.parametrize("tool", sorted(CHECKS))
+def test_the_code_lints_clean_and_type_checks(tool: str):
+    result = subprocess.run(
+        [sys.executable, "-m", *CHECKS[tool]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, f"{' '.join(CHECKS[tool])}:\n{result.stdout}{result.stderr}"
+
+
+def test_the_checks_tools_are_installed_by_the_set_up():
+    """`make install` installs requirements.lock: the tools must be pinned there (and
+    declared in the dev extra, for an installation by hand)."""
+    lock = (ROOT / "requirements.lock").read_text().splitlines()
+    dev = {_name(r) for r in PROJECT["optional-dependencies"]["dev"]}
+    for tool in CHECKS:
+        assert any(line.startswith(f"{tool}==") for line in lock), tool
+        assert tool in dev
+    makefile = (ROOT / "Makefile").read_text()
+    for command in CHECKS.values():
+        assert f"$(BIN)/{' '.join(command)}" in makefile

@@ -113,6 +113,39 @@ def text_of(block) -> str:
     return plain("\n".join(m.value for m in block.markdown))
 
 
+def places(node, at: tuple[int, ...] = ()) -> dict[tuple[int, ...], str]:
+    """Every element and block under ``node`` by its place (the path a browser keys it
+    by), with its type: a browser shows an element until the next run writes to its
+    place, so an element that moves between runs is seen twice while a run goes on."""
+    found: dict[tuple[int, ...], str] = {}
+    for index, child in getattr(node, "children", {}).items():
+        found[(*at, index)] = child.type
+        found |= places(child, (*at, index))
+    return found
+
+
+def place_of(at: AppTest, kind: str, text: str) -> tuple[int, ...]:
+    """The place of the first ``kind`` element (subheader, caption…) containing ``text``."""
+
+    def walk(node, path: tuple[int, ...]):
+        for index, child in getattr(node, "children", {}).items():
+            here = (*path, index)
+            if child.type == kind and text in str(getattr(child, "value", "")):
+                return here
+            if (found := walk(child, here)) is not None:
+                return found
+        return None
+
+    found = walk(at.main, ())
+    assert found is not None, f"no {kind} with {text!r}"
+    return found
+
+
+def section(at: AppTest, key: str):
+    """A keyed block of the page (the library's "library-add", "library-update")."""
+    return next(c for c in at.main.container if c.key == key)
+
+
 # --- chat ---------------------------------------------------------------------------
 
 
@@ -153,6 +186,19 @@ def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared: Settings
     # New chat starts over.
     button(at, "New chat").click().run()
     assert len(at.chat_message) == 0
+
+
+@integration
+def test_an_answer_keeps_its_place_when_the_page_runs_again(monkeypatch, shared: Settings):
+    """Issue 13 item 16: the answer drawn under its streamed text sat one place lower than
+    where the next run draws it, so its footer was shown twice while that run went on."""
+    at = ask(app(monkeypatch, shared), QUESTION)
+    answered = places(at.chat_message[1])
+    footer = place_of(at, "caption", "extractive engine ·")
+    at.run()
+    assert not at.exception, at.exception
+    assert places(at.chat_message[1]) == answered
+    assert place_of(at, "caption", "extractive engine ·") == footer
 
 
 @integration
@@ -328,7 +374,113 @@ def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
     assert len(at.dataframe[0].value) == 5
 
 
+@integration
+def test_update_and_upload_report_under_the_button_pressed(monkeypatch, fresh: Settings):
+    """Issue 13 item 15: a summary, a skipped symlink loop, a refusal appear in the section
+    whose button was pressed, not at the top of the page."""
+    (fresh.articles_dir / "loop-a").symlink_to("loop-b")
+    (fresh.articles_dir / "loop-b").symlink_to("loop-a")
+    at = app(monkeypatch, fresh, "pages/library.py")
+    button(at, "Update index").click().run()
+    assert not at.exception, at.exception
+    updating, adding = section(at, "library-update"), section(at, "library-add")
+    assert any(b.label == "Update index" for b in updating.button)
+    assert "unchanged 5" in updating.success[0].value
+    skipped = updating.dataframe[0].value
+    assert "loop-a" in list(skipped["File"])
+    assert "symlink loop" in " ".join(skipped["Reason"])
+    assert not adding.success and not adding.error
+    assert len(at.success) == 1  # nowhere else, at the top least of all
+
+    with IndexLock(fresh.index_dir):
+        button(at, "Update index").click().run()
+    assert "Another index update is running" in section(at, "library-update").error[0].value
+
+    text = "Raimondo ends China trip\n\nGina Raimondo said companies called China uninvestable.\n"
+    at.file_uploader[0].upload("005_raimondo.txt", text.encode(), "text/plain").run()
+    button(at, "Add and update the index").click().run()
+    adding, updating = section(at, "library-add"), section(at, "library-update")
+    assert any(b.label == "Add and update the index" for b in adding.button)
+    assert "Saved 005_raimondo.txt" in plain(adding.success[0].value)
+    assert "added 1" in adding.success[1].value
+    assert not updating.success and not updating.error
+    # A refused upload is said there too.
+    at.file_uploader[0].upload("005_raimondo.txt", b"other", "text/plain").run()
+    button(at, "Add and update the index").click().run()
+    assert "already exists" in section(at, "library-add").error[0].value
+
+
+@integration
+def test_the_articles_table_shows_long_titles_and_file_names_whole(monkeypatch, tmp_path, embedder):
+    """Issue 13 item 15: rows wrap (the grid wraps text only in rows over 64 px) and the
+    title and file columns are wide; the id (searchable) is not shown in place of them."""
+    name = "2023-11-21-cnbc-world-business-news-leader-binance-ceo-changpeng-zhao-steps-down.txt"
+    title = (
+        "Binance chief executive Changpeng Zhao steps down and pleads guilty as the exchange "
+        "agrees to pay $4.3 billion to settle with the Justice Department"
+    )
+    settings = index(tmp_path, embedder, {name: f"{title}\n\n{SCRIPT_ARTICLE}"})
+    at = app(monkeypatch, settings, "pages/library.py")
+    grid = at.dataframe[0]
+    assert name in list(grid.value["File"]) and title in list(grid.value["Title"])
+    assert grid.proto.row_height > 64
+    columns = json.loads(grid.proto.columns)
+    assert columns["Title"]["width"] == "large" and columns["File"]["width"] == "large"
+    at.text_input(key="library_search").input("changpeng").run()
+    assert list(at.dataframe[0].value["File"]) == [name]
+
+
+@integration
+def test_a_dropped_docx_is_refused_in_the_apis_words(monkeypatch, fresh: Settings):
+    """Issue 13 item 16: not the browser's "application/vnd.openxmlformats-… files are not
+    allowed" but what the API answers (415), as soon as the file is dropped."""
+    from rag import uploads
+    from rag.errors import UploadError
+
+    at = app(monkeypatch, fresh, "pages/library.py")
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    at.file_uploader[0].upload("notes.docx", b"PK\x03\x04", docx).run()
+    assert not at.exception, at.exception
+    with pytest.raises(UploadError) as refused:
+        uploads.target(fresh, "notes.docx")
+    shown = plain(section(at, "library-add").error[0].value)
+    assert shown == str(refused.value)
+    assert shown.startswith("notes.docx: unsupported type .docx; use .htm, .html")
+    assert "application/vnd" not in shown
+    assert button(at, "Add and update the index").disabled
+    assert not (fresh.articles_dir / "notes.docx").exists()
+
+
+@integration
+def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh: Settings):
+    """Issue 13 item 16: a message or an article shown above a heading moved it, and the
+    browser showed the heading twice while the next run (an update) went on."""
+    at = app(monkeypatch, fresh, "pages/library.py")
+
+    def headings() -> list[tuple[int, ...]]:
+        return [place_of(at, "subheader", h) for h in ("Add articles", "Update the index")]
+
+    first = headings()
+    button(at, "Update index").click().run()
+    assert at.success and headings() == first
+    at.file_uploader[0].upload("notes.docx", b"PK", "application/octet-stream").run()
+    assert at.error and headings() == first
+    button(at, "Rebuild from scratch…").click().run()
+    assert at.warning and headings() == first
+    button(at, "Cancel").click().run()
+    article = list_articles(fresh)[0]
+    at.query_params["article"] = article["id"]
+    at.switch_page("pages/library.py").run()
+    assert not at.exception and any(b.label == "Close the article" for b in at.button)
+    assert headings() == first
+
+
 # --- evaluation ---------------------------------------------------------------------
+
+
+def pick(at: AppTest):
+    """The "Look closer at" picker (a new widget for each run shown)."""
+    return next(s for s in at.selectbox if s.label == "Look closer at")
 
 
 def gold_subset(folder: Path, ids: set[str]) -> Path:
@@ -365,7 +517,7 @@ def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp
     at.multiselect(key="eval_types").select("list").run()
     assert list(at.dataframe[0].value["id"]) == ["s03"]
     # Drill-down: gold answers and evidence, passages with the gold ones starred, the answer.
-    at.selectbox(key="eval_pick").select("s03").run()
+    pick(at).select("s03").run()
     shown = "\n".join(m.value for m in at.markdown).replace("\\", "")
     assert "Answers (all of): IBM; Microsoft; Pfizer" in shown
     assert "000_714c03abbce0677d.txt: “Representatives from major US companies" in shown
@@ -375,44 +527,144 @@ def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp
     assert any(link.value == "Open the article" for link in at.page_link)
 
 
-@integration
-def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
-    runs = tmp_path / "eval" / "runs"
-    runs.mkdir(parents=True)
-
-    def question(qid: str, correct: bool) -> dict:
-        empty: dict = {"retrieved": [], "cited": [], "evidence": [], "metrics": {}}
-        return (
-            {"id": qid, "type": "factoid", "question": f"{qid}?", "answer": "x"}
-            | empty
-            | {
-                "correct": correct,
-                "abstained": False,
-                "ms": 1.0,
-            }
-        )
-
-    def record(name: str, correct: bool, score: float) -> dict:
-        return {
-            "name": "seeds",
-            "created_at": f"2026-01-0{name}T00:00:00+00:00",
-            "git_commit": None,
-            "settings_hash": name * 4,
-            "k": 10,
-            "summary": {"overall": {"questions": 2, "answer_correct": score}, "by_type": {}},
-            "questions": [question("q1", correct), question("q2", True)],
+def stored_question(qid: str, correct: bool, ms: float = 1.0) -> dict:
+    empty: dict = {"retrieved": [], "cited": [], "evidence": [], "metrics": {}}
+    return (
+        {"id": qid, "type": "factoid", "question": f"{qid}?", "answer": "x"}
+        | empty
+        | {
+            "correct": correct,
+            "abstained": False,
+            "ms": ms,
         }
+    )
 
-    (runs / "old.json").write_text(json.dumps(record("1", False, 0.5)))
-    (runs / "new.json").write_text(json.dumps(record("2", True, 1.0)))
+
+def stored_record(name: str, correct: bool, score: float) -> dict:
+    return {
+        "name": "seeds",
+        "created_at": f"2026-01-0{name}T00:00:00+00:00",
+        "git_commit": None,
+        "settings_hash": name * 4,
+        "k": 10,
+        "summary": {"overall": {"questions": 2, "answer_correct": score}, "by_type": {}},
+        "questions": [
+            stored_question("q1", correct, 120.0),
+            stored_question("q2", True, 480.0),
+        ],
+    }
+
+
+def store_two_runs(folder: Path) -> Path:
+    """old.json (q1 wrong), then new.json (q1 right), in ``folder``/eval/runs."""
+    runs = folder / "eval" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "old.json").write_text(json.dumps(stored_record("1", False, 0.5)))
+    (runs / "new.json").write_text(json.dumps(stored_record("2", True, 1.0)))
     past = time.time() - 60
     os.utime(runs / "old.json", (past, past))
+    return runs
+
+
+@integration
+def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
+    store_two_runs(tmp_path)
     at = app(monkeypatch, shared, "pages/evaluation.py")
     metrics, flipped = at.dataframe[-2].value, at.dataframe[-1].value
     row = metrics[metrics["metric"] == "answer_correct"].iloc[0]
     assert (row["old"], row["new"], row["delta"]) == (0.5, 1.0, 0.5)
     assert list(flipped["id"]) == ["q1"]
     assert (flipped["was"][0], flipped["now"][0]) == ("wrong", "correct")
+
+
+def test_the_picker_is_a_new_widget_for_each_run_shown(faked, tmp_path):
+    """Issue 13 item 17: the browser kept showing the picker's label from the run shown
+    before ("q1 — ✗") beside a panel saying "✓ correct"; a picker made for each run
+    carries that run's label."""
+    store_two_runs(tmp_path)
+    at = start("pages/evaluation.py")
+    assert at.selectbox(key="eval_show").value.name == "new.json"
+    before = pick(at)
+    assert before.options[0] == "q1 — ✓ q1?" and "✓ correct" in " ".join(
+        m.value for m in at.markdown
+    )
+    at.selectbox(key="eval_show").select(tmp_path / "eval" / "runs" / "old.json").run()
+    assert not at.exception, at.exception
+    after = pick(at)
+    assert after.id != before.id  # a new widget: the browser drops the old label
+    assert after.value == "q1" and after.options[after.index] == "q1 — ✗ q1?"
+    assert "✗ wrong" in " ".join(m.value for m in at.markdown)
+
+
+def test_evaluation_charts_leave_the_mouse_wheel_to_the_page(faked, tmp_path):
+    """Issue 13 item 17: no chart binds its scales to the wheel or a drag (Streamlit's
+    st.bar_chart / st.line_chart do), so scrolling over one scrolls the page."""
+    gold = [
+        GoldQuestion(f"y{i}", f"Did {i} happen?", [said], "comparison")
+        for i, said in enumerate(["Yes", "no"])
+    ] + [GoldQuestion("u", "Who won the cup?", [], "unanswerable")]
+
+    def reply(question: str):
+        if question.startswith("Did"):
+            return fake.answer(question, "It did.", verdict=fake.verdict("yes"), confidence=0.9)
+        return fake.answer(question, abstained=True, confidence=0.15)
+
+    evaluate.write(
+        evaluate.run(fake.FakePipeline(reply), gold, name="yn"), tmp_path / "eval" / "runs"
+    )
+    at = start("pages/evaluation.py")
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 3  # by type, latency, reliability
+
+    def params(spec) -> list:
+        found = list(spec.get("params", []))
+        for part in ("layer", "hconcat", "vconcat", "concat"):
+            for sub in spec.get(part, []):
+                found += params(sub)
+        return found
+
+    assert [params(spec) for spec in specs] == [[], [], []]
+
+
+def write_gold(path: Path, docs: list[str]) -> Path:
+    rows = [
+        {
+            "id": f"g{i}",
+            "question": "Which companies attended?",
+            "answers": ["IBM"],
+            "type": "factoid",
+            "evidence": [{"doc": doc, "quote": "IBM"}],
+        }
+        for i, doc in enumerate(docs)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(faked, tmp_path):
+    """Issue 13 item 18: not a run of zeros under a grey caption, but what to do."""
+    faked.reply = fake.answer(shorts=[fake.short("IBM")])
+    at = start("pages/evaluation.py")
+    at.selectbox(key="eval_gold_choice").select("Another file…").run()
+    other = write_gold(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
+    at.text_input(key="eval_gold_path").input(str(other)).run()
+    button(at, "Run the gold set").click().run()
+    assert not at.exception, at.exception
+    refused = at.error[0].value
+    assert refused.startswith("0 of 2 evidence articles of other.jsonl are in this index (")
+    assert "index the articles it was written for" in refused
+    assert "or choose another gold set" in refused
+    assert not faked.asked and not (tmp_path / "eval" / "runs").exists()
+    # Some there: a warning with the count, and the run goes ahead.
+    mixed = write_gold(tmp_path / "mixed.jsonl", ["000_amcham.txt", "mh-0c6a1b9e5713"])
+    at.text_input(key="eval_gold_path").input(str(mixed)).run()
+    button(at, "Run the gold set").click().run()
+    assert not at.error
+    assert at.warning[0].value.startswith("1 of 2 evidence articles of mixed.jsonl are in")
+    assert "questions on the other 1 (mh-0c6a1b9e5713) will score as misses" in (
+        at.warning[0].value
+    )
+    assert len(faked.asked) == 2 and "Saved the run record" in at.success[0].value
 
 
 # --- the command and library helpers -----------------------------------------------
@@ -578,7 +830,7 @@ def test_evaluation_shows_the_yes_no_matrix_and_the_reliability_plot(faked, tmp_
     assert any("Brier score" in c.value for c in at.caption)
     assert len(at.get("vega_lite_chart")) == 3  # by type, latency, reliability
     # The drill-down shows the verdict next to the gold answer.
-    at.selectbox(key="eval_pick").select("y3").run()
+    pick(at).select("y3").run()
     shown = plain("\n".join(m.value for m in at.markdown))
     assert "Verdict: **yes** (gold: no)" in shown
     assert any("confidence 0.90" in c.value for c in at.caption)

@@ -149,3 +149,93 @@ def test_ask_read_the_citation_and_open_the_source(app_url: str, tmp_path: Path)
         finally:
             browser.close()
     print(f"screenshots in {tmp_path}")
+
+
+def browser_page(p, viewport: dict[str, int]):
+    if not CHROMIUM.exists():
+        missing(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    return browser, browser.new_page(viewport=viewport)
+
+
+def playwright_or_skip():
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        missing("the playwright package is not installed (pip install -r requirements.lock)")
+    return expect, sync_playwright
+
+
+# How far the page is scrolled, whichever element scrolls it.
+SCROLLED = """() => [document.scrollingElement, ...document.querySelectorAll('*')]
+    .reduce((sum, el) => sum + (el ? el.scrollTop : 0), 0)"""
+
+
+def test_library_reports_beside_its_buttons_and_refuses_a_docx_plainly(
+    app_url: str, tmp_path: Path
+):
+    """Issue 13 items 15 and 16: an update's summary (a skipped symlink loop) is in view
+    under the button pressed, not at the top of the page; a dropped .docx is refused in
+    the API's words, not with its MIME type."""
+    expect, sync_playwright = playwright_or_skip()
+    articles = tmp_path / "corpus" / "articles"
+    (articles / "loop-a").symlink_to("loop-b")
+    (articles / "loop-b").symlink_to("loop-a")
+    with sync_playwright() as p:
+        browser, page = browser_page(p, {"width": 1280, "height": 800})
+        try:
+            page.goto(f"{app_url}/library")
+            update = page.get_by_role("button", name="Update index")
+            expect(update).to_be_visible(timeout=60_000)
+            update.click()
+            summary = page.get_by_text(re.compile(r"^Index updated in"))
+            expect(summary).to_be_in_viewport(timeout=120_000)
+            expect(page.get_by_text("Skipped", exact=True)).to_be_in_viewport()
+            page.screenshot(path=tmp_path / "library-update.png")
+
+            docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+                files=[{"name": "notes.docx", "mimeType": docx, "buffer": b"PK\x03\x04"}]
+            )
+            refusal = page.get_by_text("notes.docx: unsupported type .docx; use .htm, .html")
+            expect(refusal).to_be_in_viewport(timeout=30_000)
+            assert "application/vnd" not in page.inner_text("body")
+            expect(page.get_by_role("button", name="Add and update the index")).to_be_disabled()
+            page.screenshot(path=tmp_path / "library-docx.png")
+        finally:
+            browser.close()
+
+
+def test_evaluation_picker_follows_the_run_and_charts_let_the_page_scroll(
+    app_url: str, tmp_path: Path
+):
+    """Issue 13 item 17: after "Run to show" changes, "Look closer at" shows that run's
+    ✓/✗; the mouse wheel over a chart scrolls the page, it does not zoom the chart."""
+    from tests.test_ui import store_two_runs
+
+    expect, sync_playwright = playwright_or_skip()
+    store_two_runs(tmp_path)  # the app's working directory: eval/runs is found there
+    with sync_playwright() as p:
+        browser, page = browser_page(p, {"width": 1280, "height": 700})
+        try:
+            page.goto(f"{app_url}/evaluation")
+            picker = page.get_by_role("combobox", name="Look closer at")
+            expect(picker).to_have_value("q1 — ✓ q1?", timeout=120_000)
+            expect(page.get_by_text("✓ correct")).to_be_visible(timeout=60_000)
+            page.get_by_test_id("stSelectbox").filter(has_text="Run to show").click()
+            page.get_by_role("option", name="old.json").click()
+            expect(page.get_by_text("✗ wrong")).to_be_visible(timeout=60_000)
+            expect(picker).to_have_value("q1 — ✗ q1?")
+
+            chart = page.get_by_test_id("stVegaLiteChart").last
+            chart.scroll_into_view_if_needed()
+            box = chart.bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            before = page.evaluate(SCROLLED)
+            page.mouse.wheel(0, 300)
+            page.wait_for_timeout(800)
+            assert page.evaluate(SCROLLED) > before, "the chart took the wheel"
+            page.screenshot(path=tmp_path / "evaluation.png")
+        finally:
+            browser.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -99,7 +99,9 @@ def article_html(
     return jump + body
 
 
-VERDICTS = {
+# The badge colours used here, of those st.badge takes.
+BadgeColor = Literal["green", "red", "gray"]
+VERDICTS: dict[str, tuple[str, BadgeColor, str | None]] = {
     "yes": ("Yes", "green", ":material/check_circle:"),
     "no": ("No", "red", ":material/cancel:"),
     "cannot tell": ("Cannot tell from the articles", "gray", ":material/help:"),
@@ -198,11 +200,14 @@ def _sentence(text: str) -> str:
 
 
 def footer(answer: Answer) -> str:
-    """The answer's small print: engine, passages searched, time, confidence."""
+    """The answer's small print: engine, passages searched, time (with the models' load
+    on the first question), confidence."""
     total = answer.timings.get("total")
+    load = answer.timings.get("load", 0.0)
     return (
         f"{answer.engine} engine · {len(answer.passages)} passages searched"
         + (f" · {total:.0f} ms" if total is not None else "")
+        + (f" ({load:.0f} ms of it loading the models)" if total is not None and load >= 1 else "")
         + (f" · confidence {answer.confidence:.0%}" if answer.confidence is not None else "")
     )
 

@@ -171,16 +171,18 @@ def ask(settings: Settings, options: Options, question: str) -> Exchange:
                 yield views.md(piece)
 
     with st.chat_message("assistant"):
+        # The finished answer replaces the streamed text in its place, where the next run
+        # draws it (see below): drawn one element further down, the last run's footer would
+        # stay beside the new one until the next answer is done.
         live = st.empty()
         try:
             with live.container(), st.spinner("Searching the articles…"):
                 st.write_stream(text)
         except RagError as exc:
-            live.empty()
-            st.error(str(exc))
+            live.error(str(exc))
             return Exchange(question, rewritten, error=str(exc))
-        live.empty()
-        views.answer_view(result["answer"], pipe.catalog, str(len(exchanges)))
+        with live.container():
+            views.answer_view(result["answer"], pipe.catalog, str(len(exchanges)))
     return Exchange(question, rewritten, answer=result["answer"])
 
 
@@ -210,7 +212,8 @@ for number, exchange in enumerate(st.session_state["exchanges"]):
     show_question(exchange.question, exchange.rewritten)
     with st.chat_message("assistant"):
         if exchange.answer is not None:
-            views.answer_view(exchange.answer, catalog, str(number))
+            with st.container():  # where ask() drew it
+                views.answer_view(exchange.answer, catalog, str(number))
         else:
             st.error(exchange.error or "no answer")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +14,7 @@ from rag.errors import RagError
 from rag.gold import GoldQuestion, load_gold
 from rag.highlight import excerpt_html
 from rag.settings import Settings
-from ui import engine, views
+from ui import charts, engine, views
 
 OTHER = "Another file…"
 RATES = {"latency_p50_ms": "{:.0f} ms", "latency_p95_ms": "{:.0f} ms"}
@@ -73,18 +72,20 @@ def run_form(settings: Settings, out: Path) -> None:
     assert isinstance(path, Path)
     try:
         gold = load_gold(runs.gold_path(path))
+        pipeline = engine.pipeline(settings)
+        warning = evaluate.check_index(pipeline, gold, path.name)
     except RagError as exc:
         st.error(str(exc))
         return
+    if warning:
+        st.warning(warning, icon=":material/warning:")
     bar = st.progress(0.0, text=f"Asking {len(gold)} questions…")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"Asked {done} of {total} questions")
 
     try:
-        record = evaluate.run(
-            engine.pipeline(settings), gold, k=int(k), name=path.stem, progress=progress
-        )
+        record = evaluate.run(pipeline, gold, k=int(k), name=path.stem, progress=progress)
     except RagError as exc:
         bar.empty()
         st.error(str(exc))
@@ -104,45 +105,6 @@ def fmt(name: str, value: float | None) -> str:
     return RATES.get(name, "{:.3f}").format(value)
 
 
-def by_type_chart(table: pd.DataFrame) -> alt.Chart:
-    """Grouped bars, one group per question type, the legend above the chart where it
-    cannot be cut off; a type where a metric does not apply has no bar for it."""
-    shown = [m for m in runs.BY_TYPE if m in table and table[m].notna().any()]
-    long = table.melt(id_vars=["type", "questions"], value_vars=shown, var_name="metric")
-    long = long.dropna(subset=["value"])
-    long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))
-    order = [LABELS.get(m, m) for m in shown]
-    return (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("type:N", title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
-            xOffset=alt.XOffset("metric:N", sort=order),
-            y=alt.Y("value:Q", title="score", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color(
-                "metric:N", sort=order, title=None, legend=alt.Legend(orient="top", columns=2)
-            ),
-            tooltip=["type", "questions", "metric", alt.Tooltip("value:Q", format=".3f")],
-        )
-        .properties(height=300)
-    )
-
-
-def recall_chart(curve: pd.DataFrame) -> alt.Chart:
-    """Recall@k at article and passage level, the legend above the chart."""
-    return (
-        alt.Chart(curve)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("k:Q", title="k", axis=alt.Axis(values=sorted(set(curve["k"])))),
-            y=alt.Y("recall:Q", title="recall", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("level:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=["level", "k", alt.Tooltip("recall:Q", format=".3f")],
-        )
-        .properties(height=300)
-    )
-
-
 def summary(record: dict[str, Any]) -> None:
     overall = record["summary"]["overall"]
     st.caption(
@@ -160,18 +122,16 @@ def summary(record: dict[str, Any]) -> None:
     if not table.empty:
         with left:
             st.markdown("**By question type**")
-            st.altair_chart(by_type_chart(table), width="stretch")
+            st.altair_chart(charts.by_type(table, LABELS), width="stretch")
     curve = pd.DataFrame(runs.recall_curve(record))
     if not curve.empty:
         with right:
             st.markdown("**Recall@k**")
-            st.altair_chart(recall_chart(curve), width="stretch")
+            st.altair_chart(charts.recall(curve), width="stretch")
     histogram = pd.DataFrame(runs.latency_histogram(record))
     if not histogram.empty:
         st.markdown("**Latency per question**")
-        st.bar_chart(
-            histogram, x="ms", y="questions", sort=False, x_label="milliseconds", height=220
-        )
+        st.altair_chart(charts.latency(histogram), width="stretch")
     yes_no(record)
     calibration(record)
 
@@ -212,14 +172,7 @@ def calibration(record: dict[str, Any]) -> None:
     left, right = st.columns(2)
     curve = pd.DataFrame(runs.reliability_curve(record))
     with left:
-        st.line_chart(
-            curve,
-            x="confidence",
-            y=["answerable", "correct", "calibrated"],
-            x_label="mean confidence in the bin",
-            y_label="share of questions",
-            height=280,
-        )
+        st.altair_chart(charts.reliability(curve), width="stretch")
     with right:
         st.table(
             pd.DataFrame(table)[
@@ -228,7 +181,10 @@ def calibration(record: dict[str, Any]) -> None:
         )
 
 
-def questions(settings: Settings, record: dict[str, Any]) -> None:
+def questions(settings: Settings, record: dict[str, Any], run: str) -> None:
+    """The run's questions, filterable, and one of them looked at closely. ``run`` names
+    the record shown: the picker is a new widget for each run, since a browser keeps
+    showing the label it was given (another run's ✓ or ✗) while the question stays."""
     st.subheader("Questions")
     types = sorted({q["type"] for q in record["questions"]})
     left, right = st.columns([1, 3])
@@ -250,13 +206,17 @@ def questions(settings: Settings, record: dict[str, Any]) -> None:
         st.info("No question matches these filters.")
         return
     by_id = {q["id"]: q for q in record["questions"]}
+    ids = [r["id"] for r in rows]
+    last = st.session_state.get("eval_picked")
     picked = st.selectbox(
         "Look closer at",
-        [r["id"] for r in rows],
+        ids,
+        index=ids.index(last) if last in ids else 0,
         format_func=lambda i: f"{i} — {'✓' if by_id[i]['correct'] else '✗'} {by_id[i]['question']}",
-        key="eval_pick",
+        key=f"eval_pick-{run}",
     )
     if picked:
+        st.session_state["eval_picked"] = picked
         drill_down(settings, record, by_id[picked], gold_for(record).get(picked))
 
 
@@ -272,8 +232,8 @@ def drill_down(
         [{"doc": e.doc, "quote": e.quote} for e in gold.evidence] if gold else []
     )
     with st.container(border=True):
-        verdict = "✓ correct" if q["correct"] else "✗ wrong"
-        st.markdown(f"**{views.md(q['question'])}**  \n{q['type']} · {verdict} · {q['ms']:.0f} ms")
+        mark = "✓ correct" if q["correct"] else "✗ wrong"
+        st.markdown(f"**{views.md(q['question'])}**  \n{q['type']} · {mark} · {q['ms']:.0f} ms")
         left, right = st.columns(2)
         with left:
             st.markdown("**Gold**")
@@ -394,7 +354,7 @@ with run_tab:
             st.error(str(exc))
         else:
             summary(record)
-            questions(settings, record)
+            questions(settings, record, str(shown.resolve()))
     else:
         st.caption(f"No stored runs in `{out.resolve()}` yet.")
 with compare_tab:

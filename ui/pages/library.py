@@ -1,4 +1,12 @@
-"""Library: what is indexed, one article in full, uploads and index updates."""
+"""Library: what is indexed, one article in full, uploads and index updates.
+
+The page has a fixed skeleton: the open article, the articles, "Add articles" and
+"Update the index" are one block each, and every message goes in a slot (an
+``st.empty``) that is always there. While a page re-runs, a browser keeps the last
+run's elements until new ones arrive at the same place; content that moved would
+show twice (a heading, a summary) for as long as an update takes. What an upload or
+an update reports is shown in the slot under the button that started it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,17 @@ from datetime import datetime
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from rag import uploads
 from rag.catalog import cluster_label, get_article, index_status, list_articles
-from rag.errors import NotFoundError, RagError
+from rag.errors import NotFoundError, RagError, UploadError
 from rag.loaders import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 from ui import engine, views
+
+# Three lines of text a row: the grid wraps a cell's text only in rows over 64 px.
+TABLE_ROW_PX = 76
 
 
 def _int(value: Any) -> int | None:
@@ -24,7 +36,7 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def open_article(settings: Settings) -> None:
+def open_article(settings: Settings, slot: DeltaGenerator) -> None:
     """The article named in the address (?article=ID&start=N&end=M), highlighted."""
     ref = st.query_params.get("article")
     if not ref:
@@ -33,9 +45,9 @@ def open_article(settings: Settings) -> None:
     try:
         article = get_article(settings, ref)
     except NotFoundError as exc:
-        st.error(str(exc))
+        slot.error(str(exc))
         return
-    with st.container(border=True):
+    with slot.container(border=True):
         views.article_view(article, (start, end) if start is not None and end is not None else None)
         if st.button("Close the article", icon=":material/close:"):
             st.query_params.clear()
@@ -79,9 +91,18 @@ def table(articles: list[dict[str, Any]]) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key=table_key,
+        # Rows tall enough for the grid to wrap text (it does above 4rem), and wide
+        # columns for titles and file names: a cut-off "…" hid which file a row is.
+        # A selected row opens the article with both in full.
+        row_height=TABLE_ROW_PX,
+        column_order=[c for c in rows[0] if c != "ID"] if rows else None,
         column_config={
             "Title": st.column_config.TextColumn(width="large"),
+            "Source": st.column_config.TextColumn(width="medium"),
+            "Date": st.column_config.TextColumn(width="small"),
             "Chunks": st.column_config.NumberColumn(width="small"),
+            "Duplicate cluster": st.column_config.TextColumn(width="small"),
+            "File": st.column_config.TextColumn(width="large"),
         },
     )
     selected = event.selection.rows if event is not None else []
@@ -111,19 +132,22 @@ def clusters(articles: list[dict[str, Any]]) -> None:
             st.markdown(f"**Cluster {cluster[:8]}** ({len(members)} articles)\n\n{lines}")
 
 
-def update(settings: Settings, *, rebuild: bool) -> None:
-    """Start the sync; :func:`follow` shows its progress and keeps its result."""
+def update(settings: Settings, *, rebuild: bool, origin: str) -> None:
+    """Start the sync; :func:`follow` shows its progress and keeps its result, both in the
+    slot of the section (``origin``: "add" or "update") whose button started it."""
     st.session_state.pop("index_result", None)
     st.session_state.pop("upload_note", None)
+    st.session_state["index_origin"] = origin
     st.session_state["index_job"] = engine.start_update(settings, rebuild=rebuild)
 
 
-def follow(slot: Any) -> None:
-    """While this session's update runs, a progress bar in ``slot``; then its result."""
+def follow(slots: dict[str, DeltaGenerator]) -> None:
+    """While this session's update runs, a progress bar in its section's slot; then its
+    result, shown there by :func:`outcome`."""
     job: engine.IndexJob | None = st.session_state.get("index_job")
     if job is None:
         return
-    with slot:
+    with slots[st.session_state.get("index_origin", "update")].container():
         bar = st.progress(0.0, text="Reading the articles folder…")
         while job.running:
             if job.total:
@@ -137,11 +161,22 @@ def follow(slot: Any) -> None:
     st.rerun()
 
 
-def summary_view() -> None:
-    result = st.session_state.get("index_result")
-    if not result:
+def outcome(slot: DeltaGenerator, section: str) -> None:
+    """What the last upload or update started from ``section`` reported, in its slot."""
+    if st.session_state.get("index_origin") != section or "index_job" in st.session_state:
         return
-    kind, data = result
+    note = st.session_state.get("upload_note")
+    result = st.session_state.get("index_result")
+    if not note and not result:
+        return
+    with slot.container():
+        if note:
+            st.success(views.md(note), icon=":material/upload_file:")
+        if result:
+            summary_view(*result)
+
+
+def summary_view(kind: str, data: Any) -> None:
     if kind != "done":
         st.error(data, icon=":material/lock:" if kind == "locked" else None)
         return
@@ -167,40 +202,61 @@ def summary_view() -> None:
         )
 
 
-def add_files(settings: Settings, busy: bool) -> None:
+def refusals(files: list[Any]) -> list[str]:
+    """Dropped files of a type that is not read, in the API's words (the uploader
+    accepts any type: a browser's own refusal names a MIME type, not the fix)."""
+    refused = []
+    for f in files:
+        try:
+            uploads.check_type(f.name)
+        except UploadError as exc:
+            refused.append(str(exc))
+    return refused
+
+
+def add_files(settings: Settings, busy: bool) -> DeltaGenerator:
+    """The upload section; its message slot."""
     st.subheader("Add articles")
-    types = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
+    types = sorted(SUPPORTED_SUFFIXES)
     generation = st.session_state.setdefault("upload_generation", 0)
     files = st.file_uploader(
         "Article files",
-        type=types,
         accept_multiple_files=True,
         max_upload_size=max(1, math.ceil(settings.max_file_mb)),
         key=f"upload-{generation}",
-        help=f"{', '.join('.' + t for t in types)}; up to {settings.max_file_mb:g} MB each and "
+        help=f"{', '.join(types)}; up to {settings.max_file_mb:g} MB each and "
         f"{settings.max_upload_files} at a time. They are saved into the articles folder.",
     )
+    refused = refusals(files or [])
+    refusal = st.empty()
+    if refused:
+        refusal.error("\n\n".join(views.md(r) for r in refused), icon=":material/block:")
     replace = st.checkbox("Replace files that have the same name", key="upload_replace")
-    if st.button(
+    clicked = st.button(
         "Add and update the index",
         type="primary",
-        disabled=busy or not files,
+        disabled=busy or not files or bool(refused),
         icon=":material/upload:",
-    ):
-        try:
-            saved = uploads.save(
-                settings, [(f.name, f.getvalue()) for f in files or []], overwrite=replace
-            )
-        except RagError as exc:
-            st.error(str(exc))
-            return
-        st.session_state["upload_generation"] = generation + 1
-        update(settings, rebuild=False)
-        st.session_state["upload_note"] = f"Saved {', '.join(saved)} into the articles folder."
-        st.rerun()
+    )
+    slot = st.empty()
+    if not clicked:
+        outcome(slot, "add")
+        return slot
+    try:
+        saved = uploads.save(
+            settings, [(f.name, f.getvalue()) for f in files or []], overwrite=replace
+        )
+    except RagError as exc:
+        slot.error(str(exc))
+        return slot
+    st.session_state["upload_generation"] = generation + 1
+    update(settings, rebuild=False, origin="add")
+    st.session_state["upload_note"] = f"Saved {', '.join(saved)} into the articles folder."
+    st.rerun()
 
 
-def maintain(settings: Settings, status: dict[str, Any], busy: bool) -> None:
+def maintain(settings: Settings, status: dict[str, Any], busy: bool) -> DeltaGenerator:
+    """The update and rebuild section; its message slot."""
     st.subheader("Update the index")
     st.caption(
         f"Articles folder `{settings.articles_dir.resolve()}` → index "
@@ -209,27 +265,32 @@ def maintain(settings: Settings, status: dict[str, Any], busy: bool) -> None:
     )
     left, right = st.columns(2)
     if left.button("Update index", icon=":material/sync:", width="stretch", disabled=busy):
-        update(settings, rebuild=False)
+        update(settings, rebuild=False, origin="update")
         st.rerun()
     if right.button(
         "Rebuild from scratch…", icon=":material/restart_alt:", width="stretch", disabled=busy
     ):
         st.session_state["confirm_rebuild"] = True
+    confirm = st.empty()
     if st.session_state.get("confirm_rebuild"):
-        st.warning(
-            f"Rebuilding drops the index and embeds all {status['articles']} articles "
-            f"({status['chunks']} chunks) again. Questions are answered from an empty index "
-            "until it finishes.",
-            icon=":material/warning:",
-        )
-        yes, no = st.columns(2)
-        if yes.button("Yes, rebuild the index", type="primary", width="stretch", disabled=busy):
-            st.session_state["confirm_rebuild"] = False
-            update(settings, rebuild=True)
-            st.rerun()
-        if no.button("Cancel", width="stretch"):
-            st.session_state["confirm_rebuild"] = False
-            st.rerun()
+        with confirm.container():
+            st.warning(
+                f"Rebuilding drops the index and embeds all {status['articles']} articles "
+                f"({status['chunks']} chunks) again. Questions are answered from an empty "
+                "index until it finishes.",
+                icon=":material/warning:",
+            )
+            yes, no = st.columns(2)
+            if yes.button("Yes, rebuild the index", type="primary", width="stretch", disabled=busy):
+                st.session_state["confirm_rebuild"] = False
+                update(settings, rebuild=True, origin="update")
+                st.rerun()
+            if no.button("Cancel", width="stretch"):
+                st.session_state["confirm_rebuild"] = False
+                st.rerun()
+    slot = st.empty()
+    outcome(slot, "update")
+    return slot
 
 
 settings = engine.settings()
@@ -248,20 +309,20 @@ d.metric(
 )
 
 busy = "index_job" in st.session_state
-progress_slot = st.container()
-if (note := st.session_state.get("upload_note")) and not busy:
-    st.success(views.md(note), icon=":material/upload_file:")
-summary_view()
-open_article(settings)
-if articles:
-    table(articles)
-    clusters(articles)
-else:
-    st.info(
-        "**No articles are indexed yet.** Upload files below, or put .txt, .md, .html, .json "
-        f"or .jsonl files into `{settings.articles_dir.resolve()}` and click **Update index**.",
-        icon=":material/info:",
-    )
-add_files(settings, busy)
-maintain(settings, status, busy)
-follow(progress_slot)
+open_article(settings, st.empty())
+with st.container(key="library-articles"):
+    if articles:
+        table(articles)
+        clusters(articles)
+    else:
+        st.info(
+            "**No articles are indexed yet.** Upload files below, or put .txt, .md, .html, "
+            f".json or .jsonl files into `{settings.articles_dir.resolve()}` and click "
+            "**Update index**.",
+            icon=":material/info:",
+        )
+with st.container(key="library-add"):
+    add_slot = add_files(settings, busy)
+with st.container(key="library-update"):
+    update_slot = maintain(settings, status, busy)
+follow({"add": add_slot, "update": update_slot})
