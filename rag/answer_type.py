@@ -25,6 +25,13 @@ PLACES = ("FAC", "GPE", "LOC")
 TIMES = ("DATE", "TIME")
 COUNTS = ("CARDINAL", "QUANTITY")
 AMOUNTS = ("MONEY", "PERCENT", "QUANTITY", "CARDINAL")
+MONEY = ("MONEY", "CARDINAL")  # a bare number answers only after a currency sign
+_MONEY_WORDS = re.compile(
+    r"\b(?:worth|cost|costs|pay|paid|pays|price|priced|spend|spent|fine|fined|raise|raised|"
+    r"earn|earned|earns|salary|fee|fees|budget|valued|valuation|charge|charged|sell for|"
+    r"sold for|bought for|revenue)\b",
+    re.I,
+)
 
 # Head nouns of "which/what X" questions, by the labels that answer them.
 _HEADS: list[tuple[tuple[str, ...], str]] = [
@@ -179,8 +186,10 @@ def _title(question: str) -> tuple[str | None, tuple[str, ...]]:
     """The office a who-question asks about ("Who is the chief executive of …" →
     executive, "Which US senators …" → senator) and the word qualifying it ("Commerce"
     of "Which US Commerce Secretary"), or None."""
-    for match in _WHICH.finditer(question):
-        words = re.findall(r"[A-Za-z]+", match.group(0))[1:]
+    matches = [m.group(0) for m in _WHICH.finditer(question)]
+    matches += [m.group(0) for m in _AS_TITLE.finditer(question)]
+    for match in matches:
+        words = re.findall(r"[A-Za-z][A-Za-z'’]*", match)[1:]
         found = [w.lower().rstrip("s") if w.lower().rstrip("s") in TITLES else w for w in words]
         at = [i for i, w in enumerate(found) if w in TITLES]
         if at:
@@ -192,6 +201,12 @@ def _title(question: str) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
+# "Who stays on as Cubic Telecom's CEO?", "Who was named as the new chief executive?"
+_AS_TITLE = re.compile(
+    r"\b(?:as|new)\s+(?:(?:the|its|their|his|her|a|an|new|[A-Z][\w.&-]*(?:'s|’s)?)\s+){0,3}"
+    rf"(?:{'|'.join(TITLES)})s?\b",
+    re.I,
+)
 _COUNTRYISH = re.compile(r"^(?:[A-Z]{2,3}|[A-Z][a-z]+(?:an|ese|ish|i))$")
 _DETERMINERS = frozenset("is was are were the a an".split())
 _AUXILIARIES = frozenset("did do does were was are is have has had will would can could".split())
@@ -224,9 +239,11 @@ def expected_answer(question: str) -> Expected:
     head, labels = _head_noun(q)
     is_list = kind == "list" or bool(LIST_CUES.search(q.lower()))
     if _HOW_MUCH.search(q):
-        labels = (
-            ("PERCENT",) if re.search(r"percent|percentage|share|proportion", q, re.I) else AMOUNTS
-        )
+        labels = AMOUNTS
+        if re.search(r"percent|percentage|share|proportion", q, re.I):
+            labels = ("PERCENT",)
+        elif _MONEY_WORDS.search(q):
+            labels = MONEY  # "How much is the deal worth?": money, not "40%"
         return Expected("how_much", labels, head=head)
     if _HOW_MANY.search(q):
         if re.search(r"\bhow old\b", q, re.I):
@@ -247,7 +264,14 @@ def expected_answer(question: str) -> Expected:
         title, qualifiers = _title(q) if labels == PEOPLE else (None, ())
         return Expected(kind, labels, head=head, title=title, title_words=qualifiers)
     if re.match(r"^(?:who|whom)\b", q, re.I) or kind == "who":
-        return Expected("list" if is_list else "who", PEOPLE + ORGANISATIONS, head=head)
+        title, qualifiers = _title(q)
+        return Expected(
+            "list" if is_list else "who",
+            PEOPLE + ORGANISATIONS,
+            head=head,
+            title=title,
+            title_words=qualifiers,
+        )
     if is_list:
         return Expected("list", (), head=head)
     return Expected("what", (), head=head)

@@ -25,7 +25,7 @@ from rag.manifest import (
     known_norms,
 )
 from rag.nlp import Entity
-from rag.outlets import closest_outlets, host_stem, outlet_key, outlet_name
+from rag.outlets import closest_outlets, outlet_key, outlet_keys, outlet_name
 from rag.query import Mentions
 from rag.relative_dates import published_day
 from rag.results import Passage
@@ -144,7 +144,8 @@ def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, A
     """Where the index is, what it holds, and whether Chroma agrees with the manifest."""
     store = ChunkStore(settings)
     status: dict[str, Any] = {
-        "index_dir": str(settings.index_dir),
+        "index_dir": str(settings.index_dir.resolve()),
+        "articles_dir": str(settings.articles_dir.resolve()),
         "backend": "http" if settings.chroma_host else "embedded",
         "chroma": store.where,
         "collection": settings.collection_name,
@@ -283,10 +284,8 @@ class Catalog:
         for a in articles.values():
             if a.source:
                 by_raw.setdefault(_raw_key(a.source), set()).add(a.id)
-                by_outlet.setdefault(outlet_key(a.source), set()).add(a.id)
-                stem = host_stem(a.source)
-                if stem:
-                    by_outlet.setdefault(stem, set()).add(a.id)
+                for key in outlet_keys(a.source):
+                    by_outlet.setdefault(key, set()).add(a.id)
             day = published_day(a.published_at)
             if day is not None:
                 by_day.setdefault((day.month, day.day), []).append((day.year, a.id))
@@ -316,10 +315,8 @@ class Catalog:
             if raw != key and raw in self._by_raw:
                 found |= self._by_raw[raw]
                 continue
-            found |= self._by_outlet.get(key, set())
-            stem = host_stem(source)
-            if stem:
-                found |= self._by_outlet.get(stem, set())
+            for alias in outlet_keys(source):
+                found |= self._by_outlet.get(alias, set())
         return found
 
     def closest_outlets(self, wanted: str, limit: int = 3) -> list[str]:

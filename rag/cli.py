@@ -509,7 +509,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in status.items():
         print(f"{key:>18}: {value if value not in (None, []) else '-'}")
     if not status["articles"]:
-        print("\nThe index is empty: run `rag index` to index the articles folder.")
+        print(
+            f"\nThe index at {status['index_dir']} is empty: run `rag index` to index "
+            f"{status['articles_dir']}."
+        )
     return 0
 
 

@@ -192,16 +192,19 @@ class ExtractiveEngine:
 
     def tag(self, found: list[Candidate]) -> None:
         """Give each candidate its named entities: from the index (tagged by ``rag index``),
-        or tagged now when its article has none stored."""
-        by_passage: dict[str, list[Entity]] = {}
+        or tagged now when its article has none stored; a name the tagger joined to a
+        title is split from it by the retrieved articles' other mentions
+        (:func:`nlp.untitled`)."""
+        by_article: dict[str, list[Entity]] = {}
+        for c in found:
+            article = c.passage.article_id
+            if article not in by_article:
+                by_article[article] = self.catalog.entities(article, 0, sys.maxsize)
+        known = nlp.people(e for stored in by_article.values() for e in stored)
+        by_article = {a: nlp.untitled(stored, known) for a, stored in by_article.items()}
         untagged: list[Candidate] = []
         for c in found:
-            p = c.passage
-            if p.chunk_id not in by_passage:
-                by_passage[p.chunk_id] = self.catalog.entities(
-                    p.article_id, p.char_start, p.char_end
-                )
-            stored = by_passage[p.chunk_id]
+            stored = by_article[c.passage.article_id]
             if stored:
                 c.entities = [e for e in stored if c.start <= e.start and e.end <= c.end]
             else:
@@ -209,10 +212,13 @@ class ExtractiveEngine:
         if untagged:
             texts = [c.text for c in untagged]
             for c, entities in zip(untagged, nlp.entities_many(self.nlp, texts), strict=True):
-                c.entities = [
-                    Entity(e.start + c.start, e.end + c.start, e.label, e.text, e.norm)
-                    for e in entities
-                ]
+                c.entities = nlp.untitled(
+                    [
+                        Entity(e.start + c.start, e.end + c.start, e.label, e.text, e.norm)
+                        for e in entities
+                    ],
+                    known,
+                )
 
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
         """The names the question mentions as written ("2022 World Cup", no leading "the"
@@ -693,7 +699,7 @@ class ExtractiveEngine:
             [
                 Claim(
                     e.claim.text,
-                    "supported" if c is not None and e.support >= MISSING else "missing",
+                    _status(answer, len(evidence), c is not None and e.support >= MISSING),
                     number[c] if c is not None else None,
                     round(e.support, 4),
                     e.published_at,
@@ -781,6 +787,15 @@ def _untitled(expected: Expected, passages: list[Passage]) -> bool:
     return title is not None and not any(
         mentions_title(title, f"{p.title} {p.text}") for p in passages
     )
+
+
+def _status(answer: str, claims: int, found: bool) -> str:
+    """A claim's status beside the verdict: its evidence found ("supported") or not
+    ("missing"); a question's one claim that the evidence answers No to is
+    "contradicted" (not "supported" under a No)."""
+    if not found:
+        return "missing"
+    return "contradicted" if answer == "no" and claims == 1 else "supported"
 
 
 def _office(title: str | None) -> str:

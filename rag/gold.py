@@ -112,6 +112,13 @@ def load_gold(path: Path) -> list[GoldQuestion]:
     return questions
 
 
+# The corpora the project's own gold sets (eval/gold/) were written for.
+WRITTEN_FOR = {
+    "seeds.jsonl": "the sample articles (data/articles)",
+    "newsroom.jsonl": "the MultiHop-RAG corpus (../shared/bench/multihop/corpus.jsonl)",
+}
+
+
 def check_evidence(
     gold: list[GoldQuestion], known: Container[str], *, name: str, index: Path
 ) -> str | None:
@@ -129,10 +136,11 @@ def check_evidence(
     count = f"{len(docs) - len(missing)} of {len(docs)} evidence articles of {name}"
     where = f"this index ({index.resolve()})"
     if len(missing) == len(docs):
+        corpus = WRITTEN_FOR.get(Path(name).name, "the articles it was written for")
         raise GoldMismatchError(
-            f"{count} are in {where} — index the articles it was written for (the "
-            "project's seeds.jsonl: data/articles) or choose another gold set; it cites "
-            f"e.g. {', '.join(docs[:2])}"
+            f"{count} are in {where} — index {corpus} (`rag eval --corpus PATH` indexes a "
+            f"folder or corpus file first) or choose another gold set; it cites e.g. "
+            f"{', '.join(docs[:2])}"
         )
     shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
     return (

@@ -130,6 +130,34 @@ def _entities(doc: Any, offset: int = 0) -> list[Entity]:
     ]
 
 
+def people(found: Iterable[Entity]) -> set[str]:
+    """The full names (two words or more) tagged PERSON among ``found``."""
+    return {e.norm for e in found if e.label == "PERSON" and " " in e.norm}
+
+
+def untitled(found: list[Entity], known: set[str] | None = None) -> list[Entity]:
+    """``found`` with each name the tagger joined to a title or team split out as the
+    person it names elsewhere — in ``found``, or among ``known`` (:func:`people`):
+    "Commerce Gina Raimondo" (ORG) → "Gina Raimondo" (PERSON) when "Gina Raimondo" is
+    tagged PERSON there; "Raiders K Daniel Carlson" → "Daniel Carlson"."""
+    people_ = people(found) | (known or set())
+    if not people_:
+        return found
+    out: list[Entity] = []
+    for e in found:
+        person = None
+        if e.label != "PERSON":
+            person = next((p for p in people_ if e.norm.endswith(" " + p)), None)
+        at = e.text.lower().rfind(person) if person else -1
+        if person is None or at <= 0:
+            out.append(e)
+            continue
+        start = e.start + at
+        text = e.text[at : at + len(person)]
+        out.append(Entity(start, start + len(person), "PERSON", text, person))
+    return out
+
+
 def entities(nlp: Any, text: str) -> list[Entity]:
     """The named entities of ``text``, with offsets into it."""
     return next(entities_many(nlp, [text]))

@@ -47,6 +47,19 @@ def host_stem(raw: str) -> str | None:
     return match.group(1).casefold() if match else None
 
 
+def outlet_keys(raw: str) -> set[str]:
+    """Every key one outlet's names share: its ``outlet_key``, that key without spaces
+    or punctuation, with and without a leading "the", and a host name's stem — so "The
+    Verge", "theverge.com" and "the verge" find one another, as do "The Independent"
+    and "independent.co.uk"."""
+    key = outlet_key(raw)
+    keys = {key, re.sub(r"[\W_]+", "", key), re.sub(r"[\W_]+", "", re.sub(r"^the\s+", "", key))}
+    stem = host_stem(raw)
+    if stem:
+        keys |= {stem, re.sub(r"^the(?=\w)", "", stem)}
+    return {k for k in keys if k}
+
+
 def closest_outlets(wanted: str, outlets: Iterable[str], limit: int = 3) -> list[str]:
     """The outlets (display names) nearest to a name that matched none: spelling first,
     then names containing it or contained in it.

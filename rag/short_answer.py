@@ -22,7 +22,7 @@ from typing import Protocol
 
 from rag.answer_type import TITLES, Expected
 from rag.lexical import tokens
-from rag.nlp import NAMES, Entity, normalise
+from rag.nlp import NAMES, Entity, normalise, untitled
 from rag.query import mentioned_dates
 from rag.relative_dates import FUTURE, before_publication
 
@@ -38,7 +38,7 @@ _CURRENCY = "$£€¥₹"
 _DURATION = re.compile(
     r"(?:(?:a|an|\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|many|"
     r"few|a few|some|the)\s+)?(?:seconds|minutes|hours|days|weeks|months|years|decades|"
-    r"centuries)",
+    r"centuries|seasons|terms)",
     re.I,
 )
 DURATION_FIT = 0.2
@@ -141,6 +141,9 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
         return None
     short = normalise(pick.text)
     person = pick.label == "PERSON"
+    if person and " " in short:
+        # "Commerce Gina Raimondo" (a title the tagger took in) is no fuller "Gina Raimondo"
+        mentions = untitled(list(mentions), {short})
     counts: dict[str, int] = {}
     shown: dict[str, str] = {}
     for e in mentions:

@@ -84,7 +84,11 @@ def test_strict_fails_on_any_skip(tmp_path: Path, articles: Path):
 @integration
 def test_empty_index_says_what_to_do(tmp_path: Path, articles: Path):
     env = env_for(tmp_path, articles)
-    assert "run `rag index`" in run_rag("status", env=env).stdout
+    status = run_rag("status", env=env, cwd=tmp_path).stdout
+    assert "run `rag index`" in status
+    # where it looked and what it would index, as absolute paths
+    index = Path(env["RAG_INDEX_DIR"]).resolve()
+    assert f"The index at {index} is empty" in status and str(articles.resolve()) in status
     assert "rag index" in run_rag("articles", env=env).stdout
 
 

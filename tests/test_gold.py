@@ -48,3 +48,15 @@ def test_each_bad_line_gets_one_clear_error(tmp_path: Path):
         "bad.jsonl line 5: an unanswerable question has no answers and no evidence",
         'bad.jsonl line 6: `match` must be "any" or "all"',
     ]
+
+
+def test_a_refusal_names_the_corpus_a_project_gold_set_was_written_for(tmp_path):
+    from rag.errors import GoldMismatchError
+    from rag.gold import GoldQuestion, check_evidence, load_gold
+
+    gold = load_gold(Path(__file__).parent.parent / "eval" / "gold" / "newsroom.jsonl")
+    assert all(isinstance(q, GoldQuestion) for q in gold)
+    with pytest.raises(GoldMismatchError, match="MultiHop-RAG corpus"):
+        check_evidence(gold, set(), name="newsroom.jsonl", index=tmp_path)
+    with pytest.raises(GoldMismatchError, match=r"sample articles \(data/articles\)"):
+        check_evidence(gold, set(), name="seeds.jsonl", index=tmp_path)

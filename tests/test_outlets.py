@@ -235,3 +235,13 @@ def test_cli_and_api_refuse_filters_no_article_passes(indexed: Settings, pipelin
             )
         ok = client.post("/ask", json={"question": "What happened?", "sources": ["CNBC"]})
         assert ok.status_code == 200 and {p["source"] for p in ok.json()["passages"]} == {"CNBC"}
+
+
+def test_an_outlets_name_and_its_host_find_each_other():
+    from rag.outlets import outlet_keys
+
+    assert outlet_keys("The Verge") & outlet_keys("theverge.com")
+    assert outlet_keys("the verge") & outlet_keys("theverge.com")
+    assert outlet_keys("The Independent - Sports") & outlet_keys("independent.co.uk")
+    assert not outlet_keys("The Verge") & outlet_keys("TechCrunch")
+    assert "street" not in outlet_keys("Thestreet")  # a name's own "the" is kept

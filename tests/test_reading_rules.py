@@ -507,3 +507,72 @@ def test_a_span_of_time_does_not_say_when():
     )
     pick = best_entity(expected_answer(question), [s], question)
     assert pick is not None and pick.text == "Wednesday"
+
+
+def test_a_name_joined_to_a_title_is_split_out_as_the_person():
+    from rag.nlp import untitled
+
+    text = "a visit by US Secretary of Commerce Gina Raimondo, and Raiders K Daniel Carlson"
+    joined = "Commerce Gina Raimondo"
+    team = "Raiders K Daniel Carlson"
+    found = [
+        Entity(
+            text.index(joined), text.index(joined) + len(joined), "ORG", joined, normalise(joined)
+        ),
+        Entity(text.index(team), text.index(team) + len(team), "ORG", team, normalise(team)),
+    ]
+    # the people are known from other mentions (another article, another sentence)
+    fixed = untitled(found, {"gina raimondo", "daniel carlson"})
+    assert [(text[e.start : e.end], e.label) for e in fixed] == [
+        ("Gina Raimondo", "PERSON"),
+        ("Daniel Carlson", "PERSON"),
+    ]
+    assert untitled(found) == found  # nobody known: left as tagged
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("How much is NASCAR's new media rights deal worth?", ("MONEY", "CARDINAL")),
+        ("How much did Manchester United pay for Onana?", ("MONEY", "CARDINAL")),
+        ("How much did sales grow last quarter?", ("MONEY", "PERCENT", "QUANTITY", "CARDINAL")),
+        ("What share of voters backed it?", ("PERCENT",)),
+    ],
+)
+def test_how_much_money_wants_money(question: str, labels: tuple[str, ...]):
+    assert expected_answer(question).labels == labels
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("Who stays on as Cubic Telecom's CEO after the deal?", "ceo"),
+        ("Who was named as the new chief executive of OpenAI?", "executive"),
+        ("Which judge ruled that Trump committed fraud?", "judge"),
+        ("Who fired the CEO?", None),  # the CEO is who was fired, not the answer
+        ("Who is the top Chinese official in charge of trade?", None),
+    ],
+)
+def test_the_office_a_who_question_asks_about(question: str, title: str | None):
+    assert expected_answer(question).title == title
+
+
+def test_seasons_in_office_do_not_say_when():
+    question = "When did Bill Kenwright become Everton chairman?"
+    s = sentence(
+        "Kenwright spent 19 seasons as chairman after taking over in 2004.",
+        1.0,
+        ("19 seasons", "DATE"),
+        ("2004", "DATE"),
+    )
+    pick = best_entity(expected_answer(question), [s], question)
+    assert pick is not None and pick.text == "2004"
+
+
+def test_a_single_claim_answered_no_is_contradicted_not_supported():
+    from rag.extractive import _status
+
+    assert _status("no", 1, True) == "contradicted"
+    assert _status("yes", 1, True) == "supported"
+    assert _status("no", 2, True) == "supported"  # No from comparing two outlets' claims
+    assert _status("no", 1, False) == "missing"
