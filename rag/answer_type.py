@@ -29,7 +29,7 @@ MONEY = ("MONEY", "CARDINAL")  # a bare number answers only after a currency sig
 _MONEY_WORDS = re.compile(
     r"\b(?:worth|cost|costs|pay|paid|pays|price|priced|spend|spent|fine|fined|raise|raised|"
     r"earn|earned|earns|salary|fee|fees|budget|valued|valuation|charge|charged|sell for|"
-    r"sold for|bought for|revenue)\b",
+    r"sold for|bought for|revenue|money)\b",
     re.I,
 )
 
@@ -209,12 +209,15 @@ _AS_TITLE = re.compile(
 )
 _COUNTRYISH = re.compile(r"^(?:[A-Z]{2,3}|[A-Z][a-z]+(?:an|ese|ish|i))$")
 _DETERMINERS = frozenset("is was are were the a an".split())
+_NOT_MEASURED = frozenset("money cash of more less time longer further higher lower".split())
 _AUXILIARIES = frozenset("did do does were was are is have has had will would can could".split())
 
 
-def _counted(question: str) -> str | None:
-    """What a "how many" question counts: its first lower-case word after "how many"."""
-    match = re.search(r"\bhow many\b(.*)", question, re.I)
+def _counted(question: str, how: str = "many") -> str | None:
+    """What a "how many" question counts, or a "how much" one measures ("How much
+    revenue did Uber report?" → revenue): its first lower-case word after "how many"
+    (or "how much"), None when a verb comes first ("How much did X pay?")."""
+    match = re.search(rf"\bhow {how}\b(.*)", question, re.I)
     words: list[str] = re.findall(r"[A-Za-z][\w-]*", match.group(1) if match else "")
     for word in words:
         if word.lower() in _AUXILIARIES:
@@ -244,7 +247,10 @@ def expected_answer(question: str) -> Expected:
             labels = ("PERCENT",)
         elif _MONEY_WORDS.search(q):
             labels = MONEY  # "How much is the deal worth?": money, not "40%"
-        return Expected("how_much", labels, head=head)
+        measured = _counted(q, "much")
+        if measured in _NOT_MEASURED:
+            measured = None  # "How much money …", "How much of …": no particular measure
+        return Expected("how_much", labels, head=measured or head)
     if _HOW_MANY.search(q):
         if re.search(r"\bhow old\b", q, re.I):
             return Expected("how_many", ("DATE", "CARDINAL"), head="age")

@@ -42,6 +42,9 @@ _DURATION = re.compile(
     re.I,
 )
 DURATION_FIT = 0.2
+# An amount beside the word for what "how much <noun>" measures weighs this much more.
+MEASURED = 1.5
+AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
 _CAPITALISED = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 # A list's values come from sentences scoring at least this share of the best one.
 LIST_FLOOR = 0.9
@@ -235,6 +238,8 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
             return 1.5
         bare = entity.text.isdigit() and int(entity.text) < 130
         return 1.3 if bare and re.fullmatch(r",\s*", sentence.text[end : end + 2] or ",") else 0.0
+    if expected.kind == "how_much" and expected.head and entity.label in AMOUNT_LABELS:
+        return MEASURED if _measures(expected.head, sentence, entity) else 1.0
     if expected.kind == "where":
         before = sentence.text[max(0, at - 12) : at].lower()
         return 1.3 if re.search(r"\b(?:at|in|inside|outside|near|to)\s+$", before) else 1.0
@@ -267,6 +272,27 @@ def _title_fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     if not qualifiers:
         return TITLED
     return TITLED * (0.5 + 0.5 * len(qualifiers & set(tokens(around))) / len(qualifiers))
+
+
+def _measures(head: str, sentence: Sentence, entity: Entity) -> bool:
+    """Whether the amount is said of ``head`` ("How much revenue"): the word before it
+    since the last amount ("revenue rose 11% to $9.3 billion", "revenue of $9.3
+    billion"), or right after it ("$9.3 billion in revenue") — not the net income's
+    "$221 million" beside it."""
+    at, end = entity.start - sentence.start, entity.end - sentence.start
+    since = max(
+        [
+            e.end - sentence.start
+            for e in sentence.entities
+            if e.label in AMOUNT_LABELS and e.end <= entity.start
+        ]
+        + [at - WINDOW, 0]
+    )
+    stem = _stem(head.lower())
+    if any(_stem(w) == stem for w in tokens(sentence.text[since:at])):
+        return True
+    after = re.match(r"\s*(?:in|of)\s+(?:\w+\s+)?(\w+)", sentence.text[end : end + 40])
+    return after is not None and _stem(after.group(1).lower()) == stem
 
 
 def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:

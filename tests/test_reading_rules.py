@@ -576,3 +576,17 @@ def test_a_single_claim_answered_no_is_contradicted_not_supported():
     assert _status("yes", 1, True) == "supported"
     assert _status("no", 2, True) == "supported"  # No from comparing two outlets' claims
     assert _status("no", 1, False) == "missing"
+
+
+def test_how_much_of_a_thing_is_the_amount_said_of_it():
+    question = "How much revenue did Uber report for the third quarter?"
+    assert expected_answer(question).head == "revenue"
+    s = sentence(
+        "Uber posted net income of $221 million, while revenue rose 11% to $9.3 billion.",
+        1.0,
+        ("$221 million", "MONEY"),
+        ("$9.3 billion", "MONEY"),
+    )
+    pick = best_entity(expected_answer(question), [s], question)
+    assert pick is not None and pick.text == "$9.3 billion"
+    assert expected_answer("How much money did the film make?").labels[0] == "MONEY"
