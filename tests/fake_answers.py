@@ -8,8 +8,10 @@ shells use (``ask``, ``ask_stream``, ``rewrite``, ``close``, ``settings``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rag.results import Answer, Citation, Claim, Passage, ShortAnswer, Verdict
@@ -169,3 +171,19 @@ class FakePipeline:
 
     def close(self) -> None:
         pass
+
+
+def gold_citing(path: Path, docs: list[str]) -> Path:
+    """A gold set at ``path``: one factoid question per evidence article named."""
+    rows = [
+        {
+            "id": f"g{i}",
+            "question": "Which companies attended the Friday meeting?",
+            "answers": ["IBM"],
+            "type": "factoid",
+            "evidence": [{"doc": doc, "quote": "IBM, Microsoft and Pfizer"}],
+        }
+        for i, doc in enumerate(docs)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

@@ -311,25 +311,9 @@ def test_rag_eval_prints_the_yes_no_table_next_to_the_baseline(tmp_path, monkeyp
 # --- gold evidence the index does not hold (issue 13 item 18) -------------------------------
 
 
-def cited_gold(path: Path, docs: list[str]) -> Path:
-    """One factoid question per evidence article named."""
-    rows = [
-        {
-            "id": f"g{i}",
-            "question": "Which companies attended the Friday meeting?",
-            "answers": ["IBM"],
-            "type": "factoid",
-            "evidence": [{"doc": doc, "quote": "IBM, Microsoft and Pfizer"}],
-        }
-        for i, doc in enumerate(docs)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def test_rag_eval_refuses_a_gold_set_the_index_holds_no_evidence_for(tmp_path, monkeypatch, capsys):
     fake_eval(monkeypatch, always("yes"))
-    other = cited_gold(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
+    other = fake.gold_citing(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
     status = main(["eval", "--gold", str(other), "--out", str(tmp_path / "runs")])
     err = capsys.readouterr().err
     assert status == 2
@@ -337,7 +321,7 @@ def test_rag_eval_refuses_a_gold_set_the_index_holds_no_evidence_for(tmp_path, m
     assert "index the articles it was written for" in err and "another gold set" in err
     assert not list((tmp_path / "runs").glob("*.json"))
     # Some of them there (the fake index holds 000_amcham.txt): a warning, and the run.
-    mixed = cited_gold(tmp_path / "mixed.jsonl", ["000_amcham.txt", "mh-0c6a1b9e5713"])
+    mixed = fake.gold_citing(tmp_path / "mixed.jsonl", ["000_amcham.txt", "mh-0c6a1b9e5713"])
     status = main(["eval", "--gold", str(mixed), "--out", str(tmp_path / "runs"), "--json"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
@@ -354,7 +338,7 @@ def test_rag_eval_checks_the_evidence_after_indexing_its_corpus(tmp_path: Path):
     first = sorted(SAMPLE.iterdir())[0]
     (corpus / first.name).write_text(first.read_text())
     out = tmp_path / "runs"
-    elsewhere = cited_gold(tmp_path / "elsewhere.jsonl", ["001_567c3a3b59d5760a.txt"])
+    elsewhere = fake.gold_citing(tmp_path / "elsewhere.jsonl", ["001_567c3a3b59d5760a.txt"])
     refused = run_rag("eval", "--corpus", str(corpus), "--gold", str(elsewhere), "--out", str(out))
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "error: 0 of 1 evidence articles of elsewhere.jsonl are in this index" in (
@@ -362,7 +346,7 @@ def test_rag_eval_checks_the_evidence_after_indexing_its_corpus(tmp_path: Path):
     )
     assert "Traceback" not in refused.stderr and not list(out.glob("*.json"))
     # The same corpus and a set citing its article: indexed, checked, run.
-    here = cited_gold(tmp_path / "here.jsonl", [first.name])
+    here = fake.gold_citing(tmp_path / "here.jsonl", [first.name])
     ran = run_rag("eval", "--corpus", str(corpus), "--gold", str(here), "--out", str(out), "--json")
     assert ran.returncode == 0, ran.stderr
     assert "evidence articles" not in ran.stderr

@@ -626,27 +626,12 @@ def test_evaluation_charts_leave_the_mouse_wheel_to_the_page(faked, tmp_path):
     assert [params(spec) for spec in specs] == [[], [], []]
 
 
-def write_gold(path: Path, docs: list[str]) -> Path:
-    rows = [
-        {
-            "id": f"g{i}",
-            "question": "Which companies attended?",
-            "answers": ["IBM"],
-            "type": "factoid",
-            "evidence": [{"doc": doc, "quote": "IBM"}],
-        }
-        for i, doc in enumerate(docs)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(faked, tmp_path):
     """Issue 13 item 18: not a run of zeros under a grey caption, but what to do."""
     faked.reply = fake.answer(shorts=[fake.short("IBM")])
     at = start("pages/evaluation.py")
     at.selectbox(key="eval_gold_choice").select("Another file…").run()
-    other = write_gold(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
+    other = fake.gold_citing(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
     at.text_input(key="eval_gold_path").input(str(other)).run()
     button(at, "Run the gold set").click().run()
     assert not at.exception, at.exception
@@ -656,7 +641,7 @@ def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(fake
     assert "or choose another gold set" in refused
     assert not faked.asked and not (tmp_path / "eval" / "runs").exists()
     # Some there: a warning with the count, and the run goes ahead.
-    mixed = write_gold(tmp_path / "mixed.jsonl", ["000_amcham.txt", "mh-0c6a1b9e5713"])
+    mixed = fake.gold_citing(tmp_path / "mixed.jsonl", ["000_amcham.txt", "mh-0c6a1b9e5713"])
     at.text_input(key="eval_gold_path").input(str(mixed)).run()
     button(at, "Run the gold set").click().run()
     assert not at.error
