@@ -441,7 +441,9 @@ class ExtractiveEngine:
             # values of one question joined by "and"; answers to a compound question's
             # parts, and quotes, by semicolons
             joined = "; ".join(
-                _and_list([shown for shown, p in zip(lead, picks, strict=True) if p.part == part])
+                _joined(
+                    [shown for shown, p in zip(lead, picks, strict=True) if p.part == part], "and"
+                )
                 for part in dict.fromkeys(p.part for p in picks)
             )
             if picks[0].label == "QUOTE":
@@ -608,6 +610,7 @@ class ExtractiveEngine:
             chosen, picks = self.short(question, expected, ranked, chosen, names)
         signals = self.signals(question, info, expected, names, passages, ranked, picks)
         confidence = model.probability(signals) if model else None
+        unnamed_office = _untitled(expected, passages)
         # A count asked about a thing no best sentence counts, an amount or a date to
         # come no best sentence gives, or an office no passage names ("Which senators
         # …"), is not in the articles, whatever the scores say.
@@ -618,14 +621,14 @@ class ExtractiveEngine:
                 or expected.kind == "how_much"
                 or expected.future
             )
-        ) or _untitled(expected, passages)
+        ) or unnamed_office
         declined = confidence is not None and confidence < self.settings.abstain_threshold
         if not chosen or declined or uncounted:
             if confidence is not None and (uncounted or (not chosen and ranked)):
                 # Declined by a rule, not the model: say so in the confidence too (on the
                 # gold sets about 1 in 7 such questions was answerable).
                 confidence = min(confidence, RULED_OUT)
-            missing = self.missing(question, expected, names, passages, signals)
+            missing = self.missing(question, expected, names, passages, signals, unnamed_office)
             yield f"{NOT_FOUND} {missing[0].upper()}{missing[1:]}."
             yield EngineResult(
                 [], True, False, confidence=confidence, missing=missing, signals=signals
@@ -649,15 +652,17 @@ class ExtractiveEngine:
         names: list[str],
         passages: list[Passage],
         signals: dict[str, float],
+        unnamed_office: bool,
     ) -> str:
-        """What an abstention found missing, in words a reader can check."""
+        """What an abstention found missing, in words a reader can check;
+        ``unnamed_office``: no passage names the office the question asks about."""
         everything = " ".join(f"{p.title} {p.text}" for p in passages).lower()
         absent = [n for n in names if _named_share([n], everything) < 1]
         if absent:
-            return "no indexed article mentions " + _and(absent)
+            return "no indexed article mentions " + _joined(absent, "or")
         what = _WANTED.get(expected.kind)
         topic = _topic(question)
-        if _untitled(expected, passages):
+        if unnamed_office:
             return f"no article found mentions {_office(expected.title)} for “{topic}”"
         if expected.kind == "what_said" and expected.speaker and signals["answer_type_missing"]:
             about = re.search(r"\babout\s+(.+?)\??$", question.strip(), re.I)
@@ -824,12 +829,9 @@ def _leading(picks: list[Pick], chosen: list[Candidate]) -> list[Candidate]:
     return [*lead, *(c for c in chosen if (c.passage.article_id, c.start) not in held)]
 
 
-def _and_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+def _joined(items: list[str], last: str) -> str:
+    """ "a", "a and b", "a, b or c": ``last`` is the word before the last item."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {last} " + items[-1]
 
 
 def _topic(question: str) -> str:

@@ -89,9 +89,14 @@ def before_publication(span: str, published: date, sentence: str = "") -> bool:
     day = resolve(span, published, sentence)
     if day is not None:
         return day < published
+    days = mentioned_dates(span)
+    if days:
+        y, m, d = days[0]
+        try:
+            return date(y or published.year, m, d) < published
+        except ValueError:  # "February 30": no day at all
+            return False
     years = [int(m.group(0)) for m in _YEAR.finditer(span)]
-    for y, m, d in mentioned_dates(span):
-        return date(y or published.year, m, d) < published
     if not years:
         return False
     month = next((n for name, n in MONTHS.items() if re.search(rf"\b{name}\b", span, re.I)), 0)

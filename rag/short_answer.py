@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from rag.answer_type import TITLES, Expected
+from rag.answer_type import AMOUNTS, TITLES, Expected
 from rag.lexical import tokens
 from rag.nlp import NAMES, Entity, normalise, untitled
 from rag.query import mentioned_dates
@@ -44,7 +44,7 @@ _DURATION = re.compile(
 DURATION_FIT = 0.2
 # An amount beside the word for what "how much <noun>" measures weighs this much more.
 MEASURED = 1.5
-AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+AMOUNT_LABELS = frozenset(AMOUNTS)
 _CAPITALISED = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 # A list's values come from sentences scoring at least this share of the best one.
 LIST_FLOOR = 0.9
@@ -227,9 +227,9 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     if expected.future:
         # "When will Xi visit?" is not answered by a visit already made: only a sentence
         # speaking of the future answers, with a time not before its article's day
-        published = sentence.published
         if not FUTURE.search(sentence.text):
             return 0.0
+        published = sentence.published
         if published and before_publication(entity.text, published, sentence.text):
             return 0.0
     if expected.head == "age":

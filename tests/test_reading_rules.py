@@ -437,6 +437,7 @@ def test_when_will_is_not_answered_by_a_time_already_past():
         ("two weeks ago", "", True),
         ("2024", "", False),
         ("next month", "", False),
+        ("February 30, 2023", "", False),  # no such day: nothing to compare
     ],
 )
 def test_a_time_before_the_publication_day(span: str, sentence_text: str, past: bool):
