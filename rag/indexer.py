@@ -69,6 +69,9 @@ class IndexSummary:
     chunks: int = 0
     duplicate_clusters: int = 0
     seconds: float = 0.0
+    # How the embedding model ran ("onnxruntime fp32", "torch bf16"); empty when nothing
+    # was embedded.
+    embedding: str = ""
     # Seconds per step (reading, chunking, model load, spacy load, embedding, entities,
     # writing, duplicates, BM25):
     # what a run's time went to.
@@ -97,6 +100,8 @@ class IndexSummary:
             f"index holds {self.articles} articles, {self.chunks} chunks, "
             f"{self.duplicate_clusters} duplicate clusters",
         ]
+        if self.embedding:
+            out[-1] += f"; embedded on {self.embedding}"
         if self.articles_tagged:
             out.append(
                 f"  entities tagged in {self.articles_tagged} articles"
@@ -520,7 +525,8 @@ def _embed_new(
     with summary.timed("chunking"):
         planned = [(a, chunker.chunk(a)) for a in articles if a is not None]
     with summary.timed("model load"):
-        embedder.model  # noqa: B018 - loads it, so that "embedding" is the encoding alone
+        embedder.load()  # so that "embedding" is the encoding alone
+    summary.embedding = embedder.describe()
     with tagger.ahead([article.text for article, _ in planned]) as ahead:
         _embed_batches(
             settings, planned, store, manifest, summary, embedder, tagger, ahead, progress

@@ -11,6 +11,7 @@ Readers reload when the pointer moves.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -35,6 +36,7 @@ STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """A light plural/possessive folding: "talks"→"talk", "China's"→"china"."""
     word = re.sub(r"['’]s$", "", word)

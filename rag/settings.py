@@ -95,12 +95,30 @@ class Settings(BaseSettings):
         description="Local sentence-transformers folder; empty = bundled all-MiniLM-L6-v2.",
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode batch.")
-    embed_device: str = Field("cpu", description="Torch device for the embedding model.")
+    embed_device: str = Field(
+        "cpu", description="Torch device for the embedding model (cuda runs it on torch)."
+    )
+    embed_runtime: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description=(
+            "How the embedding model runs: onnx (an export cached under cache_dir), torch, "
+            "or auto (torch for bf16 or a GPU, onnx otherwise)."
+        ),
+    )
+    embed_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Torch precision; auto = bf16 on CPUs with AVX-512 BF16 or AMX, else fp32.",
+    )
+    cache_dir: Path | None = Field(
+        None,
+        description="Where the exported model is kept; unset = $XDG_CACHE_HOME/newsdesk "
+        "(~/.cache/newsdesk).",
+    )
     embed_threads: int = Field(
         0,
         ge=0,
         le=256,
-        description="CPU threads per encode call; 0 = torch's default (one per core).",
+        description="CPU threads per encode call; 0 = the runtime's default (one per core).",
     )
     index_batch_chunks: int = Field(
         512, ge=1, description="Chunks embedded and committed per batch; a crash loses at most one."
@@ -301,6 +319,14 @@ class Settings(BaseSettings):
         return self.embed_model or BUNDLED_MODEL
 
     @property
+    def cache_path(self) -> Path:
+        """The folder for built artefacts that outlive an index (the exported model)."""
+        if self.cache_dir is not None:
+            return self.cache_dir.expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "newsdesk"
+
+    @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 
@@ -324,6 +350,9 @@ class Settings(BaseSettings):
             "chroma_port",
             "embed_device",
             "embed_threads",
+            "embed_runtime",
+            "embed_precision",
+            "cache_dir",
             "api_host",
             "api_port",
             "api_token",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -34,6 +36,12 @@ def rag_env(**variables: str) -> dict[str, str]:
     server to find (RAG_API_PORT), then ``variables``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     return env | {"RAG_API_PORT": NO_SERVER_PORT} | variables
+
+
+# The exported embedding model (rag/onnx_export.py) is built once per run here, never in
+# the user's cache; CLI subprocesses inherit it (it is not a RAG_* variable).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rag-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +72,7 @@ def embedder():
     from rag.embed import Embedder
 
     model = Embedder(Settings())
-    model.model  # noqa: B018
+    model.load()
     return model
 
 
