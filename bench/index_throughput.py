@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.chunk import Chunker
-from rag.embed import Embedder
+from rag.embed import Embedder, chunker
 from rag.indexer import sync
 from rag.loaders import read_file
 from rag.settings import get_settings
@@ -65,8 +64,8 @@ def main() -> None:
         articles = read_file(
             folder / "corpus.jsonl", "corpus.jsonl", settings.max_file_bytes
         ).articles
-        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
-        texts = [c.embed_text for a in articles for c in chunker.chunk(a)]
+        split = chunker(settings)
+        texts = [c.embed_text for a in articles for c in split.chunk(a)]
         began = time.perf_counter()
         embedder.embed(texts)
         raw = time.perf_counter() - began

@@ -1,9 +1,11 @@
 """Token-aware chunking on sentence boundaries, keeping exact character spans.
 
 A chunk is a run of whole sentences whose embedded text — a short header
-(title, source, date) plus the passage — fits ``chunk_tokens`` tiktoken
-tokens. Consecutive chunks share up to ``overlap`` tokens of trailing
+(title, source, date) plus the passage — fits ``chunk_tokens`` tokens of the
+embedding model's own tokenizer (:class:`WordPieces`), so the model reads every
+chunk to its end. Consecutive chunks share up to ``overlap`` tokens of trailing
 sentences. A sentence longer than the budget is cut at token boundaries.
+tiktoken's cl100k (:class:`Tiktoken`) counts where no model tokenizer is given.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
 
 import tiktoken
 
@@ -58,27 +62,72 @@ def embed_header(title: str, source: str | None, published_at: str | None) -> st
     return "\n".join(lines) + "\n\n"
 
 
-class Chunker:
-    def __init__(self, chunk_tokens: int = 256, overlap: int = 32) -> None:
-        if overlap >= chunk_tokens:
-            raise ValueError("chunk overlap must be smaller than the chunk size")
-        self.chunk_tokens = chunk_tokens
-        self.overlap = overlap
+class Tokens(Protocol):
+    """A tokenizer as chunking sees it: how many tokens, and where each one starts."""
+
+    def count(self, text: str) -> int: ...
+
+    def starts(self, text: str) -> list[int]:
+        """The character offset at which each token of ``text`` starts."""
+        ...
+
+
+class Tiktoken:
+    """tiktoken's cl100k_base."""
+
+    def __init__(self) -> None:
         self.enc = encoding()
 
     def count(self, text: str) -> int:
         return len(self.enc.encode(text, disallowed_special=()))
 
+    def starts(self, text: str) -> list[int]:
+        _, offsets = self.enc.decode_with_offsets(self.enc.encode(text, disallowed_special=()))
+        return list(offsets)
+
+
+class WordPieces:
+    """The embedding model's own tokenizer (its ``tokenizer.json``), without the special
+    tokens it adds around a text: those are :attr:`specials` more."""
+
+    def __init__(self, path: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(path))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.specials = self.tokenizer.num_special_tokens_to_add(is_pair=False)
+
+    def count(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def starts(self, text: str) -> list[int]:
+        return [a for a, _ in self.tokenizer.encode(text, add_special_tokens=False).offsets]
+
+
+class Chunker:
+    def __init__(
+        self, chunk_tokens: int = 256, overlap: int = 32, tokens: Tokens | None = None
+    ) -> None:
+        if overlap >= chunk_tokens:
+            raise ValueError("chunk overlap must be smaller than the chunk size")
+        self.chunk_tokens = chunk_tokens
+        self.overlap = overlap
+        self.tokens = tokens or Tiktoken()
+
+    def count(self, text: str) -> int:
+        return self.tokens.count(text)
+
     def _pieces(self, text: str, budget: int) -> list[tuple[int, int, int]]:
         """Sentence spans with token counts; over-long sentences cut at token boundaries."""
         pieces: list[tuple[int, int, int]] = []
         for start, end in sentence_spans(text):
-            tokens = self.enc.encode(text[start:end], disallowed_special=())
-            if len(tokens) <= budget:
-                pieces.append((start, end, len(tokens)))
+            count = self.count(text[start:end])
+            if count <= budget:
+                pieces.append((start, end, count))
                 continue
-            _, offsets = self.enc.decode_with_offsets(tokens)
-            cuts = [start + offsets[i] for i in range(0, len(tokens), budget)] + [end]
+            offsets = self.tokens.starts(text[start:end])
+            cuts = [start + offsets[i] for i in range(0, len(offsets), budget)] + [end]
             for a, b in itertools.pairwise(cuts):
                 piece = text[a:b]
                 lead = len(piece) - len(piece.lstrip())
@@ -135,8 +184,7 @@ class Chunker:
         limit = self.chunk_tokens // 2
         if self.count(header) <= limit:
             return header
-        _, offsets = self.enc.decode_with_offsets(self.enc.encode(header, disallowed_special=()))
-        cut = offsets[limit]
+        cut = self.tokens.starts(header)[limit]
         while cut > 0 and self.count(header[:cut].rstrip() + "\n\n") > limit:
             cut -= max(1, cut // 8)
         return header[:cut].rstrip() + "\n\n"

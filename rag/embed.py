@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from rag.chunk import Chunker, WordPieces
 from rag.errors import ModelError
 from rag.settings import Settings
 
@@ -50,6 +51,23 @@ def model_path(settings: Settings) -> Path:
             "set RAG_EMBED_MODEL to a local model folder, or leave it empty for the bundled model"
         )
     return path
+
+
+def chunker(settings: Settings) -> Chunker:
+    """Chunks measured by the embedding model's own tokenizer and never longer than its
+    input limit (256 word pieces for the bundled model, its two special tokens counted),
+    so the model reads each one to the end. A folder without a ``tokenizer.json`` is
+    measured with tiktoken, as before."""
+    from rag.onnx_export import Layout
+
+    try:
+        layout = Layout(model_path(settings))
+    except ModelError as exc:
+        log.warning("chunks measured in tiktoken tokens: %s", exc)
+        return Chunker(settings.chunk_tokens, settings.chunk_overlap)
+    pieces = WordPieces(layout.tokenizer)
+    size = min(settings.chunk_tokens, layout.max_tokens - pieces.specials)
+    return Chunker(size, min(settings.chunk_overlap, size // 2), pieces)
 
 
 @cache

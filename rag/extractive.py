@@ -301,8 +301,16 @@ class ExtractiveEngine:
         """
         order = sorted(range(len(found)), key=lambda i: found[i].score, reverse=True)
         kept: list[int] = []
+
+        def same(i: int, k: int) -> bool:
+            # Copies of one story reword it: between articles of one duplicate cluster
+            # a sentence as close as a copy's quote (COPY_SIMILARITY) says the same.
+            a, b = found[i].passage, found[k].passage
+            copies = a.cluster == b.cluster and a.article_id != b.article_id
+            return float(vectors[i] @ vectors[k]) >= (COPY_SIMILARITY if copies else SAME_SENTENCE)
+
         for i in order:
-            twin = next((k for k in kept if float(vectors[i] @ vectors[k]) >= SAME_SENTENCE), None)
+            twin = next((k for k in kept if same(i, k)), None)
             if twin is None:
                 kept.append(i)
                 continue

@@ -34,8 +34,8 @@ import numpy as np
 
 from rag import dedup, nlp
 from rag.articles import Article, Skip
-from rag.chunk import Chunker, chunk_id
-from rag.embed import Embedder
+from rag.chunk import chunk_id
+from rag.embed import Embedder, chunker
 from rag.errors import ConfigError, SkippedInputError
 from rag.lexical import LexicalIndex
 from rag.lock import IndexLock
@@ -521,9 +521,9 @@ def _embed_new(
     tagger: _Tagger,
     progress: Progress | None,
 ) -> None:
-    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+    split = chunker(settings)
     with summary.timed("chunking"):
-        planned = [(a, chunker.chunk(a)) for a in articles if a is not None]
+        planned = [(a, split.chunk(a)) for a in articles if a is not None]
     with summary.timed("model load"):
         embedder.load()  # so that "embedding" is the encoding alone
     summary.embedding = embedder.describe()

@@ -53,8 +53,9 @@ def _read_json(path: Path) -> Any:
 
 class Layout:
     """What a sentence-transformers folder says about its model: where the transformer
-    lives, its sequence limit, and its pooling. Raises :class:`ExportUnavailable` for a
-    layout the onnxruntime path does not reproduce exactly (it then runs on torch)."""
+    and its tokenizer live, its input limit, and its pooling. Raises
+    :class:`ExportUnavailable` for a folder that is not transformer + pooling or has
+    no ``tokenizer.json``."""
 
     def __init__(self, folder: Path) -> None:
         modules = _read_json(folder / "modules.json") or [
@@ -70,12 +71,11 @@ class Layout:
         pooling = _read_json(folder / str(pools[0]["path"]) / "config.json") if pools else None
         pooling = pooling or {"pooling_mode_mean_tokens": True}
         modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
-        if modes == ["pooling_mode_mean_tokens"]:
-            self.pooling = "mean"
-        elif modes == ["pooling_mode_cls_token"]:
-            self.pooling = "cls"
-        else:
-            raise ExportUnavailable(f"pooling {modes} is not mean or cls")
+        # None: a pooling the onnxruntime path does not reproduce.
+        self.pooling = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(
+            modes[0] if len(modes) == 1 else ""
+        )
+        self.modes = modes
         config = _read_json(self.transformer / "sentence_bert_config.json") or _read_json(
             folder / "sentence_bert_config.json"
         )
@@ -203,6 +203,8 @@ class OnnxEncoder:
 
     def __init__(self, folder: Path, cache: Path, threads: int) -> None:
         layout = Layout(folder)
+        if layout.pooling is None:
+            raise ExportUnavailable(f"pooling {layout.modes} is not mean or cls")
         path = cached_export(layout, cache)
         try:
             import onnxruntime as ort

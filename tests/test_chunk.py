@@ -5,9 +5,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rag.articles import Article
-from rag.chunk import Chunker, embed_header
+from rag.chunk import Chunker, WordPieces, embed_header
 from rag.clean import clean_text
+from rag.embed import chunker
 from rag.loaders import read_file
+from rag.settings import Settings
 from tests.conftest import SAMPLE
 
 CHUNKER = Chunker(64, 16)
@@ -106,3 +108,30 @@ def test_a_title_as_long_as_a_paragraph_still_fits_the_limit():
     assert all(chunker.count(c.embed_text) <= 256 for c in chunks)
     assert chunker.count(chunker.header(article)) <= 128
     assert chunks[0].embed_text.startswith("A very long title A very long title")
+
+
+# Word pieces cost more than tiktoken tokens in some text — here Spanish, as in a
+# MultiHop-RAG article whose tiktoken-sized chunks came to 306–309 pieces.
+HEAVY = " ".join(
+    f"La exposición crónica al calor excesivo en el vecindario {i} tiene un impacto en la "
+    "salud cardiovascular, respiratoria y mental de sus residentes."
+    for i in range(80)
+)
+
+
+def test_chunks_fit_what_the_embedding_model_reads():
+    """Issue 15: 431 of the 8,114 MultiHop-RAG chunks (5.3 %) were longer than the
+    bundled model's 256 word pieces, and their ends were never embedded. Chunks are
+    now measured with the model's own tokenizer, header and special tokens counted."""
+    article = Article(text=HEAVY, title="Polish results", path="x.txt", source="Reuters")
+    split = chunker(Settings())
+    pieces = split.tokens
+    assert isinstance(pieces, WordPieces) and pieces.specials == 2
+    chunks = split.chunk(article)
+    assert max(pieces.count(c.embed_text) + pieces.specials for c in chunks) <= 256
+    assert all(c.text == HEAVY[c.start : c.end] for c in chunks)
+    before = Chunker(256, 32).chunk(article)
+    assert max(pieces.count(c.embed_text) + 2 for c in before) > 256  # the defect
+    # A size above what the model reads is held to it.
+    wide = chunker(Settings(chunk_tokens=512, chunk_overlap=64)).chunk(article)
+    assert max(pieces.count(c.embed_text) + pieces.specials for c in wide) <= 256
