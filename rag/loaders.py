@@ -140,7 +140,7 @@ def read_plain(text: str, path: str) -> Article:
         path,
         title=fields.get("title") or header.title,
         source=fields.get("source") or header.source,
-        published_at=_first(fields, "published_at", "date", "published"),
+        published_at=_first(fields, "published_at", "date", "published") or header.published_at,
         url=_first(fields, "url", "link"),
         external_id=fields.get("id"),
         extra={k: v for k, v in fields.items() if k not in known},

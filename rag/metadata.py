@@ -25,6 +25,13 @@ _TRAILER = re.compile(
 _FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---(?:\n|\Z)", re.DOTALL)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\s*\([^)]{1,30}\))?\s*[—–-]+\s*")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
+# "TechCrunch, November 24, 2023", "*Sport Grill — November 6, 2023*",
+# "By Jane Doe · Reuters · 24 Nov 2023", "November 24, 2023": the line under a headline
+# naming the outlet (and maybe the writer) and the day. Parts split on a dash, a middle
+# dot, a bar or a comma that comes before the date.
+_EMPHASIS = re.compile(r"^[*_]{1,2}(?P<inner>.+?)[*_]{1,2}$")
+_PART = re.compile(r"\s+[—–|·•]\s+|\s+-\s+")
+BYLINE_MAX_WORDS = 14
 
 TITLE_MAX_WORDS = 30
 TAG_MAX_WORDS = 3
@@ -49,6 +56,7 @@ class Header:
     body: str
     title: str | None = None
     source: str | None = None
+    published_at: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -148,12 +156,46 @@ def fallback_title(body: str) -> str:
     return cut.rstrip(",;:") + "…"
 
 
+def byline(line: str) -> tuple[str | None, str] | None:
+    """(outlet or None, ISO date) from a line under a headline that gives the day and
+    perhaps the outlet and writer; None for any other line.
+
+    >>> byline("TechCrunch, November 24, 2023"), byline("*Sport Grill — November 6, 2023*")
+    (('TechCrunch', '2023-11-24'), ('Sport Grill', '2023-11-06'))
+    >>> byline("By Jane Doe · 24 Nov 2023"), byline("Officials met on November 24, 2023.")
+    ((None, '2023-11-24'), None)
+    """
+    line = line.strip()
+    emphasis = _EMPHASIS.match(line)
+    if emphasis:
+        line = emphasis.group("inner").strip()
+    if not line or len(line.split()) > BYLINE_MAX_WORDS or _TERMINAL.search(line):
+        return None
+    parts = [p.strip() for p in _PART.split(line) if p.strip()]
+    day = parse_date(parts[-1])
+    if day is None and "," in parts[-1]:
+        # "TechCrunch, November 24, 2023": the outlet before the first comma
+        head, _, tail = parts[-1].partition(",")
+        day = parse_date(tail.strip())
+        parts = [*parts[:-1], head.strip(), tail.strip()] if day else parts
+    if day is None:
+        return None
+    # Not a writer ("By Jane Doe"), nor a dateline's place in capitals ("WASHINGTON").
+    names = [
+        p for p in parts[:-1] if not re.match(r"(?i)by\s", p) and not (p.isupper() and len(p) > 4)
+    ]
+    if any(len(n.split()) > 6 for n in names):
+        return None
+    return (normalise_source(names[-1]) if names else None), day
+
+
 def peel_plain_text(text: str) -> Header:
     """Split cleaned plain text into header debris, title, body and trailer source.
 
     Leading breadcrumbs and bare section tags are dropped; the first line that
-    reads like a headline becomes the title; a closing "Content Source: …" line
-    becomes the source. The body is everything else, unchanged.
+    reads like a headline becomes the title, and a line under it giving the day (and
+    perhaps the outlet, :func:`byline`) the date and source; a closing
+    "Content Source: …" line becomes the source. The body is everything else, unchanged.
     """
     fields, text = split_front_matter(text)
     lines = text.split("\n")
@@ -178,7 +220,15 @@ def peel_plain_text(text: str) -> Header:
             continue
         break
 
+    published: str | None = None
     source: str | None = None
+    if title is not None:
+        # The line under the headline may name the outlet and the day: metadata, not story.
+        at = next((i for i in range(start, len(lines)) if lines[i].strip()), None)
+        found = byline(lines[at]) if at is not None else None
+        if found is not None and at is not None:
+            source, published = found
+            start = at + 1
     end = len(lines)
     for index in range(len(lines) - 1, start - 1, -1):
         stripped = lines[index].strip()
@@ -191,4 +241,4 @@ def peel_plain_text(text: str) -> Header:
         break
 
     body = "\n".join(lines[start:end]).strip()
-    return Header(body=body, title=title, source=source, fields=fields)
+    return Header(body=body, title=title, source=source, published_at=published, fields=fields)

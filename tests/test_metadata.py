@@ -87,3 +87,58 @@ def test_peel_keeps_body_when_there_is_no_header():
     )
     assert header.title is None
     assert header.body.startswith("Just one paragraph")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "source", "day"),
+    [
+        (
+            "a.txt",
+            "Adobe: Thanksgiving online sales nudge up to $5.6B\nTechCrunch, November 24, 2023\n\n"
+            "Thanksgiving Thursday has become the start of the season.\n",
+            "TechCrunch",
+            "2023-11-24",
+        ),
+        (
+            "b.md",
+            "# Tottenham’s Unbeaten Run Ends With Home Loss to Chelsea\n\n"
+            "*Sport Grill — November 6, 2023*\n\nNine-men Tottenham suffered their first loss.\n",
+            "Sport Grill",
+            "2023-11-06",
+        ),
+        (
+            "c.md",
+            "# Fed holds rates steady for a third meeting\n\nBy Jane Doe · Reuters · 1 Nov 2023\n\n"
+            "The Federal Reserve held rates.\n",
+            "Reuters",
+            "2023-11-01",
+        ),
+        (
+            "d.txt",
+            "Fed holds rates steady for a third meeting\nWASHINGTON, Nov. 1, 2023\n\n"
+            "The Federal Reserve held rates.\n",
+            None,
+            "2023-11-01",
+        ),
+    ],
+)
+def test_the_line_under_a_headline_gives_the_outlet_and_day(
+    tmp_path: Path, name: str, text: str, source: str | None, day: str
+):
+    """Found trying the product as a new user: 24 Markdown and text articles written the
+    way people save them — headline, then "Outlet, date" — were all "unknown source ·
+    undated", so no date answered "when" and no outlet could be asked about."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (article,) = read_file(path, name, 10_000_000).articles
+    assert (article.source, article.published_at) == (source, day)
+    assert article.text.startswith(("Thanksgiving", "Nine-men", "The Federal"))
+
+
+def test_a_first_sentence_with_a_date_is_story_not_byline():
+    header = peel_plain_text(
+        "Officials meet in Beijing to discuss export controls\n"
+        "Officials met on November 24, 2023.\n\nThey talked for hours.\n"
+    )
+    assert header.published_at is None and header.source is None
+    assert header.body.startswith("Officials met on November 24, 2023.")
