@@ -69,9 +69,10 @@ _CAPS = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+(?:of|and|for|the)?\s*[A-Z][A-Za-z]+)
 
 NOT_FOUND = "Not found in the indexed articles."
 SENTENCE_CACHE = 50_000
-# Sentences are embedded in small batches: a batch is padded to its longest
+# On torch, sentences are embedded in small batches: a batch is padded to its longest
 # sentence, so one long sentence made the others pay for its length (answer p95
-# at 100k chunks: 343–349 ms in one batch, 265–311 ms in batches of 4).
+# at 100k chunks: 343–349 ms in one batch, 265–311 ms in batches of 4). onnxruntime,
+# the default, runs them one at a time whatever this says (rag/onnx_export.py).
 SENTENCE_BATCH = 4
 # Sentences this close say the same thing.
 SAME_SENTENCE = 0.9

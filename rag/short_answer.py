@@ -373,7 +373,7 @@ def best_entity(
                 weight *= 0.5 + 0.5 * names(sentence.text)
             votes[entity.norm] = votes.get(entity.norm, 0.0) + weight
             if entity.norm not in best or weight > best[entity.norm].weight:
-                best[entity.norm] = _with_currency(
+                best[entity.norm] = _tidy(
                     Pick(sentence, entity.start, entity.end, entity.text, entity.label, weight)
                 )
     if not votes:
@@ -450,10 +450,19 @@ def every_entity(
             if named_in(entity.norm, asked or question) or entity.norm in seen:
                 continue
             seen.add(entity.norm)
-            picks.append(
-                _with_currency(Pick(sentence, entity.start, entity.end, entity.text, entity.label))
-            )
+            picks.append(_tidy(Pick(sentence, entity.start, entity.end, entity.text, entity.label)))
     return picks
+
+
+def _tidy(pick: Pick) -> Pick:
+    """The span as an answer: an amount with its currency sign (:func:`_with_currency`),
+    a name without the possessive the tagger kept ("Janet Yellen’s trip" → "Janet
+    Yellen"; the span shrinks, so it is still exact)."""
+    possessive = re.search(r"(?:'s|’s|')$", pick.text)
+    if pick.label in NAMES and possessive and possessive.start() > 0:
+        pick.end -= len(possessive.group())
+        pick.text = pick.text[: possessive.start()]
+    return _with_currency(pick)
 
 
 def _with_currency(pick: Pick) -> Pick:

@@ -148,8 +148,7 @@ def test_a_model_onnxruntime_cannot_reproduce_runs_on_torch(tmp_path: Path):
     pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
     pooling |= {"pooling_mode_mean_tokens": False, "pooling_mode_max_tokens": True}
     (model / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
-    with pytest.raises(ModelError, match="pooling"):
-        Layout(model)
+    assert Layout(model).pooling is None
     auto = Embedder(Settings(embed_model=str(model), cache_dir=tmp_path / "cache"))
     assert auto.describe() == "torch fp32" and auto.embed(TEXTS[:1]).shape == (1, 384)
     with pytest.raises(ModelError, match="pooling"):

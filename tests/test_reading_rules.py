@@ -591,3 +591,27 @@ def test_how_much_of_a_thing_is_the_amount_said_of_it():
     pick = best_entity(expected_answer(question), [s], question)
     assert pick is not None and pick.text == "$9.3 billion"
     assert expected_answer("How much money did the film make?").labels[0] == "MONEY"
+
+
+def test_a_name_answers_without_the_possessive_the_tagger_kept():
+    """Seen in answers: "Antony Blinken [1] and Janet Yellen’s [1]", "Jannik Sinner’s".
+    The span shrinks to the name, still an exact span of the sentence."""
+    question = "Which Treasury Secretary visited China in July?"
+    text = "It follows Treasury Secretary Janet Yellen’s trip to China in July."
+    ranked = [sentence(text, 0.9, ("Janet Yellen’s", "PERSON"), ("China", "GPE"))]
+    pick = best_entity(expected_answer(question), ranked, question)
+    assert pick is not None and pick.text == "Janet Yellen"
+    assert text[pick.start : pick.end] == "Janet Yellen"
+    listed = every_entity(
+        expected_answer("Which officials visited China?"),
+        [
+            sentence(
+                "Blinken’s and Yellen’s visits.",
+                0.9,
+                ("Blinken’s", "PERSON"),
+                ("Yellen’s", "PERSON"),
+            )
+        ],
+        "Which officials visited China?",
+    )
+    assert [p.text for p in listed] == ["Blinken", "Yellen"]
