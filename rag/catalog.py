@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from rag.articles import from_file
-from rag.errors import ModelError, NotFoundError, StoreError
+from rag.errors import NotFoundError, StoreError
 from rag.manifest import (
     IndexedArticle,
     Manifest,
@@ -142,6 +142,8 @@ def _names(path: str, ref: str) -> bool:
 
 def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, Any]:
     """Where the index is, what it holds, and whether Chroma agrees with the manifest."""
+    from rag.embed import planned
+
     store = ChunkStore(settings)
     status: dict[str, Any] = {
         "index_dir": str(settings.index_dir.resolve()),
@@ -151,7 +153,7 @@ def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, A
         "collection": settings.collection_name,
         "settings_hash": settings.vector_hash(),
         "model": settings.model_id,
-        "embedding": _embedding_plan(settings),
+        "embedding": planned(settings),
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
         "articles": 0,
@@ -177,17 +179,6 @@ def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, A
                 name for name in store.collection_names() if name != settings.collection_name
             ]
     return status
-
-
-def _embedding_plan(settings: Settings) -> str:
-    """How the model will run, e.g. ``onnxruntime fp32``, or why it cannot."""
-    from rag.embed import runtime_plan
-
-    try:
-        runtime, precision = runtime_plan(settings)
-    except ModelError as exc:
-        return f"error: {exc}"
-    return f"{'onnxruntime' if runtime == 'onnx' else runtime} {precision}"
 
 
 def _raw_key(source: str) -> str:

@@ -83,6 +83,15 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+def quiet_transformers() -> None:
+    """transformers prints a load report and a progress bar when it loads a model;
+    neither is actionable here."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
 def runtime_plan(settings: Settings) -> tuple[str, str]:
     """(runtime, precision) these settings ask for on this machine, before any load.
 
@@ -106,6 +115,16 @@ def runtime_plan(settings: Settings) -> tuple[str, str]:
     return runtime, precision
 
 
+def planned(settings: Settings) -> str:
+    """How the model will run, in the words :meth:`Embedder.describe` uses once it
+    has (``onnxruntime fp32``), or why it cannot; nothing is loaded."""
+    try:
+        runtime, precision = runtime_plan(settings)
+    except ModelError as exc:
+        return f"error: {exc}"
+    return f"{'onnxruntime' if runtime == 'onnx' else runtime} {precision}"
+
+
 class Encoder(Protocol):
     """A loaded model: unit vectors for texts."""
 
@@ -122,11 +141,7 @@ class TorchEncoder:
     runtime = "torch"
 
     def __init__(self, path: Path, settings: Settings, precision: str) -> None:
-        # transformers prints a load report and a progress bar; neither is actionable here.
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        quiet_transformers()
         from sentence_transformers import SentenceTransformer
 
         try:

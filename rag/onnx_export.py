@@ -32,12 +32,12 @@ EXPORT_FORMAT = 1
 # A partial export this old belongs to no live run.
 STALE_SECONDS = 600
 DONE = "done.json"
+MODEL = "model.onnx"
 # Texts per onnxruntime run, in length order. One measured fastest for a question and
 # its 8 answer sentences (64 ms against 83–95 ms for 4–8 at a time) and as fast as 8
 # for whole chunks inside `rag index` (11.4 against 11.8 chunks/s, within the noise;
 # README, "Embedding runtime").
 ROWS_PER_RUN = 1
-MODEL = "model.onnx"
 
 
 class ExportUnavailable(ModelError):
@@ -156,10 +156,10 @@ def _export(layout: Layout, target: Path) -> list[str]:
 
     import torch
     from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    from rag.embed import quiet_transformers
+
+    quiet_transformers()
 
     model = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True).eval()
     names = ["input_ids", "attention_mask"]
