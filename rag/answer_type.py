@@ -103,7 +103,8 @@ TITLES: dict[str, tuple[str, ...]] = {
 _WHICH = re.compile(
     r"\b(?:which|what|whose)\s+(?:(?:[a-z]+[- ])?(?:[a-z]+)\s+)?([a-z]+)\b|"
     r"\bname (?:the|a|an|one|two|three)\s+(?:[a-z]+\s+)?([a-z]+)\b|"
-    r"^(?:who|what)\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[a-z]+[- ])?([a-z]+)\b",
+    r"^(?:who|what)\s+(?:is|was|are|were)\s+(?:the|a|an|[a-z][\w.&-]*(?:'s|’s))\s+"
+    r"(?:[a-z]+[- ])?([a-z]+)\b",
     re.I,
 )
 _SAY = re.compile(
@@ -193,7 +194,11 @@ def _title(question: str) -> tuple[str | None, tuple[str, ...]]:
         found = [w.lower().rstrip("s") if w.lower().rstrip("s") in TITLES else w for w in words]
         at = [i for i, w in enumerate(found) if w in TITLES]
         if at:
-            before = [w for w in words[: at[-1]] if w.lower() not in _DETERMINERS]
+            before = [
+                w
+                for w in words[: at[-1]]
+                if w.lower() not in _DETERMINERS and not w.endswith(("'s", "’s"))
+            ]
             # the word making the office ("Commerce" Secretary), not a country ("US",
             # "Chinese"), which says nothing of the office
             kind = before[-1:] if before and not _COUNTRYISH.match(before[-1]) else []

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rag import nlp
+from rag import coreference, nlp, short_answer
 from rag.abstention import load_models
 from rag.answer_type import TITLES, Expected, expected_answer, question_parts
 from rag.catalog import Catalog
@@ -38,6 +38,8 @@ from rag.sentences import sentence_spans
 from rag.settings import Settings
 from rag.short_answer import (
     Pick,
+    Referent,
+    Sentence,
     best_entity,
     every_entity,
     full_name,
@@ -45,6 +47,7 @@ from rag.short_answer import (
     named_in,
     quotes,
     topic_words,
+    voters,
 )
 from rag.verdict import MISSING, Evidence, claim_words, decide, features
 
@@ -80,6 +83,10 @@ SAME_SENTENCE = 0.9
 COPY_SIMILARITY = 0.75
 # Share of content words (Dice) above which a copy's sentence is the quote reworded
 # at most lightly, and below which it is another sentence; in between it is embedded.
+# A list goes on in the next sentence when it says "also" and shares this many of the
+# question's words with the sentence before it.
+CONTINUED_WORDS = 2
+_ALSO = re.compile(r"\balso\b", re.I)
 SAME_WORDING = 0.5
 OTHER_WORDING = 0.15
 
@@ -487,7 +494,9 @@ class ExtractiveEngine:
                 return [], []  # quoted, but on other things: the question is not answered
             return chosen, []
         picks = self._picks(question, expected, ranked, chosen, names)
-        if expected.kind == "list" or not picks:
+        if expected.kind == "list":
+            return _with_continuations(chosen, picks), picks
+        if not picks:
             return chosen, picks
         # The sentence holding the answer leads, even when it ranked below the chosen
         # ones (it is among the voters: within VOTE_FLOOR of the best).
@@ -531,19 +540,80 @@ class ExtractiveEngine:
         """The answer spans of one question (a part of ``asked``): every listed value, or
         the one entity the best sentences agree on (with its fuller name), or none."""
         if expected.kind == "list":
-            return every_entity(expected, chosen, question, asked)
+            listed = every_entity(expected, chosen, question, asked)
+            return listed + self._continued(listed, expected, question, asked)
         if not expected.wants_entity:
             return []
         share = (lambda text: _named_share(names, text)) if names else None
         by_passage: dict[str, list[Entity]] = {}
         for c in ranked:
             by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
-        pick = best_entity(expected, ranked, question, share, list(by_passage.values()), asked)
+        referents = self._referents(question, expected, ranked)
+        pick = best_entity(
+            expected, ranked, question, share, list(by_passage.values()), asked, referents
+        )
         if pick is None:
             return []
         if pick.full is None:
             pick.full = full_name(pick, self._mentions(pick, ranked))
         return [pick]
+
+    def _continued(
+        self, listed: list[Pick], expected: Expected, question: str, asked: str | None
+    ) -> list[Pick]:
+        """A list that goes on in the next sentence of the passage ("… including US
+        Treasury Secretary Janet Yellen’s trip." → "US climate envoy John Kerry is also
+        visiting China."): its values too, when it says "also" and shares
+        :data:`CONTINUED_WORDS` of the question's words with the sentence before it."""
+        seen = {normalise(p.text) for p in listed}
+        wanted = {short_answer.stem(w) for w in tokens(question)}
+        more: list[Pick] = []
+        held = (p.sentence for p in listed if isinstance(p.sentence, Candidate))
+        for sentence in dict.fromkeys(held):
+            own = self.candidates([sentence.passage])
+            at = next((i for i, c in enumerate(own) if c.start == sentence.start), None)
+            if at is None or at + 1 == len(own) or not _ALSO.search(own[at + 1].text):
+                continue
+            following = own[at + 1]
+            shared = wanted & _stems(sentence.text) & _stems(following.text)
+            if len(shared) < CONTINUED_WORDS:
+                continue
+            self.tag([following])
+            for e in following.entities:
+                if e.label not in expected.labels or e.norm in seen:
+                    continue
+                if named_in(e.norm, asked or question):
+                    continue
+                seen.add(e.norm)
+                more.append(Pick(following, e.start, e.end, e.text, e.label))
+        return more
+
+    def _referents(
+        self, question: str, expected: Expected, ranked: list[Candidate]
+    ) -> dict[Sentence, Referent]:
+        """For a question a person answers: the people the voting sentences speak of
+        without naming them ("He told Raimondo …", "The top Chinese official … told …"),
+        named in a nearby sentence of the same passage (:mod:`rag.coreference`)."""
+        if "PERSON" not in expected.labels:
+            return {}
+        found: dict[Sentence, Referent] = {}
+        nearby: dict[str, list[Candidate]] = {}
+        for c in voters(ranked):
+            described = coreference.describes(question, c)
+            if not described and not coreference.refers_back(c.text):
+                continue
+            chunk = c.passage.chunk_id
+            if chunk not in nearby:
+                nearby[chunk] = self.candidates([c.passage])
+                self.tag(nearby[chunk])
+            own = nearby[chunk]
+            at = next((i for i, s in enumerate(own) if s.start == c.start), None)
+            if at is None:
+                continue
+            meant = coreference.referent(c, own[:at], own[at + 1 :], described)
+            if meant is not None:
+                found[c] = Referent(meant[0], meant[1], described)
+        return found
 
     def _mentions(self, pick: Pick, ranked: list[Candidate]) -> list[Entity]:
         """The names the picked span's article mentions (from the index, else from the
@@ -836,6 +906,31 @@ def _leading(picks: list[Pick], chosen: list[Candidate]) -> list[Candidate]:
     lead = list(dict.fromkeys(p.sentence for p in picks if isinstance(p.sentence, Candidate)))
     held = {(c.passage.article_id, c.start) for c in lead}
     return [*lead, *(c for c in chosen if (c.passage.article_id, c.start) not in held)]
+
+
+def _with_continuations(chosen: list[Candidate], picks: list[Pick]) -> list[Candidate]:
+    """The chosen sentences, each followed by the sentences that continue its list
+    (:meth:`ExtractiveEngine._continued`) when they are not chosen already."""
+    held = {(c.passage.article_id, c.start) for c in chosen}
+    extra = [
+        p.sentence
+        for p in picks
+        if isinstance(p.sentence, Candidate)
+        and (p.sentence.passage.article_id, p.sentence.start) not in held
+    ]
+    out = list(chosen)
+    for sentence in dict.fromkeys(extra):
+        before = [
+            i
+            for i, c in enumerate(out)
+            if c.passage.article_id == sentence.passage.article_id and c.start < sentence.start
+        ]
+        out.insert(before[-1] + 1 if before else len(out), sentence)
+    return out
+
+
+def _stems(text: str) -> set[str]:
+    return {short_answer.stem(w) for w in tokens(text)}
 
 
 def _joined(items: list[str], last: str) -> str:

@@ -200,7 +200,7 @@ class Settings(BaseSettings):
         description="Best sentence score below which the answer is 'not found'.",
     )
     abstain_threshold: float = Field(
-        0.45,
+        0.5,
         ge=0,
         le=1,
         description=(

@@ -15,10 +15,10 @@ a sentence naming X, or in a sentence attributed by "he said" right after one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rag.answer_type import AMOUNTS, TITLES, Expected
 from rag.lexical import tokens
@@ -52,8 +52,13 @@ LIST_FLOOR = 0.9
 # office is looked for this many characters around the name.
 TITLED = 2.0
 TITLE_WINDOW = 40
+# Before an office, a word that makes it another one.
+_LESSER = re.compile(r"\b(?:vice|deputy|assistant|acting|former|ex|interim)[\s-]+$", re.I)
 # A quote answers "what did X say about T" when its sentence covers this share of T's words.
 TOPIC_SHARE = 0.5
+# A person named in a sentence whose subject is the asked-about person, described but
+# not named ("The top official … told Commerce Secretary Gina Raimondo"), weighs this.
+ACTED_ON = 0.25
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|;)\s*")
 _QUOTE = re.compile(r"[“\"]([^”\"]{12,}?)[”\"]")
 _SAID = re.compile(
@@ -78,6 +83,9 @@ class Sentence(Protocol):
         """The day its article was published, when known."""
 
 
+S = TypeVar("S", bound=Sentence)
+
+
 @dataclass
 class Pick:
     """A span chosen as (part of) the answer, inside ``sentence``; article offsets."""
@@ -91,6 +99,15 @@ class Pick:
     votes: float = 0.0
     full: str | None = None  # the name's fullest form when the span is shorter ("Purdy")
     part: int = 0  # which part of a compound question it answers
+
+
+@dataclass(frozen=True)
+class Referent:
+    """The person a sentence speaks of without naming them (:mod:`rag.coreference`)."""
+
+    sentence: Sentence  # the sentence that names them
+    entity: Entity
+    described: bool  # the speaking sentence describes them (others it names are not them)
 
 
 def _name_words(norm: str) -> list[str]:
@@ -190,15 +207,22 @@ def named_in(entity_norm: str, question: str) -> bool:
 def _proximity(sentence: Sentence, entity: Entity, question: str) -> float:
     """0.5 to 1: the share of the question's words found around the entity in the sentence
     (within :data:`WINDOW` characters on either side, the entity itself left out)."""
-    asked = {_stem(w) for w in tokens(question)}
+    asked = {stem(w) for w in tokens(question)}
     if not asked:
         return 0.5
     at, end = entity.start - sentence.start, entity.end - sentence.start
     around = sentence.text[max(0, at - WINDOW) : at] + " " + sentence.text[end : end + WINDOW]
-    return 0.5 + 0.5 * len(asked & {_stem(w) for w in tokens(around)}) / len(asked)
+    return 0.5 + 0.5 * len(asked & {stem(w) for w in tokens(around)}) / len(asked)
 
 
-def _stem(word: str) -> str:
+def _covered(sentence: Sentence, question: str) -> float:
+    """0.5 to 1: the share of the question's words the sentence holds."""
+    asked = {stem(w) for w in tokens(question)}
+    held = {stem(w) for w in tokens(sentence.text)}
+    return 0.5 + 0.5 * len(asked & held) / len(asked) if asked else 0.5
+
+
+def stem(word: str) -> str:
     """A crude stem, enough to match "meet" with "meeting", "ship" with "shipped" and
     "risk" with "risking": a common ending dropped, then at most five letters."""
     for ending in ("ing", "ed", "es", "s"):
@@ -253,17 +277,27 @@ def mentions_title(title: str, text: str) -> bool:
 
 
 def _title_fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
-    """:data:`TITLED` when the sentence gives the person the office asked about, as a
-    title before the name ("Commerce Secretary Gina Raimondo") or in an apposition after
-    it ("Michael Hart, president of AmCham China"); half of that for each share of the
-    office's qualifiers ("Commerce") missing there; else 1."""
+    """:data:`TITLED` when the sentence gives the person the office asked about: as a
+    title right before the name ("Commerce Secretary Gina Raimondo"), in an apposition
+    before it ("the Chinese minister of culture and tourism, Hu Heping") or after it
+    ("Michael Hart, president of AmCham China"); half of that for each share of the
+    office's qualifiers ("Commerce") missing there; else 1. An office given to someone
+    else earlier in the sentence ("Vice Minister Zhang Guangjun held a meeting with
+    Michael Hart") is not his."""
     title = expected.title
     assert title is not None
     at, end = entity.start - sentence.start, entity.end - sentence.start
-    before = sentence.text[max(0, at - TITLE_WINDOW) : at]
+    lesser = any(_LESSER.search(f"{w} ") for w in expected.title_words)
+    before = _office_before(sentence.text[max(0, at - TITLE_WINDOW) : at], title, lesser)
     after = sentence.text[end : end + TITLE_WINDOW]
     if re.match(r"\s*[,(—–-]", after) is None:
         after = ""  # not an apposition
+    elif not lesser and any(
+        _LESSER.search(after[: m.start()])
+        for form in TITLES[title]
+        for m in re.finditer(rf"\b{re.escape(form)}", after, re.I)
+    ):
+        after = ""  # "Zhang Guangjun, also a vice minister of the MIIT": not the minister
     around = f"{before} {after}"
     if not mentions_title(title, around):
         return 1.0
@@ -272,6 +306,25 @@ def _title_fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     if not qualifiers:
         return TITLED
     return TITLED * (0.5 + 0.5 * len(qualifiers & set(tokens(around))) / len(qualifiers))
+
+
+def _office_before(before: str, title: str, lesser: bool = False) -> str:
+    """The words before a name that give it an office: a title and then only capitalised
+    words ("… told Commerce Secretary ", "US Secretary of Commerce "), or the phrase an
+    apposition's comma closes ("… met with the Chinese minister of culture and tourism,
+    "); else nothing. A vice or deputy office counts only when it is the one asked
+    about (``lesser``)."""
+    for form in TITLES[title]:
+        titled = re.search(
+            rf"(?i:\b{re.escape(form)})\w*(?:\s+(?:of|for|and|the|[A-Z][\w.’'-]*))*\s+$", before
+        )
+        if titled:
+            if _LESSER.search(before[: titled.start()]) and not lesser:
+                return ""  # a vice minister is not the minister
+            return before[max(0, titled.start() - TITLE_WINDOW // 2) :]
+    if re.search(r"[,(—–]\s*$", before):
+        return re.split(r"[,;(—–]", before.rstrip(" ,(—–"))[-1]
+    return ""
 
 
 def _measures(head: str, sentence: Sentence, entity: Entity) -> bool:
@@ -288,11 +341,11 @@ def _measures(head: str, sentence: Sentence, entity: Entity) -> bool:
         ]
         + [at - WINDOW, 0]
     )
-    stem = _stem(head.lower())
-    if any(_stem(w) == stem for w in tokens(sentence.text[since:at])):
+    measured = stem(head.lower())
+    if any(stem(w) == measured for w in tokens(sentence.text[since:at])):
         return True
     after = re.match(r"\s*(?:in|of)\s+(?:\w+\s+)?(\w+)", sentence.text[end : end + 40])
-    return after is not None and _stem(after.group(1).lower()) == stem
+    return after is not None and stem(after.group(1).lower()) == measured
 
 
 def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
@@ -319,7 +372,9 @@ def _specific(entity: Entity) -> float:
     return 1.0
 
 
-def voters(ranked: Sequence[Sentence]) -> list[Sentence]:
+def voters(ranked: Sequence[S]) -> list[S]:
+    """The sentences that vote: the best :data:`VOTERS` within :data:`VOTE_FLOOR` of the
+    best one."""
     if not ranked:
         return []
     floor = ranked[0].score * VOTE_FLOOR if ranked[0].score > 0 else ranked[0].score
@@ -333,6 +388,7 @@ def best_entity(
     names: Callable[[str], float] | None = None,
     passages: Sequence[Sequence[Entity]] = (),
     asked: str | None = None,
+    referents: Mapping[Sentence, Referent] | None = None,
 ) -> Pick | None:
     """The entity of a wanted label that the best sentences agree on, or None.
 
@@ -341,7 +397,9 @@ def best_entity(
     ``passages`` are the entities of each retrieved passage: a name most of them mention
     (the one a multi-hop question's pieces of evidence share) gains up to
     :data:`PROMINENCE`. ``asked`` is the whole question when ``question`` is a part of
-    it: no name it gives is the answer."""
+    it: no name it gives is the answer. ``referents`` are the people sentences speak of
+    without naming them (:mod:`rag.coreference`): each votes with its sentence's
+    weight, for the span where it is named."""
     if not expected.labels:
         return None
     votes: dict[str, float] = {}
@@ -353,8 +411,22 @@ def best_entity(
             for s in ranked
             if any(e.label in expected.labels and _fit(expected, s, e) > 0 for e in s.entities)
         ]
+    # "Who" asks for a person; an organisation answers only when no person does.
+    decay = 0.5 if expected.kind == "who" else 0.15
+
+    def vote(sentence: Sentence, weight: float, named: Sentence, entity: Entity) -> None:
+        if names is not None:
+            weight *= 0.5 + 0.5 * names(sentence.text)
+        votes[entity.norm] = votes.get(entity.norm, 0.0) + weight
+        if entity.norm not in best or weight > best[entity.norm].weight:
+            best[entity.norm] = _tidy(
+                Pick(named, entity.start, entity.end, entity.text, entity.label, weight)
+            )
+
+    titled: set[str] = set()  # given the office asked about, with all its qualifiers
     for sentence in voters(ranked):
         seen: set[str] = set()
+        meant = referents.get(sentence) if referents else None
         for entity in sentence.entities:
             if entity.label not in expected.labels or named_in(entity.norm, asked or question):
                 continue
@@ -362,20 +434,22 @@ def best_entity(
                 continue
             seen.add(entity.norm)
             rank = expected.labels.index(entity.label)
-            # "Who" asks for a person; an organisation answers only when no person does.
-            decay = 0.5 if expected.kind == "who" else 0.15
             weight = max(sentence.score, 0.01) * (1 - decay * rank)
             weight *= _proximity(sentence, entity, question) * _specific(entity)
-            weight *= _fit(expected, sentence, entity)
-            if weight <= 0:
-                continue
-            if names is not None:
-                weight *= 0.5 + 0.5 * names(sentence.text)
-            votes[entity.norm] = votes.get(entity.norm, 0.0) + weight
-            if entity.norm not in best or weight > best[entity.norm].weight:
-                best[entity.norm] = _tidy(
-                    Pick(sentence, entity.start, entity.end, entity.text, entity.label, weight)
-                )
+            fit = _fit(expected, sentence, entity)
+            weight *= fit
+            if expected.title and fit >= TITLED:
+                titled.add(entity.norm)
+            if meant is not None and meant.described and entity.label == "PERSON":
+                weight *= ACTED_ON  # the described person acted on them
+            if weight > 0:
+                vote(sentence, weight, sentence, entity)
+        if meant is None or meant.entity.norm in seen:
+            continue
+        entity = meant.entity
+        if entity.label in expected.labels and not named_in(entity.norm, asked or question):
+            weight = max(sentence.score, 0.01) * (1 - decay * expected.labels.index(entity.label))
+            vote(sentence, weight * _covered(sentence, question), meant.sentence, entity)
     if not votes:
         return None
     # Shorter forms of one name ("Bankman-Fried", "SBF") vote with its full form.
@@ -401,6 +475,11 @@ def best_entity(
             forms = {n for n in every if same_name(n, g, person) or same_name(g, n, person)}
             mentioning = sum(bool(forms & norms) for norms in held)
             total[g] *= 1 + PROMINENCE * mentioning / len(passages)
+    if titled:
+        # Someone the evidence gives the office asked about answers "who is the
+        # minister of …", however often others are mentioned.
+        given = {group[n] for n in titled}
+        total = {g: v for g, v in total.items() if g in given}
     winner = max(total, key=lambda g: (total[g], top[g].weight))
     pick = top[winner]
     pick.votes = agreed[winner]  # what the answerability model was fitted on
@@ -516,7 +595,7 @@ def topic_words(question: str) -> set[str]:
     occasion: "electric vehicle tariffs during her Beijing visit" → electric, vehicle,
     tariff); empty when it names no topic."""
     match = _ABOUT.search(question.strip())
-    return {_stem(w) for w in tokens(match.group(1))} if match else set()
+    return {stem(w) for w in tokens(match.group(1))} if match else set()
 
 
 def quotes(
@@ -547,7 +626,7 @@ def quotes(
         )
         if not (named or by_pronoun):
             continue
-        if topic and len(topic & {_stem(w) for w in tokens(f"{before} {sentence.text}")}) < (
+        if topic and len(topic & {stem(w) for w in tokens(f"{before} {sentence.text}")}) < (
             TOPIC_SHARE * len(topic)
         ):
             continue

@@ -110,6 +110,33 @@ def test_who_question_names_the_person_first(sample: Pipeline):
     assert_spans_are_exact(sample, answer)
 
 
+def test_who_is_the_described_official_answers_with_the_name_given_later(sample: Pipeline):
+    # The lead describes him ("The top Chinese official … told Commerce Secretary Gina
+    # Raimondo"); a later paragraph names him ("Vice Premier He Lifeng sounded …").
+    answer = sample.ask(
+        "Who is the top Chinese official in charge of economic relations with Washington?"
+    )
+    assert answer.short_answers and answer.short_answers[0].text == "He Lifeng", answer.answer
+    assert answer.answer.startswith("He Lifeng")
+    assert_spans_are_exact(sample, answer)
+
+
+def test_who_asked_of_a_pronoun_sentence_answers_with_whom_it_means(sample: Pipeline):
+    # "“I’m ready …,” He told Raimondo during a meeting at the Great Hall of the People"
+    answer = sample.ask("Who hosted Raimondo at the Great Hall of the People?")
+    assert answer.short_answers and answer.short_answers[0].text == "He Lifeng", answer.answer
+    assert_spans_are_exact(sample, answer)
+
+
+def test_a_list_that_goes_on_in_the_next_sentence_is_listed_whole(sample: Pipeline):
+    # "… Blinken’s visit to China in June, … Yellen’s trip earlier this month. US climate
+    # envoy John Kerry is also visiting China."
+    answer = sample.ask("Which senior US officials visited China in June and July 2023?")
+    names = [s.text for s in answer.short_answers]
+    assert {"Antony Blinken", "Janet Yellen", "John Kerry"} <= set(names), answer.answer
+    assert_spans_are_exact(sample, answer)
+
+
 def test_list_question_lists_every_company_each_cited(sample: Pipeline):
     answer = sample.ask("Which US companies attended the Friday meeting with the MIIT?")
     names = [s.text for s in answer.short_answers]

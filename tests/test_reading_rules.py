@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from rag import coreference
 from rag.abstention import Logistic
 from rag.answer_type import expected_answer
 from rag.claims import split_claims
@@ -16,7 +17,7 @@ from rag.fitness import unfit, unfit_in_context
 from rag.language import is_english
 from rag.nlp import Entity, normalise
 from rag.relative_dates import resolve, spell
-from rag.short_answer import best_entity, every_entity, quotes
+from rag.short_answer import Referent, best_entity, every_entity, quotes
 from rag.verdict import Evidence, decide
 
 
@@ -496,6 +497,44 @@ def test_the_person_given_the_office_asked_about_is_the_answer():
     )
     pick = best_entity(expected_answer(asked), [hart], asked)
     assert pick is not None and pick.text == "Michael Hart"
+    # an office given to someone else earlier in the sentence is not his
+    minister = "Who is China's minister of culture and tourism?"
+    hart_met = sentence(
+        "On July 14, Vice Minister Zhang Guangjun held a meeting with Michael Hart.",
+        1.0,
+        ("Zhang Guangjun", "PERSON"),
+        ("Michael Hart", "PERSON"),
+    )
+    hu = sentence(
+        "Also today, Raimondo met with the Chinese minister of culture and tourism, Hu Heping.",
+        0.9,
+        ("Raimondo", "PERSON"),
+        ("Hu Heping", "PERSON"),
+    )
+    pick = best_entity(expected_answer(minister), [hart_met, hu], minister)
+    assert pick is not None and pick.text == "Hu Heping"
+    # a vice minister is not the minister, unless a vice minister is asked about
+    zhang = sentence(
+        "Zhang Guangjun, also a vice minister of the MIIT, met Hu Heping on Friday.",
+        1.0,
+        ("Zhang Guangjun", "PERSON"),
+        ("Hu Heping", "PERSON"),
+    )
+    pick = best_entity(expected_answer(minister), [zhang, hu], minister)
+    assert pick is not None and pick.text == "Hu Heping"
+    vice = "Which MIIT vice minister met the culture minister?"
+    pick = best_entity(expected_answer(vice), [zhang, hu], vice)
+    assert pick is not None and pick.text == "Zhang Guangjun"
+    # "Secretary of Commerce" is a Commerce Secretary
+    secretary = "Which US Commerce Secretary might visit?"
+    visit = sentence(
+        "The ministry welcomes a visit by US Secretary of Commerce Gina Raimondo, said Hart.",
+        1.0,
+        ("Gina Raimondo", "PERSON"),
+        ("Hart", "PERSON"),
+    )
+    pick = best_entity(expected_answer(secretary), [visit], secretary)
+    assert pick is not None and pick.text == "Gina Raimondo"
 
 
 def test_a_span_of_time_does_not_say_when():
@@ -615,3 +654,52 @@ def test_a_name_answers_without_the_possessive_the_tagger_kept():
         "Which officials visited China?",
     )
     assert [p.text for p in listed] == ["Blinken", "Yellen"]
+
+
+def test_a_pronoun_or_a_delayed_lead_means_the_person_named_nearby():
+    lead = sentence(
+        "BEIJING — The top Chinese official in charge of economic relations with Washington "
+        "told Commerce Secretary Gina Raimondo he was ready to improve cooperation.",
+        0.95,
+        ("Gina Raimondo", "PERSON"),
+    )
+    named = sentence(
+        "Vice Premier He Lifeng sounded an optimistic note about his talks with Treasury "
+        "Secretary Janet Yellen.",
+        0.2,
+        ("He Lifeng", "PERSON"),
+        ("Janet Yellen", "PERSON"),
+        start=300,
+    )
+    quoted = sentence(
+        "“I’m ready to work based on that with you,” He told Raimondo at the Great Hall.",
+        0.9,
+        ("Raimondo", "PERSON"),
+        start=500,
+    )
+    who = "Who is the top Chinese official in charge of economic relations with Washington?"
+    assert coreference.describes(who, lead)
+    assert not coreference.describes("Who told Gina Raimondo he was ready?", lead)
+    assert coreference.referent(lead, [], [named, quoted], True) == (named, named.entities[0])
+    assert coreference.refers_back(quoted.text) and not coreference.refers_back(named.text)
+    assert coreference.referent(quoted, [lead, named], [], False) == (named, named.entities[0])
+
+    # The described person is the one named after the lead; the one the lead names is not.
+    referents = {lead: Referent(named, named.entities[0], True)}
+    pick = best_entity(expected_answer(who), [lead], who, referents=referents)
+    assert pick is not None and pick.text == "He Lifeng" and pick.sentence is named
+    without = best_entity(expected_answer(who), [lead], who)
+    assert without is not None and without.text == "Gina Raimondo"
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("The chief executive of OpenAI, Sam Altman, said the board erred.", "Sam Altman"),
+        ("The chief executive of OpenAI is Sam Altman, the company said.", "Sam Altman"),
+        ("Speaking on Monday, the chief executive of OpenAI praised Sam Altman.", "Sam Altman"),
+    ],
+)
+def test_a_description_followed_by_its_name_is_not_a_delayed_lead(text: str, person: str):
+    s = sentence(text, 0.9, (person, "PERSON"))
+    assert not coreference.describes("Who is the chief executive of OpenAI?", s)
