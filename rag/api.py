@@ -70,11 +70,16 @@ class AskRequest(BaseModel):
     until: date | None = None
     article_ids: list[str] = Field(default_factory=list, max_length=1000)
     engine: str | None = Field(None, description="extractive (default) or llm")
+    as_of: date | None = Field(
+        None,
+        description="Day relative dates in the question count from ('last week'); "
+        "default RAG_AS_OF, else today.",
+    )
 
     def filters(self) -> Filters:
         check_k(self.k)
         # A reversed range, an unknown outlet: the pipeline says so (422), as for the CLI.
-        return Filters(self.sources, self.since, self.until, self.article_ids)
+        return Filters(self.sources, self.since, self.until, self.article_ids, self.as_of)
 
 
 class ChatRequest(AskRequest):

@@ -209,6 +209,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         since=args.since,
         until=args.until,
         article_ids=args.article or [],
+        as_of=args.as_of,
     )
     server = _server(args, settings)
     if server is not None:
@@ -551,6 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", type=_date, help="only articles published on or after YYYY-MM-DD")
     ask.add_argument("--until", type=_date, help="only articles published on or before YYYY-MM-DD")
     ask.add_argument("--article", action="append", help="only this article id (repeatable)")
+    ask.add_argument(
+        "--as-of",
+        type=_date,
+        help="day 'last week', 'yesterday' … count from, YYYY-MM-DD (default RAG_AS_OF, today)",
+    )
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
     ask.add_argument(LOCAL, action="store_true", help=LOCAL_HELP)
     ask.set_defaults(run=cmd_ask)

@@ -47,7 +47,7 @@ from rag.errors import ConfigError
 from rag.gold import GoldQuestion, check_evidence
 from rag.metrics import facts_found, multihop_paper, ranking, squash
 from rag.pipeline import Pipeline
-from rag.results import Answer, check_k
+from rag.results import Answer, Filters, check_k
 from rag.sentences import sentence_spans
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -260,8 +260,12 @@ def score_question(
     paper: bool = False,
     judge: Judge | None = None,
 ) -> QuestionResult:
+    # An archive is asked about as of its own time: its last publication day, unless the
+    # question gives its own.
+    span = pipeline.catalog.date_span()
+    as_of = q.as_of or (span[1] if span else None)
     began = time.perf_counter()
-    answer = pipeline.ask(q.question, k=k)
+    answer = pipeline.ask(q.question, k=k, filters=Filters(as_of=as_of))
     ms = (time.perf_counter() - began) * 1000
     return score_answer(q, answer, keys, ms, paper=paper, judge=judge)
 

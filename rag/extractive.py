@@ -26,11 +26,13 @@ from rag import coreference, nlp, short_answer
 from rag.abstention import load_models
 from rag.answer_type import TITLES, Expected, expected_answer, question_parts
 from rag.catalog import Catalog
+from rag.chunk import chunk_id
 from rag.claims import ClaimText, split_claims
 from rag.embed import Embedder
 from rag.fitness import unfit_in_context
 from rag.lexical import tokens
 from rag.nlp import Entity, normalise
+from rag.periods import period_in
 from rag.query import QuestionInfo, mentioned_dates, question_kind
 from rag.relative_dates import published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
@@ -724,6 +726,29 @@ class ExtractiveEngine:
             signals=signals,
         )
 
+    def digest(self, passages: list[Passage], topic: bool) -> Iterator[str | EngineResult]:
+        """ "What happened yesterday?", "Any news about credit cards since Monday?": the
+        answer is what each article found leads with — its first sentence fit to answer
+        — newest article first, each cited; on a ``topic``, only the articles of the
+        passages within :data:`DIGEST_SHARE` of the best one."""
+        best = max(p.score for p in passages)
+        share = DIGEST_SHARE if topic else 0.0
+        relevant = [p for p in passages if p.score >= share * best]
+        articles = list(dict.fromkeys(p.article_id for p in relevant))
+        leads: list[Candidate] = []
+        for article in articles:
+            first = self.catalog.passage(chunk_id(article, 0), 0.0)
+            fit = self.candidates([first]) or self.candidates(
+                [p for p in passages if p.article_id == article][:1]
+            )
+            if fit:
+                leads.append(fit[0])
+        leads.sort(key=lambda c: c.passage.published_at or "", reverse=True)
+        leads = leads[: 2 * self.settings.answer_max_sentences]
+        pieces, citations, _ = self.compose(leads, False)
+        yield from pieces
+        yield EngineResult(citations, not citations, False)
+
     def missing(
         self,
         question: str,
@@ -927,6 +952,42 @@ def _with_continuations(chosen: list[Candidate], picks: list[Pick]) -> list[Cand
         ]
         out.insert(before[-1] + 1 if before else len(out), sentence)
     return out
+
+
+# A digest takes the articles of the passages scoring at least this share of the best.
+DIGEST_SHARE = 0.6
+# What a question that asks only for the news of some days says besides the days.
+_NEWSY = frozenset(
+    tokens(
+        "what whats happened happen happening new news latest recent update updates "
+        "story stories article articles report reported reports published publish say said "
+        "write wrote cover covered any there been has have were was is are the on in from "
+        "by of about"
+    )
+)
+
+
+_NEWS_ON = re.compile(
+    r"^\s*(?:(?:is there |are there )?any|what(?:['’]s| is| are)?(?: the)?)\s+"
+    r"(?:news|updates?|latest|developments?|stories)\b",
+    re.I,
+)
+
+
+def digest_of(question: str, info: QuestionInfo) -> str | None:
+    """Whether the question asks for the news of some days rather than for a fact:
+    ``"days"`` when it names only days and outlets ("What happened yesterday?", "What did
+    TechCrunch report last week?"), ``"topic"`` for news on a topic ("Any news about
+    credit cards since Monday?"), else None."""
+    found = period_in(question, date.today())
+    if found is None:
+        return None
+    rest = question.replace(found.phrase, " ")
+    for source in info.sources:
+        rest = re.sub(re.escape(source), " ", rest, flags=re.I)
+    if not [w for w in tokens(rest) if w not in _NEWSY]:
+        return "days"
+    return "topic" if _NEWS_ON.match(question) else None
 
 
 def _stems(text: str) -> set[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Container
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ class GoldQuestion:
     type: str
     match: str = "any"
     evidence: list[Evidence] = field(default_factory=list)
+    as_of: date | None = None  # the day its relative dates count from ("last week")
 
     @property
     def answerable(self) -> bool:
@@ -66,7 +68,12 @@ def _problem(row: Any, seen: set[str]) -> str | None:
         return "an unanswerable question has no answers and no evidence"
     if row["type"] != "unanswerable" and not row["answers"]:
         return '`answers` is empty; use "type": "unanswerable" for questions to abstain on'
-    unknown = set(row) - {"id", "question", "answers", "match", "type", "evidence"}
+    if "as_of" in row:
+        try:
+            date.fromisoformat(row["as_of"])
+        except (TypeError, ValueError):
+            return "`as_of` must be a date, YYYY-MM-DD"
+    unknown = set(row) - {"id", "question", "answers", "match", "type", "evidence", "as_of"}
     if unknown:
         return f"unknown field(s): {', '.join(sorted(unknown))}"
     return None
@@ -105,6 +112,7 @@ def load_gold(path: Path) -> list[GoldQuestion]:
                 type=row["type"],
                 match=row.get("match", "any"),
                 evidence=[Evidence(e["doc"], e["quote"]) for e in row.get("evidence", [])],
+                as_of=date.fromisoformat(row["as_of"]) if "as_of" in row else None,
             )
         )
     if errors:

@@ -18,12 +18,12 @@ from rag.catalog import Catalog
 from rag.chat import Turn, condense
 from rag.embed import Embedder
 from rag.errors import ConfigError, FilterError, InvalidQuestionError, NotFoundError
-from rag.extractive import NOT_FOUND, ExtractiveEngine
+from rag.extractive import NOT_FOUND, ExtractiveEngine, digest_of
 from rag.language import is_english
 from rag.llm import LLMEngine
 from rag.relative_dates import published_day
 from rag.results import Answer, EngineResult, Filters, Passage, check_k
-from rag.retrieve import Retriever
+from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings, get_settings
 from rag.store import ChunkStore
 
@@ -223,7 +223,15 @@ class Pipeline:
         began = time.perf_counter()
         text: list[str] = []
         result = EngineResult([], True, False)
-        for piece in self.engines[engine].run(search, vector, retrieval.info, passages):
+        extractive = self.engines[engine]
+        digest = digest_of(search, retrieval.info) if retrieval.period_searched else None
+        pieces: Iterator[str | EngineResult]
+        if digest and passages and isinstance(extractive, ExtractiveEngine):
+            # "What happened yesterday?": the news of those days, not one answer
+            pieces = extractive.digest(passages, topic=digest == "topic")
+        else:
+            pieces = self.engines[engine].run(search, vector, retrieval.info, passages)
+        for piece in pieces:
             if isinstance(piece, str):
                 text.append(piece)
                 yield piece
@@ -239,6 +247,10 @@ class Pipeline:
             )
             text.append(note)
             yield note
+        period = _period(retrieval, self.catalog.date_span() is not None)
+        if period is not None and period["note"]:
+            text.append(f" {period['note']}")
+            yield f" {period['note']}"
         timings["answer"] = time.perf_counter() - began
         timings["total"] = sum(timings.values())
         yield Answer(
@@ -257,9 +269,36 @@ class Pipeline:
             missing=result.missing,
             signals=result.signals,
             closest_articles=closest,
+            period=period,
             timings={k: round(v * 1000, 2) for k, v in timings.items()},
             settings_hash=self.settings.answer_hash(),
         )
+
+
+def _period(retrieval: Retrieval, dated: bool) -> dict[str, Any] | None:
+    """What the answer says of the days the question names: which ones were searched
+    ("Searched articles published from 13 to 19 November 2023."), or that none was
+    published then (or no article has a date) and every article was searched; a
+    ranking-only period is noted without a sentence."""
+    period = retrieval.period
+    if period is None:
+        return None
+    note = ""
+    if retrieval.period_searched:
+        note = f"Searched articles published {period.describe()} ({period.phrase})."
+    elif retrieval.period_searched is False and not dated:
+        note = (
+            f"No indexed article has a date to check “{period.phrase}” against; searched them all."
+        )
+    elif retrieval.period_searched is False:
+        note = f"No article was published {period.describe()} ({period.phrase}); searched them all."
+    return {
+        "phrase": period.phrase,
+        "since": period.since.isoformat(),
+        "until": period.until.isoformat(),
+        "restricted": bool(retrieval.period_searched),
+        "note": note,
+    }
 
 
 def _range(since: date | None, until: date | None) -> str:

@@ -127,6 +127,7 @@ class Server:
             "since": filters.since,
             "until": filters.until,
             "article_ids": filters.article_ids,
+            "as_of": filters.as_of,
             "engine": engine,
         }
         with self._request("POST", "/ask", body, ASK_TIMEOUT) as response:

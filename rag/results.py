@@ -35,6 +35,9 @@ class Filters:
     since: date | None = None
     until: date | None = None
     article_ids: list[str] = field(default_factory=list)
+    # The day the question's relative dates ("last week") count from; None: the
+    # ``as_of`` setting, else today. Not a restriction by itself.
+    as_of: date | None = None
 
     def is_empty(self) -> bool:
         return not (self.sources or self.since or self.until or self.article_ids)
@@ -174,6 +177,8 @@ class Answer:
     conflict: bool = False
     unsupported: list[str] = field(default_factory=list)
     closest_articles: list[dict[str, Any]] = field(default_factory=list)
+    # The days the question names: phrase, since, until (ISO), restricted, note.
+    period: dict[str, Any] | None = None
     short_answers: list[ShortAnswer] = field(default_factory=list)
     verdict: Verdict | None = None
     confidence: float | None = None

@@ -14,12 +14,14 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
 from rag.catalog import Catalog
 from rag.chunk import article_of
 from rag.lexical import LexicalIndex
+from rag.periods import Period, period_in
 from rag.query import QuestionInfo, analyse
 from rag.results import Filters, Passage
 from rag.settings import Settings
@@ -31,6 +33,10 @@ class Retrieval:
     passages: list[Passage]
     info: QuestionInfo
     timings: dict[str, float] = field(default_factory=dict)
+    period: Period | None = None  # the stretch of days the question names
+    # For a strict period: whether any article was published in it (and so the search
+    # kept to them); None for none or a ranking-only one.
+    period_searched: bool | None = None
 
 
 def _rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
@@ -133,11 +139,15 @@ class Retriever:
         self.catalog.refresh()
         self._follow_index()
         info = analyse(question, self.catalog.mentions)
-        allowed = self.allowed(filters or Filters())
+        filters = filters or Filters()
+        allowed = self.allowed(filters)
+        period, searched, in_period = self._period(question, filters, allowed)
+        if searched:
+            allowed = in_period
         timings["analyse"] = time.perf_counter() - began
         n = max(s.retrieval_candidates, k)
         if allowed is not None and not allowed:
-            return Retrieval([], info, timings)
+            return Retrieval([], info, timings, period, searched)
 
         dense: dict[str, float] = {}
         if s.dense_weight > 0:
@@ -153,6 +163,8 @@ class Retriever:
         began = time.perf_counter()
         fused = self._fuse(dense, lexical)
         boosted = self._boosted_articles(info)
+        if period is not None and not period.strict:
+            boosted |= in_period
         for cid in fused:
             if article_of(cid) in boosted:
                 fused[cid] *= 1 + s.metadata_boost
@@ -174,7 +186,24 @@ class Retriever:
             passages += extra
             timings["outlets"] = time.perf_counter() - began
             passages = _take_turns(passages, outlets)
-        return Retrieval(passages[:k], info, timings)
+        return Retrieval(passages[:k], info, timings, period, searched)
+
+    def _period(
+        self, question: str, filters: Filters, allowed: set[str] | None
+    ) -> tuple[Period | None, bool | None, set[str]]:
+        """The days the question names (:mod:`rag.periods`), whether a strict one holds
+        any of the ``allowed`` articles, and the articles published in it. Dates the
+        user gave as filters take precedence over the question's."""
+        if filters.since or filters.until:
+            return None, None, set()
+        today = filters.as_of or self.settings.as_of or date.today()
+        period = period_in(question, today)
+        if period is None:
+            return None, None, set()
+        dated = self.catalog.published_between(period.since, period.until)
+        if allowed is not None:
+            dated &= allowed
+        return period, (bool(dated) if period.strict else None), dated
 
     def _named_outlets(
         self,

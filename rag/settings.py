@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -178,6 +179,13 @@ class Settings(BaseSettings):
         1.0,
         ge=0,
         description="Score boost for articles whose source, title or date the question names.",
+    )
+    as_of: date | None = Field(
+        None,
+        description=(
+            "Day that relative dates in questions count from ('last week', 'yesterday'); "
+            "empty = today. Set it to ask an archive as of its own time."
+        ),
     )
     collapse_threshold: float = Field(
         0.85,

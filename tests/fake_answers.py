@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,9 @@ class FakeCatalog:
     def refresh(self) -> None:
         """Nothing to reload: the fake index never changes."""
 
+    def date_span(self) -> tuple[date, date] | None:
+        return None  # no article is dated
+
 
 @dataclass
 class _Article:
@@ -154,9 +158,11 @@ class FakePipeline:
         self.settings = settings or Settings()
         self.catalog = catalog()
         self.asked: list[str] = []
+        self.filters: list[Any] = []  # the filters each question came with
 
-    def ask(self, question: str, **_: Any) -> Answer:
+    def ask(self, question: str, **kwargs: Any) -> Answer:
         self.asked.append(question)
+        self.filters.append(kwargs.get("filters"))
         if callable(self.answers):
             return self.answers(question)
         return self.answers[question]

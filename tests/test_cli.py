@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,22 @@ def test_ask_prints_the_verdict_and_each_claim(monkeypatch, capsys):
     assert ask(monkeypatch, capsys, cannot).startswith("Cannot tell from the articles — ")
     yes = fake.answer("Did they?", verdict=fake.verdict("yes"))
     assert ask(monkeypatch, capsys, yes).startswith("Yes — weighed the claims\n\n")
+
+
+def test_ask_as_of_is_the_day_relative_dates_count_from(monkeypatch, capsys):
+    pipelines: list[fake.FakePipeline] = []
+
+    def made(settings):
+        pipelines.append(fake.FakePipeline(lambda q: fake.answer(q), settings))
+        return pipelines[-1]
+
+    monkeypatch.setattr(rag.pipeline, "Pipeline", made)
+    assert main(["ask", "What happened last week?", "--as-of", "2023-11-22"]) == 0
+    assert pipelines[0].filters[0].as_of == date(2023, 11, 22)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["ask", "What happened last week?", "--as-of", "last Tuesday"])
+    assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_ask_says_what_an_abstention_missed(monkeypatch, capsys):

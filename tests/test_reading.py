@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from rag.errors import InvalidQuestionError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
+from rag.results import Filters
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 
@@ -231,3 +233,40 @@ def test_when_will_is_answered_by_a_time_to_come(sample: Pipeline, dated: Pipeli
     answer = sample.ask("When will Xi Jinping visit Washington?")
     assert answer.abstained, answer.answer
     assert answer.missing and "a date still to come" in answer.missing
+
+
+def test_a_recent_period_keeps_to_its_articles_and_says_so(dated: Pipeline):
+    # As of Tuesday 21 November 2023, "the past 2 days" is 19 to 21 November: of the four
+    # articles only TechCrunch's of the 20th was published then.
+    answer = dated.ask(
+        "What did Sam Altman do in the past 2 days?", filters=Filters(as_of=date(2023, 11, 21))
+    )
+    assert answer.period is not None and answer.period["restricted"], answer.answer
+    assert (answer.period["since"], answer.period["until"]) == ("2023-11-19", "2023-11-21")
+    assert answer.passages and {p.source for p in answer.passages} == {"TechCrunch"}
+    assert answer.answer.endswith(
+        "Searched articles published from 19 to 21 November 2023 (in the past 2 days)."
+    )
+    # The same question a week on finds nothing in its days, says so and searches them all.
+    later = dated.ask(
+        "What did Sam Altman do in the past 2 days?", filters=Filters(as_of=date(2023, 11, 30))
+    )
+    assert later.period is not None and not later.period["restricted"]
+    assert "No article was published from 28 to 30 November 2023" in later.answer
+    assert len({p.source for p in later.passages}) > 1
+    # Dates the user gave as filters win over the question's.
+    given = dated.ask(
+        "What did Sam Altman do in the past 2 days?",
+        filters=Filters(since=date(2023, 11, 22), as_of=date(2023, 11, 21)),
+    )
+    assert given.period is None and {p.source for p in given.passages} == {"Engadget"}
+
+
+def test_what_happened_in_some_days_is_their_news_newest_first(dated: Pipeline):
+    answer = dated.ask(
+        "What happened in the past 3 days?", filters=Filters(as_of=date(2023, 11, 22))
+    )
+    assert not answer.abstained, answer.answer
+    assert [c.source for c in answer.citations] == ["Engadget", "TechCrunch"]
+    assert answer.answer.startswith("OpenAI reinstated Sam Altman as its chief executive")
+    assert answer.answer.endswith("(in the past 3 days).")

@@ -127,11 +127,22 @@ def sidebar(base: Settings, articles: list[dict[str, Any]]) -> tuple[Settings, O
             )
         else:
             st.caption("No indexed article has a date.")
+        as_of = keep(
+            "as_of",
+            st.date_input(
+                "As of",
+                value=kept("as_of", base.as_of),
+                key="as_of",
+                help="The day “last week”, “yesterday” or “since Monday” in a question count "
+                "from; empty means today. Set it to ask an archive as of its own time.",
+            ),
+        )
     problem = None
     if since and until and since > until:
         problem = "“Published from” is after “Published until”: swap them or clear one."
     settings = base.model_copy(update=overrides) if overrides else base
-    return settings, Options(choice, k, Filters(sources=sources, since=since, until=until), problem)
+    filters = Filters(sources=sources, since=since, until=until, as_of=as_of)
+    return settings, Options(choice, k, filters, problem)
 
 
 def show_question(question: str, rewritten: str) -> None:

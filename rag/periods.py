@@ -1,0 +1,247 @@
+"""The stretch of time a question asks about, as a range of publication days.
+
+"What happened yesterday?", "… in the past 3 days", "… this week", "… since
+Monday", "… last week", "… in October", "… in Q3 2023", "… between 20 and 26
+November" each name a range, counted from a reference day (today, or the
+``as_of`` day an archive is asked about as of). A short recent window (up to
+:data:`STRICT_DAYS` days) is about the news of those days, so retrieval keeps
+to articles published in it; a longer or named one ("in October", "last
+year") may as well be the time of the events an article reports later, so its
+articles are only ranked up.
+
+>>> period_in("What did Binance say yesterday?", date(2023, 11, 22)).describe()
+'on 21 November 2023'
+>>> period_in("Any news on OpenAI in the past 3 days?", date(2023, 11, 22)).describe()
+'from 19 to 22 November 2023'
+>>> period_in("What happened last week?", date(2023, 11, 22)).describe()
+'from 13 to 19 November 2023'
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rag.query import MONTHS, mentioned_dates
+from rag.relative_dates import WEEKDAYS
+
+# Ranges up to this many days restrict retrieval; longer ones rank their articles up.
+STRICT_DAYS = 15  # two weeks back, and the day itself
+_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "few": 3,
+    "couple of": 2,
+}
+_COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
+_UNIT = r"(day|week|month|year)s?"
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_PAST = re.compile(
+    rf"\b(?:in|over|during|within|for)\s+the\s+(?:past|last|previous)\s+(?:{_COUNT}\s+)?{_UNIT}\b",
+    re.I,
+)
+_AGO = re.compile(rf"\b(?:since|from)\s+{_COUNT}\s+{_UNIT}\s+ago\b", re.I)
+_LAST = re.compile(r"\b(?<!the )(last|this|previous|past)\s+(day|week|month|year)\b", re.I)
+# In lower case, or opening the question: "Business Today" and "USA Today" are outlets.
+_DAY = re.compile(
+    r"(?:^|(?<=[\s,(]))((?:since )?(?:today|tonight|yesterday))\b"
+    r"|^((?:Since )?(?:Today|Tonight|Yesterday))\b"
+)
+_SINCE_WEEKDAY = re.compile(rf"\bsince\s+(?:last\s+)?({'|'.join(WEEKDAYS)})\b", re.I)
+_LAST_WEEKDAY = re.compile(rf"\blast\s+({'|'.join(WEEKDAYS)})\b", re.I)
+_QUARTER = re.compile(
+    r"\b(?:Q([1-4])|(first|second|third|fourth)\s+quarter)(?:\s+of)?\s+(\d{4})\b", re.I
+)
+_IN_MONTH = re.compile(
+    rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?"
+    r"(?!\s*\d)",
+    re.I,
+)
+_DATEISH = (
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:{_MONTH})\.?)?|(?:{_MONTH})\.?\s+\d{{1,2}}"
+    rf"(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?"
+)
+_BETWEEN = re.compile(rf"\bbetween\s+({_DATEISH})\s+and\s+({_DATEISH})\b", re.I)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Publication days from ``since`` to ``until`` (both included)."""
+
+    since: date
+    until: date
+    phrase: str  # as the question says it: "in the past 3 days"
+    strict: bool  # restricts retrieval (else ranks its articles up)
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def describe(self) -> str:
+        """ "on 21 November 2023", "from 13 to 19 November 2023", "from 28 October to
+        3 November 2023", "from 30 December 2022 to 5 January 2023"."""
+        a, b = self.since, self.until
+        if a == b:
+            return f"on {_day(b)}"
+        if (a.year, a.month) == (b.year, b.month):
+            return f"from {a.day} to {_day(b)}"
+        if a.year == b.year:
+            return f"from {a.day} {a.strftime('%B')} to {_day(b)}"
+        return f"from {_day(a)} to {_day(b)}"
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def _count(word: str | None) -> int:
+    if not word:
+        return 1
+    return int(word) if word.isdigit() else _NUMBERS[word.lower()]
+
+
+def _back(today: date, unit: str, n: int) -> date:
+    unit = unit.lower()
+    if unit == "day":
+        return today - timedelta(days=n)
+    if unit == "week":
+        return today - timedelta(weeks=n)
+    months = today.year * 12 + today.month - 1 - (n if unit == "month" else 12 * n)
+    year, month = divmod(months, 12)
+    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _calendar(today: date, unit: str, which: str) -> tuple[date, date]:
+    """This or the previous calendar week (Monday to Sunday), month or year."""
+    unit, previous = unit.lower(), which.lower() in ("last", "previous", "past")
+    if unit == "day":
+        day = today - timedelta(days=1) if previous else today
+        return day, day
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday())
+        if previous:
+            return monday - timedelta(days=7), monday - timedelta(days=1)
+        return monday, today
+    if unit == "month":
+        first = today.replace(day=1)
+        if previous:
+            end = first - timedelta(days=1)
+            return end.replace(day=1), end
+        return first, today
+    if previous:
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    return date(today.year, 1, 1), today
+
+
+def _month(month: int, year: int | None, today: date) -> tuple[date, date]:
+    """A named month: of the year given, else the latest one not after ``today``."""
+    if year is None:
+        year = today.year if month <= today.month else today.year - 1
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _weekday_before(today: date, name: str) -> date:
+    back = (today.weekday() - WEEKDAYS.index(name.lower())) % 7 or 7
+    return today - timedelta(days=back)
+
+
+def _dates(text: str) -> tuple[int | None, int, int] | None:
+    found = mentioned_dates(text)
+    return found[0] if found else None
+
+
+def _dated(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _between(match: re.Match[str], today: date) -> tuple[date, date] | None:
+    """ "between November 20 and November 26", "between 20 and 26 November 2023": a
+    year said once counts for both; none said, the latest such range up to ``today``."""
+    first, second = match.group(1).strip(), match.group(2)
+    end = _dates(second)
+    if end is None:
+        return None
+    y2, m2, d2 = end
+    start = _dates(first)
+    if start is None and first.rstrip("stndrh").isdigit():  # "between 20 and 26 November"
+        start = (y2, m2, int(first.rstrip("stndrh")))
+    if start is None:
+        return None
+    y1, m1, d1 = start
+    if y2 is None:
+        y2 = y1 if y1 is not None else today.year
+        if y1 is not None and (m2, d2) < (m1, d1):
+            y2 += 1  # "between December 28, 2022 and January 3"
+        later = (today.month, today.day)
+        if y1 is None and (m2, d2) > later and (m1, d1) > later:
+            y2 -= 1  # both still to come this year: the last such range
+    if y1 is None:
+        y1 = y2 if (m1, d1) <= (m2, d2) else y2 - 1
+    since, until = _dated(y1, m1, d1), _dated(y2, m2, d2)
+    if since is None or until is None or since > until:
+        return None
+    return since, until
+
+
+def period_in(question: str, today: date) -> Period | None:
+    """The range of days the question asks about, counted from ``today``; None when it
+    names none. The first such phrase decides."""
+    found: list[tuple[int, date, date, str]] = []
+
+    def add(match: re.Match[str], span: tuple[date, date] | None) -> None:
+        if span is not None and span[0] <= span[1]:
+            found.append((match.start(), span[0], span[1], match.group(0)))
+
+    for m in _BETWEEN.finditer(question):
+        add(m, _between(m, today))
+    for m in _PAST.finditer(question):
+        add(m, (_back(today, m.group(2), _count(m.group(1))), today))
+    for m in _AGO.finditer(question):
+        add(m, (_back(today, m.group(2), _count(m.group(1))), today))
+    taken = [(start, start + len(phrase)) for start, _, _, phrase in found]
+    for m in _LAST.finditer(question):
+        if not any(a <= m.start() < b for a, b in taken):
+            add(m, _calendar(today, m.group(2), m.group(1)))
+    for m in _DAY.finditer(question):
+        word = (m.group(1) or m.group(2)).lower()
+        if word == "since yesterday":
+            add(m, (today - timedelta(days=1), today))
+        else:
+            day = today - timedelta(days=1) if word == "yesterday" else today
+            add(m, (day, day))
+    for m in _SINCE_WEEKDAY.finditer(question):
+        add(m, (_weekday_before(today, m.group(1)), today))
+    for m in _LAST_WEEKDAY.finditer(question):
+        day = _weekday_before(today, m.group(1))
+        add(m, (day, day))
+    for m in _QUARTER.finditer(question):
+        quarter = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()]
+        year = int(m.group(3))
+        last = date(year, 3 * quarter, calendar.monthrange(year, 3 * quarter)[1])
+        add(m, (date(year, 3 * quarter - 2, 1), last))
+    for m in _IN_MONTH.finditer(question):
+        add(m, _month(MONTHS[m.group(1).lower()], int(m.group(2)) if m.group(2) else None, today))
+    if not found:
+        return None
+    _, since, until, phrase = min(found, key=lambda f: f[0])
+    until = min(until, today) if since <= today else until
+    strict = (until - since).days + 1 <= STRICT_DAYS and not _IN_MONTH.fullmatch(phrase)
+    return Period(since, until, phrase.strip(), strict)

@@ -1,0 +1,91 @@
+"""The stretch of days a question names (rag.periods), counted from a reference day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.extractive import digest_of
+from rag.periods import Period, period_in
+from rag.query import QuestionInfo
+
+TODAY = date(2023, 11, 22)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until", "strict"),
+    [
+        ("What happened today?", date(2023, 11, 22), date(2023, 11, 22), True),
+        ("What did Binance say yesterday?", date(2023, 11, 21), date(2023, 11, 21), True),
+        ("Any news on OpenAI in the past 3 days?", date(2023, 11, 19), TODAY, True),
+        ("What did the Fed do over the last two weeks?", date(2023, 11, 8), TODAY, True),
+        ("in the past week", date(2023, 11, 15), TODAY, True),
+        ("What happened this week?", date(2023, 11, 20), TODAY, True),
+        ("What happened last week?", date(2023, 11, 13), date(2023, 11, 19), True),
+        ("Any updates since Monday on Binance?", date(2023, 11, 20), TODAY, True),
+        ("What did Altman do last Friday?", date(2023, 11, 17), date(2023, 11, 17), True),
+        ("What happened between November 20 and November 26?", date(2023, 11, 20), TODAY, True),
+        (
+            "What was agreed between 1st and 5th November, 2023?",
+            date(2023, 11, 1),
+            date(2023, 11, 5),
+            True,
+        ),
+        ("between December 28, 2022 and January 3?", date(2022, 12, 28), date(2023, 1, 3), True),
+        ("News from last month?", date(2023, 10, 1), date(2023, 10, 31), False),
+        ("What happened in October?", date(2023, 10, 1), date(2023, 10, 31), False),
+        ("What happened in December?", date(2022, 12, 1), date(2022, 12, 31), False),
+        ("Revenue in Q3 2023?", date(2023, 7, 1), date(2023, 9, 30), False),
+        ("What did Musk say last year?", date(2022, 1, 1), date(2022, 12, 31), False),
+    ],
+)
+def test_periods(question: str, since: date, until: date, strict: bool):
+    period = period_in(question, TODAY)
+    assert period is not None
+    assert (period.since, period.until, period.strict) == (since, until, strict)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the war between Israel and Hamas?",
+        "Is the rate at its highest since 2001?",
+        "Between the report from The Verge on September 28, 2023, and the Fortune report on "
+        "October 4, was there consistency?",
+        "Did it happen on the last day of trading?",
+        "What did the TechCrunch article published on November 27 say?",
+    ],
+)
+def test_no_period(question: str):
+    assert period_in(question, TODAY) is None
+
+
+def test_the_range_is_said_the_way_a_reader_says_it():
+    assert Period(TODAY, TODAY, "today", True).describe() == "on 22 November 2023"
+    assert (
+        Period(date(2023, 10, 28), date(2023, 11, 3), "x", True).describe()
+        == "from 28 October to 3 November 2023"
+    )
+    assert (
+        Period(date(2022, 12, 30), date(2023, 1, 5), "x", True).describe()
+        == "from 30 December 2022 to 5 January 2023"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "digest"),
+    [
+        ("What happened yesterday?", "days"),
+        ("What did TechCrunch report last week?", "days"),
+        ("Any news about credit cards since Monday?", "topic"),
+        ("What's the latest on Ohtani this week?", "topic"),
+        ("Who did Microsoft hire last week?", None),
+        ("What happened to Sam Altman?", None),  # no days: a question about him
+    ],
+)
+def test_a_question_for_the_news_of_some_days(question: str, digest: str | None):
+    info = QuestionInfo(
+        question, "what", sources=["TechCrunch"] if "TechCrunch" in question else []
+    )
+    assert digest_of(question, info) == digest
