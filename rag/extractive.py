@@ -726,27 +726,39 @@ class ExtractiveEngine:
             signals=signals,
         )
 
-    def digest(self, passages: list[Passage], topic: bool) -> Iterator[str | EngineResult]:
-        """ "What happened yesterday?", "Any news about credit cards since Monday?": the
-        answer is what each article found leads with — its first sentence fit to answer
-        — newest article first, each cited; on a ``topic``, only the articles of the
-        passages within :data:`DIGEST_SHARE` of the best one."""
+    def digest(
+        self, question: str, passages: list[Passage], topic: bool, newest: bool = True
+    ) -> Iterator[str | EngineResult]:
+        """ "What happened yesterday?", "Any news about credit cards since Monday?",
+        "Latest on SBF?": one sentence per article found, newest article first (or
+        earliest), each given its outlet and day and cited. For the news of some days
+        the sentence is what the article leads with (its first sentence fit to answer);
+        on a ``topic``, the first sentence of its best passage that names the topic (else
+        its lead), for the articles of the passages within :data:`DIGEST_SHARE` of the
+        best one."""
         best = max(p.score for p in passages)
         share = DIGEST_SHARE if topic else 0.0
         relevant = [p for p in passages if p.score >= share * best]
         articles = list(dict.fromkeys(p.article_id for p in relevant))
+        about = set(tokens(question)) - _NEWSY if topic else set()
         leads: list[Candidate] = []
         for article in articles:
+            own = [p for p in relevant if p.article_id == article][:1]
+            on_topic = [c for c in self.candidates(own) if about & set(tokens(c.text))]
             first = self.catalog.passage(chunk_id(article, 0), 0.0)
-            fit = self.candidates([first]) or self.candidates(
-                [p for p in passages if p.article_id == article][:1]
-            )
+            fit = on_topic or self.candidates([first]) or self.candidates(own)
             if fit:
                 leads.append(fit[0])
-        leads.sort(key=lambda c: c.passage.published_at or "", reverse=True)
+        leads.sort(key=lambda c: c.passage.published_at or "", reverse=newest)
         leads = leads[: 2 * self.settings.answer_max_sentences]
-        pieces, citations, _ = self.compose(leads, False)
-        yield from pieces
+        citations: list[Citation] = []
+        for n, c in enumerate(leads, start=1):
+            p = c.passage
+            day = published_day(p.published_at)
+            said = ", ".join(x for x in (p.source, day and f"{day.day} {day:%B %Y}") if x)
+            gap = " " if n < len(leads) else ""
+            yield (f"{said}: " if said else "") + f"{c.text} [{n}]{gap}"
+            citations.append(Citation.of(n, p, c.start, c.end, c.score, c.also))
         yield EngineResult(citations, not citations, False)
 
     def missing(

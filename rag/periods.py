@@ -245,3 +245,28 @@ def period_in(question: str, today: date) -> Period | None:
     until = min(until, today) if since <= today else until
     strict = (until - since).days + 1 <= STRICT_DAYS and not _IN_MONTH.fullmatch(phrase)
     return Period(since, until, phrase.strip(), strict)
+
+
+_NEWEST = re.compile(
+    r"^\s*(?:(?:what|where)(?:['’]s| is| are)\s+)?(?:the\s+)?(?:latest|newest|most recent)"
+    r"(?:\s+(?:news|updates?|developments?|reports?|stories|coverage))?\s+(?:on|about|with|in|for)\b"
+    r"|^\s*(?:the\s+)?(?:latest|newest)\s+(?:news|updates?|developments?)\b"
+    r"|^\s*what(?:['’]s| is)\s+new\s+(?:on|about|with|in|for)\b",
+    re.I,
+)
+_EARLIEST = re.compile(
+    r"^\s*(?:(?:what|how)\s+(?:was|were|did)\s+)?(?:the\s+)?(?:earliest|first)\s+"
+    r"(?:news|reports?|coverage|stories)\s+(?:on|about|of)\b",
+    re.I,
+)
+
+
+def order_in(question: str) -> str | None:
+    """``"newest"`` for "Latest on SBF?", "What's the latest news on the EU AI Act?",
+    "What's new with OpenAI?"; ``"earliest"`` for "The first reports about …"; else
+    None (a "latest product launch" in the middle of a question orders nothing)."""
+    if _NEWEST.search(question):
+        return "newest"
+    if _EARLIEST.search(question):
+        return "earliest"
+    return None

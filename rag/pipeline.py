@@ -224,11 +224,17 @@ class Pipeline:
         text: list[str] = []
         result = EngineResult([], True, False)
         extractive = self.engines[engine]
-        digest = digest_of(search, retrieval.info) if retrieval.period_searched else None
+        digest = None
+        if retrieval.period_searched:
+            digest = digest_of(search, retrieval.info)
+        elif retrieval.order is not None:
+            digest = "topic"  # "Latest on SBF?"
         pieces: Iterator[str | EngineResult]
         if digest and passages and isinstance(extractive, ExtractiveEngine):
-            # "What happened yesterday?": the news of those days, not one answer
-            pieces = extractive.digest(passages, topic=digest == "topic")
+            # "What happened yesterday?", "Latest on SBF?": the news, not one answer
+            pieces = extractive.digest(
+                search, passages, topic=digest == "topic", newest=retrieval.order != "earliest"
+            )
         else:
             pieces = self.engines[engine].run(search, vector, retrieval.info, passages)
         for piece in pieces:

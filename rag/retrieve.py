@@ -21,11 +21,14 @@ import numpy as np
 from rag.catalog import Catalog
 from rag.chunk import article_of
 from rag.lexical import LexicalIndex
-from rag.periods import Period, period_in
+from rag.periods import Period, order_in, period_in
 from rag.query import QuestionInfo, analyse
 from rag.results import Filters, Passage
 from rag.settings import Settings
 from rag.store import ChunkStore
+
+# "Latest on X?": passages scoring at least this share of the best are ordered by date.
+ORDER_SHARE = 0.6
 
 
 @dataclass
@@ -37,6 +40,21 @@ class Retrieval:
     # For a strict period: whether any article was published in it (and so the search
     # kept to them); None for none or a ranking-only one.
     period_searched: bool | None = None
+    order: str | None = None  # "newest" or "earliest": the question asks for it
+
+
+def by_date(passages: list[Passage], newest: bool) -> list[Passage]:
+    """The relevant passages (scoring at least :data:`ORDER_SHARE` of the best) newest
+    (or earliest) first, undated ones after them, then the rest as ranked."""
+    if not passages:
+        return passages
+    best = max(p.score for p in passages)
+    relevant = [p for p in passages if p.score >= ORDER_SHARE * best]
+    dated = sorted((p for p in relevant if p.published_at), key=lambda p: p.published_at or "")
+    if newest:
+        dated.reverse()
+    kept = {id(p) for p in dated}
+    return dated + [p for p in passages if id(p) not in kept]
 
 
 def _rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
@@ -186,7 +204,10 @@ class Retriever:
             passages += extra
             timings["outlets"] = time.perf_counter() - began
             passages = _take_turns(passages, outlets)
-        return Retrieval(passages[:k], info, timings, period, searched)
+        order = order_in(question)
+        if order is not None:
+            passages = by_date(passages, newest=order == "newest")
+        return Retrieval(passages[:k], info, timings, period, searched, order)
 
     def _period(
         self, question: str, filters: Filters, allowed: set[str] | None

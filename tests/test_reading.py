@@ -268,5 +268,13 @@ def test_what_happened_in_some_days_is_their_news_newest_first(dated: Pipeline):
     )
     assert not answer.abstained, answer.answer
     assert [c.source for c in answer.citations] == ["Engadget", "TechCrunch"]
-    assert answer.answer.startswith("OpenAI reinstated Sam Altman as its chief executive")
+    assert answer.answer.startswith("Engadget, 22 November 2023: OpenAI reinstated Sam Altman")
     assert answer.answer.endswith("(in the past 3 days).")
+
+
+def test_the_latest_on_a_topic_comes_newest_first_with_its_day(dated: Pipeline):
+    answer = dated.ask("What's the latest on Sam Altman?")
+    assert not answer.abstained, answer.answer
+    days = [c.published_at[:10] for c in answer.citations if c.published_at]
+    assert days and days == sorted(days, reverse=True), days
+    assert answer.answer.startswith("Engadget, 22 November 2023: OpenAI reinstated Sam Altman")
