@@ -232,13 +232,18 @@ class ExtractiveEngine:
 
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
         """The names the question mentions as written ("2022 World Cup", no leading "the"
-        or possessive), one per normalised form; its outlets left out."""
+        or possessive), one per normalised form; its outlets left out. Two names the
+        tagger joined across "in", "at" or "vs" ("Arsenal in Sevilla") are two."""
         outlets = {s.lower() for s in info.sources}
         names: dict[str, str] = {}
         for e in nlp.entities(self.nlp, question):
             if e.label in nlp.NAMES and e.norm and e.norm not in outlets:
                 shown = re.sub(r"^(?:the|a|an)\s+|(?:'s|’s)$", "", e.text, flags=re.I)
-                names.setdefault(e.norm, shown)
+                parts = _JOINED.split(shown)
+                if not all(part[:1].isupper() for part in parts):
+                    parts = [shown]
+                for part in parts:
+                    names.setdefault(nlp.normalise(part), part)
         return [
             shown
             for norm, shown in sorted(names.items())
@@ -966,6 +971,8 @@ def _with_continuations(chosen: list[Candidate], picks: list[Pick]) -> list[Cand
     return out
 
 
+# Words across which the tagger sometimes joins two names into one ("Arsenal in Sevilla").
+_JOINED = re.compile(r"\s+(?:in|at|vs\.?|versus|against)\s+")
 # A digest takes the articles of the passages scoring at least this share of the best.
 DIGEST_SHARE = 0.6
 # What a question that asks only for the news of some days says besides the days.
@@ -981,7 +988,7 @@ _NEWSY = frozenset(
 
 _NEWS_ON = re.compile(
     r"^\s*(?:(?:is there |are there )?any|what(?:['’]s| is| are)?(?: the)?)\s+"
-    r"(?:news|updates?|latest|developments?|stories)\b",
+    r"(?:news|updates?|latest|developments?|stories)\s+(?:on|about|with|in|for|regarding)\b",
     re.I,
 )
 

@@ -12,7 +12,7 @@ articles are only ranked up.
 >>> period_in("What did Binance say yesterday?", date(2023, 11, 22)).describe()
 'on 21 November 2023'
 >>> period_in("Any news on OpenAI in the past 3 days?", date(2023, 11, 22)).describe()
-'from 19 to 22 November 2023'
+'from 20 to 22 November 2023'
 >>> period_in("What happened last week?", date(2023, 11, 22)).describe()
 'from 13 to 19 November 2023'
 """
@@ -20,6 +20,7 @@ articles are only ranked up.
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,17 +45,26 @@ _NUMBERS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
     "few": 3,
+    "several": 5,
     "couple of": 2,
 }
 _COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
 _UNIT = r"(day|week|month|year)s?"
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_SPAN = r"(hour|day|week|month|year)s?"
 _PAST = re.compile(
-    rf"\b(?:in|over|during|within|for)\s+the\s+(?:past|last|previous)\s+(?:{_COUNT}\s+)?{_UNIT}\b",
+    rf"\b(?:(?:in|over|during|within|for)\s+the|this)\s+(?:past|last|previous)\s+"
+    rf"(?:{_COUNT}\s+)?{_SPAN}\b",
     re.I,
 )
-_AGO = re.compile(rf"\b(?:since|from)\s+{_COUNT}\s+{_UNIT}\s+ago\b", re.I)
+_AGO = re.compile(rf"\b(?:since|from)\s+{_COUNT}\s+{_SPAN}\s+ago\b", re.I)
+_ONE_AGO = re.compile(rf"\b(?<!since )(?<!from ){_COUNT}\s+(day|week)s?\s+ago\b", re.I)
+_DAY_BEFORE = re.compile(r"\bthe day before yesterday\b", re.I)
+_WEEKEND = re.compile(r"\b(this|last|past|over the)\s+weekend\b", re.I)
 _LAST = re.compile(r"\b(?<!the )(last|this|previous|past)\s+(day|week|month|year)\b", re.I)
 # In lower case, or opening the question: "Business Today" and "USA Today" are outlets.
 _DAY = re.compile(
@@ -76,6 +86,7 @@ _DATEISH = (
     rf"(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?"
 )
 _BETWEEN = re.compile(rf"\bbetween\s+({_DATEISH})\s+and\s+({_DATEISH})\b", re.I)
+_SINCE_DATE = re.compile(rf"\bsince\s+({_DATEISH})\b", re.I)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
@@ -116,11 +127,16 @@ def _count(word: str | None) -> int:
 
 
 def _back(today: date, unit: str, n: int) -> date:
+    """The first of the last ``n`` units up to ``today``: "the past 3 days" are today
+    and the two before it, "the past week" seven days, "the past 24 hours" today and
+    yesterday; "the past 2 months" start on this day two months ago."""
     unit = unit.lower()
+    if unit == "hour":
+        return today - timedelta(days=max(1, math.ceil(n / 24)))
     if unit == "day":
-        return today - timedelta(days=n)
+        return today - timedelta(days=max(0, n - 1))
     if unit == "week":
-        return today - timedelta(weeks=n)
+        return today - timedelta(days=7 * n - 1)
     months = today.year * 12 + today.month - 1 - (n if unit == "month" else 12 * n)
     year, month = divmod(months, 12)
     return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
@@ -172,15 +188,28 @@ def _dated(year: int, month: int, day: int) -> date | None:
         return None
 
 
+def _on(found: tuple[int | None, int, int] | None, today: date) -> date | None:
+    """A day a question names; without a year, the latest such day up to ``today``."""
+    if found is None:
+        return None
+    year, month, day = found
+    if year is None:
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    return _dated(year, month, day)
+
+
 def _between(match: re.Match[str], today: date) -> tuple[date, date] | None:
     """ "between November 20 and November 26", "between 20 and 26 November 2023": a
     year said once counts for both; none said, the latest such range up to ``today``."""
     first, second = match.group(1).strip(), match.group(2)
+    start = _dates(first)
     end = _dates(second)
+    bare = second.strip().rstrip("stndrh")
+    if end is None and start is not None and bare.isdigit():  # "between November 20 and 26"
+        end = (start[0], start[1], int(bare))
     if end is None:
         return None
     y2, m2, d2 = end
-    start = _dates(first)
     if start is None and first.rstrip("stndrh").isdigit():  # "between 20 and 26 November"
         start = (y2, m2, int(first.rstrip("stndrh")))
     if start is None:
@@ -212,6 +241,20 @@ def period_in(question: str, today: date) -> Period | None:
 
     for m in _BETWEEN.finditer(question):
         add(m, _between(m, today))
+    for m in _DAY_BEFORE.finditer(question):
+        add(m, (today - timedelta(days=2), today - timedelta(days=2)))
+    for m in _WEEKEND.finditer(question):
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+        if m.group(1).lower() in ("last", "past") and today.weekday() >= 5:
+            saturday -= timedelta(days=7)  # asked on a weekend: the one before
+        add(m, (saturday, min(saturday + timedelta(days=1), today)))
+    for m in _ONE_AGO.finditer(question):
+        unit = 7 if m.group(2).lower() == "week" else 1
+        day = today - timedelta(days=unit * _count(m.group(1)))
+        add(m, (day, day))
+    for m in _SINCE_DATE.finditer(question):
+        since = _on(_dates(m.group(1)), today)
+        add(m, (since, today) if since else None)
     for m in _PAST.finditer(question):
         add(m, (_back(today, m.group(2), _count(m.group(1))), today))
     for m in _AGO.finditer(question):

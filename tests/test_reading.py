@@ -236,23 +236,23 @@ def test_when_will_is_answered_by_a_time_to_come(sample: Pipeline, dated: Pipeli
 
 
 def test_a_recent_period_keeps_to_its_articles_and_says_so(dated: Pipeline):
-    # As of Tuesday 21 November 2023, "the past 2 days" is 19 to 21 November: of the four
+    # As of Tuesday 21 November 2023, "the past 2 days" are 20 and 21 November: of the four
     # articles only TechCrunch's of the 20th was published then.
     answer = dated.ask(
         "What did Sam Altman do in the past 2 days?", filters=Filters(as_of=date(2023, 11, 21))
     )
     assert answer.period is not None and answer.period["restricted"], answer.answer
-    assert (answer.period["since"], answer.period["until"]) == ("2023-11-19", "2023-11-21")
+    assert (answer.period["since"], answer.period["until"]) == ("2023-11-20", "2023-11-21")
     assert answer.passages and {p.source for p in answer.passages} == {"TechCrunch"}
     assert answer.answer.endswith(
-        "Searched articles published from 19 to 21 November 2023 (in the past 2 days)."
+        "Searched articles published from 20 to 21 November 2023 (in the past 2 days)."
     )
     # The same question a week on finds nothing in its days, says so and searches them all.
     later = dated.ask(
         "What did Sam Altman do in the past 2 days?", filters=Filters(as_of=date(2023, 11, 30))
     )
     assert later.period is not None and not later.period["restricted"]
-    assert "No article was published from 28 to 30 November 2023" in later.answer
+    assert "No article was published from 29 to 30 November 2023" in later.answer
     assert len({p.source for p in later.passages}) > 1
     # Dates the user gave as filters win over the question's.
     given = dated.ask(

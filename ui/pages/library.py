@@ -303,9 +303,14 @@ a.metric("Articles", status["articles"])
 b.metric("Chunks", status["chunks"])
 c.metric("Duplicate clusters", status["duplicate_clusters"])
 updated = status["updated_at"]
+when = datetime.fromisoformat(updated).astimezone() if updated else None
+# A metric shows a short value whole: the time when it was today, else the day.
 d.metric(
     "Last updated",
-    datetime.fromisoformat(updated).astimezone().strftime("%d %b, %H:%M") if updated else "never",
+    "never"
+    if when is None
+    else when.strftime("%H:%M" if when.date() == datetime.now().astimezone().date() else "%d %b"),
+    help=when.strftime("%d %B %Y, %H:%M") if when else None,
 )
 
 busy = "index_job" in st.session_state
