@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import socket
@@ -19,6 +20,23 @@ from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "articles"
+# The MultiHop-RAG corpus the newsroom and timely gold sets are written over (read from
+# beside the repository, never copied into it).
+MULTIHOP_CORPUS = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.jsonl"
+MAX_QUOTE = 250  # a gold evidence quote is one sentence or less: no article text beyond that
+
+
+@pytest.fixture(scope="session")
+def multihop_corpus() -> dict[str, dict]:
+    """The MultiHop-RAG articles by id; the test is skipped when the corpus is absent."""
+    if not MULTIHOP_CORPUS.is_file():
+        pytest.skip(
+            f"MultiHop-RAG corpus not found at {MULTIHOP_CORPUS} (the article checks need it)"
+        )
+    with MULTIHOP_CORPUS.open(encoding="utf-8") as f:
+        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
+
+
 RAG = [sys.executable, "-m", "rag.cli"]
 
 

@@ -4,17 +4,15 @@ article text run when the corpus is beside the repository (../shared/bench/multi
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
 
 import pytest
 
 from rag.gold import GoldQuestion, load_gold
-from tests.conftest import ROOT
+from tests.conftest import MAX_QUOTE, ROOT
 
 NEWSROOM = ROOT / "eval" / "gold" / "newsroom.jsonl"
-CORPUS = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.jsonl"
 
 # type -> the least number of questions of that type the set must hold
 MINIMUMS = {
@@ -26,7 +24,6 @@ MINIMUMS = {
     "yes_no": 10,
     "unanswerable": 12,
 }
-MAX_QUOTE = 250  # an evidence quote is one sentence or less: no article text beyond that
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +32,8 @@ def questions() -> list[GoldQuestion]:
 
 
 @pytest.fixture(scope="module")
-def corpus() -> dict[str, dict]:
-    if not CORPUS.is_file():
-        pytest.skip(f"MultiHop-RAG corpus not found at {CORPUS} (the article checks need it)")
-    with CORPUS.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
+def corpus(multihop_corpus: dict[str, dict]) -> dict[str, dict]:
+    return multihop_corpus
 
 
 def test_type_counts_meet_the_minimums(questions: list[GoldQuestion]):

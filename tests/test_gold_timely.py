@@ -5,7 +5,6 @@ the articles run when the corpus is beside the repository (../shared/bench/multi
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from datetime import date
@@ -14,10 +13,9 @@ import pytest
 
 from rag.gold import GoldQuestion, load_gold
 from rag.periods import Period, period_in
-from tests.conftest import ROOT
+from tests.conftest import MAX_QUOTE, ROOT
 
 TIMELY = ROOT / "eval" / "gold" / "timely.jsonl"
-CORPUS = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.jsonl"
 
 # type -> the least number of questions of that type the set must hold
 MINIMUMS = {
@@ -30,7 +28,6 @@ MINIMUMS = {
 }
 # The evidence of these lies within the period the question names.
 WITHIN = ("period", "digest", "latest")
-MAX_QUOTE = 250  # an evidence quote is one sentence or less: no article text beyond that
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +36,8 @@ def questions() -> list[GoldQuestion]:
 
 
 @pytest.fixture(scope="module")
-def corpus() -> dict[str, dict]:
-    if not CORPUS.is_file():
-        pytest.skip(f"MultiHop-RAG corpus not found at {CORPUS} (the article checks need it)")
-    with CORPUS.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
+def corpus(multihop_corpus: dict[str, dict]) -> dict[str, dict]:
+    return multihop_corpus
 
 
 def _period(q: GoldQuestion) -> Period:
