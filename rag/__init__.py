@@ -1,34 +1,116 @@
 """newsdesk-style question answering over a folder of news articles.
 
-The build side: ``articles → clean → chunk → embed → store`` (``rag.indexer.sync``).
-Importing the package first imports :mod:`rag.settings`, which puts every
-library we load into offline mode.
+What a program needs, in one place::
+
+    from rag import Filters, Pipeline, get_settings, sync
+
+    settings = get_settings({"articles_dir": "data/articles", "index_dir": "index"})
+    sync(settings)                       # build or update the index
+    pipeline = Pipeline(settings)
+    answer = pipeline.ask("Where did He Lifeng and Gina Raimondo meet?")
+    pipeline.close()
+
+The build side is ``articles → clean → chunk → embed → store`` (:func:`sync`); the
+ask side ``question → retrieve → read → answer with citations`` (:class:`Pipeline`).
+Importing the package first imports :mod:`rag.settings`, which puts every library
+we load into offline mode. The heavier names (the pipeline, the indexer, the
+catalog views) are imported when first used, so ``import rag`` stays quick.
 """
 
-from rag.settings import Settings, get_settings  # noqa: I001  (must load first: offline env)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# isort: off
+from rag.settings import Settings, get_settings  # first: it sets the offline environment
 from rag.articles import Article, Skip
 from rag.errors import (
     ConfigError,
+    FilterError,
+    GoldMismatchError,
     IndexLockedError,
+    InvalidQuestionError,
     ModelError,
     NotFoundError,
     RagError,
     SkippedInputError,
     StoreError,
+    UploadError,
 )
+
+# isort: on
+
+if TYPE_CHECKING:
+    from rag.catalog import get_article, index_status, list_articles
+    from rag.gold import GoldQuestion, load_gold
+    from rag.indexer import IndexSummary, sync
+    from rag.pipeline import Pipeline
+    from rag.results import Answer, Citation, Claim, Filters, Passage, ShortAnswer, Verdict
 
 __version__ = "0.1.0"
 
+# Imported on first use (PEP 562): name -> module.
+_LAZY = {
+    "Answer": "rag.results",
+    "Citation": "rag.results",
+    "Claim": "rag.results",
+    "Filters": "rag.results",
+    "GoldQuestion": "rag.gold",
+    "IndexSummary": "rag.indexer",
+    "Passage": "rag.results",
+    "Pipeline": "rag.pipeline",
+    "ShortAnswer": "rag.results",
+    "Verdict": "rag.results",
+    "get_article": "rag.catalog",
+    "index_status": "rag.catalog",
+    "list_articles": "rag.catalog",
+    "load_gold": "rag.gold",
+    "sync": "rag.indexer",
+}
+
 __all__ = [
+    "Answer",
     "Article",
+    "Citation",
+    "Claim",
     "ConfigError",
+    "FilterError",
+    "Filters",
+    "GoldMismatchError",
+    "GoldQuestion",
     "IndexLockedError",
+    "IndexSummary",
+    "InvalidQuestionError",
     "ModelError",
     "NotFoundError",
+    "Passage",
+    "Pipeline",
     "RagError",
     "Settings",
+    "ShortAnswer",
     "Skip",
     "SkippedInputError",
     "StoreError",
+    "UploadError",
+    "Verdict",
+    "get_article",
     "get_settings",
+    "index_status",
+    "list_articles",
+    "load_gold",
+    "sync",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
