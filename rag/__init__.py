@@ -43,6 +43,7 @@ from rag.errors import (
 
 if TYPE_CHECKING:
     from rag.catalog import get_article, index_status, list_articles
+    from rag.conversation import Conversation
     from rag.gold import GoldQuestion, load_gold
     from rag.indexer import IndexSummary, sync
     from rag.pipeline import Pipeline
@@ -55,6 +56,7 @@ _LAZY = {
     "Answer": "rag.results",
     "Citation": "rag.results",
     "Claim": "rag.results",
+    "Conversation": "rag.conversation",
     "Filters": "rag.results",
     "GoldQuestion": "rag.gold",
     "IndexSummary": "rag.indexer",
@@ -75,6 +77,7 @@ __all__ = [
     "Citation",
     "Claim",
     "ConfigError",
+    "Conversation",
     "FilterError",
     "Filters",
     "GoldMismatchError",

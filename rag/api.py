@@ -28,7 +28,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag import uploads
 from rag.access import check_listen, token_matches
 from rag.catalog import get_article, index_status, list_articles
-from rag.chat import Sessions, Turn
+from rag.chat import Sessions
+from rag.conversation import Conversation
 from rag.errors import (
     ConfigError,
     IndexLockedError,
@@ -183,22 +184,17 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         # Validate before the stream starts, so bad input is a 4xx, not a broken stream:
         # an unknown session is a 404, not a new session answering a follow-up blind.
         filters = body.filters()
-        session = sessions.get(body.session_id)
-        pipe = get_pipeline()
-        rewritten = pipe.rewrite(session.turns, body.question, body.engine)
-        changed = rewritten if rewritten != " ".join(body.question.split()) else None
-        stream = pipe.ask_stream(
-            body.question, k=body.k, filters=filters, engine=body.engine, rewritten=changed
-        )
+        conversation = Conversation(get_pipeline(), sessions.get(body.session_id))
+        message = conversation.rewrite(body.question, body.engine)
+        stream = conversation.stream(message, k=body.k, filters=filters, engine=body.engine)
         first = next(stream)
 
         def events() -> Iterator[str]:
-            started = {"session_id": session.id, "rewritten_question": changed}
+            started = {"session_id": conversation.id, "rewritten_question": message.changed}
             yield f"event: session\ndata: {json.dumps(started)}\n\n"
             for piece in [first, *stream]:
                 if isinstance(piece, Answer):
-                    sessions.record(session, Turn(body.question, rewritten, piece.answer))
-                    data = piece.to_dict() | {"session_id": session.id}
+                    data = piece.to_dict() | {"session_id": conversation.id}
                     yield f"event: answer\ndata: {json.dumps(data, default=str)}\n\n"
                 else:
                     yield f"event: token\ndata: {json.dumps(piece)}\n\n"

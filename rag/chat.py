@@ -140,8 +140,3 @@ class Sessions:
         while len(self._sessions) > MAX_SESSIONS:
             self._sessions.popitem(last=False)
         return session
-
-    @staticmethod
-    def record(session: Session, turn: Turn) -> None:
-        session.turns.append(turn)
-        del session.turns[:-MAX_TURNS]

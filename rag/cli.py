@@ -294,28 +294,25 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         _chat_through(server, args.engine)
         return 0
 
-    from rag.chat import Sessions, Turn
+    from rag.conversation import Conversation
     from rag.pipeline import Pipeline
     from rag.results import Answer
 
     pipeline = Pipeline(settings)
-    session = Sessions().get(None)
+    conversation = Conversation(pipeline)
     try:
         for question in _chat_questions():
             if question is None:
-                session.turns.clear()
+                conversation.clear()
                 continue
-            rewritten = pipeline.rewrite(session.turns, question, args.engine)
-            # As the API's /chat decides it: `rag chat` says the same with a server or not.
-            changed = rewritten if rewritten != " ".join(question.split()) else None
-            if changed:
-                print(f"({changed})")
+            message = conversation.rewrite(question, args.engine)
+            if message.changed:
+                print(f"({message.changed})")
             try:
-                for piece in pipeline.ask_stream(question, engine=args.engine, rewritten=changed):
+                for piece in conversation.stream(message, engine=args.engine):
                     if isinstance(piece, Answer):
                         print("\n")
                         _print_citations(piece)
-                        session.turns.append(Turn(question, rewritten, piece.answer))
                     else:
                         print(piece, end="", flush=True)
             except RagError as exc:

@@ -10,7 +10,8 @@ from typing import Any
 import streamlit as st
 
 from rag.catalog import facets, list_articles
-from rag.chat import Turn
+from rag.chat import MAX_TURNS, Session, Turn
+from rag.conversation import Conversation
 from rag.errors import RagError
 from rag.results import Answer, Filters
 from rag.settings import Settings
@@ -158,23 +159,23 @@ def ask(settings: Settings, options: Options, question: str) -> Exchange:
     question = " ".join(question.split())
     exchanges: list[Exchange] = st.session_state["exchanges"]
     history = [Turn(e.question, e.rewritten, e.answer.answer) for e in exchanges if e.answer]
+    # The page keeps the exchanges (with their answers, to draw them again); the
+    # conversation reads them as its turns, the latest MAX_TURNS.
+    conversation = Conversation(pipe, Session("app", history[-MAX_TURNS:]))
     try:
-        rewritten = pipe.rewrite(history, question, options.engine)
+        message = conversation.rewrite(question, options.engine)
     except RagError as exc:
         show_question(question, question)
         with st.chat_message("assistant"):
             st.error(str(exc))
         return Exchange(question, question, error=str(exc))
+    rewritten = message.rewritten
     show_question(question, rewritten)
     result: dict[str, Answer] = {}
 
     def text() -> Iterator[str]:
-        for piece in pipe.ask_stream(
-            question,
-            k=options.k,
-            filters=options.filters,
-            engine=options.engine,
-            rewritten=rewritten if rewritten != question else None,
+        for piece in conversation.stream(
+            message, k=options.k, filters=options.filters, engine=options.engine
         ):
             if isinstance(piece, Answer):
                 result["answer"] = piece
