@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rag import coreference, nlp, short_answer
+from rag import coreference, nlp
 from rag.abstention import load_models
 from rag.answer_type import TITLES, Expected, expected_answer, question_parts
 from rag.catalog import Catalog
@@ -32,7 +32,7 @@ from rag.embed import Embedder
 from rag.fitness import unfit_in_context
 from rag.lexical import tokens
 from rag.nlp import Entity, normalise
-from rag.periods import period_in
+from rag.periods import Period
 from rag.query import QuestionInfo, mentioned_dates, question_kind
 from rag.relative_dates import published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
@@ -48,6 +48,7 @@ from rag.short_answer import (
     mentions_title,
     named_in,
     quotes,
+    stems,
     topic_words,
     voters,
 )
@@ -83,12 +84,12 @@ SENTENCE_BATCH = 4
 SAME_SENTENCE = 0.9
 # A copy's sentence this close to the cited one carries the same claim.
 COPY_SIMILARITY = 0.75
-# Share of content words (Dice) above which a copy's sentence is the quote reworded
-# at most lightly, and below which it is another sentence; in between it is embedded.
 # A list goes on in the next sentence when it says "also" and shares this many of the
 # question's words with the sentence before it.
 CONTINUED_WORDS = 2
 _ALSO = re.compile(r"\balso\b", re.I)
+# Share of content words (Dice) above which a copy's sentence is the quote reworded
+# at most lightly, and below which it is another sentence; in between it is embedded.
 SAME_WORDING = 0.5
 OTHER_WORDING = 0.15
 
@@ -573,16 +574,16 @@ class ExtractiveEngine:
         visiting China."): its values too, when it says "also" and shares
         :data:`CONTINUED_WORDS` of the question's words with the sentence before it."""
         seen = {normalise(p.text) for p in listed}
-        wanted = {short_answer.stem(w) for w in tokens(question)}
+        wanted = stems(question)
         more: list[Pick] = []
         held = (p.sentence for p in listed if isinstance(p.sentence, Candidate))
+        passages: dict[str, list[Candidate]] = {}
         for sentence in dict.fromkeys(held):
-            own = self.candidates([sentence.passage])
-            at = next((i for i, c in enumerate(own) if c.start == sentence.start), None)
+            own, at = self._place(sentence, passages)
             if at is None or at + 1 == len(own) or not _ALSO.search(own[at + 1].text):
                 continue
             following = own[at + 1]
-            shared = wanted & _stems(sentence.text) & _stems(following.text)
+            shared = wanted & stems(sentence.text) & stems(following.text)
             if len(shared) < CONTINUED_WORDS:
                 continue
             self.tag([following])
@@ -604,23 +605,33 @@ class ExtractiveEngine:
         if "PERSON" not in expected.labels:
             return {}
         found: dict[Sentence, Referent] = {}
-        nearby: dict[str, list[Candidate]] = {}
+        passages: dict[str, list[Candidate]] = {}
+        tagged: set[str] = set()
         for c in voters(ranked):
             described = coreference.describes(question, c)
             if not described and not coreference.refers_back(c.text):
                 continue
-            chunk = c.passage.chunk_id
-            if chunk not in nearby:
-                nearby[chunk] = self.candidates([c.passage])
-                self.tag(nearby[chunk])
-            own = nearby[chunk]
-            at = next((i for i, s in enumerate(own) if s.start == c.start), None)
+            own, at = self._place(c, passages)
             if at is None:
                 continue
+            if c.passage.chunk_id not in tagged:
+                self.tag(own)
+                tagged.add(c.passage.chunk_id)
             meant = coreference.referent(c, own[:at], own[at + 1 :], described)
             if meant is not None:
                 found[c] = Referent(meant[0], meant[1], described)
         return found
+
+    def _place(
+        self, sentence: Candidate, passages: dict[str, list[Candidate]]
+    ) -> tuple[list[Candidate], int | None]:
+        """The fit sentences of ``sentence``'s passage (found once per passage, kept in
+        ``passages``) and its place among them (None: it is not one of them)."""
+        chunk = sentence.passage.chunk_id
+        if chunk not in passages:
+            passages[chunk] = self.candidates([sentence.passage])
+        own = passages[chunk]
+        return own, next((i for i, c in enumerate(own) if c.start == sentence.start), None)
 
     def _mentions(self, pick: Pick, ranked: list[Candidate]) -> list[Entity]:
         """The names the picked span's article mentions (from the index, else from the
@@ -993,24 +1004,17 @@ _NEWS_ON = re.compile(
 )
 
 
-def digest_of(question: str, info: QuestionInfo) -> str | None:
-    """Whether the question asks for the news of some days rather than for a fact:
-    ``"days"`` when it names only days and outlets ("What happened yesterday?", "What did
-    TechCrunch report last week?"), ``"topic"`` for news on a topic ("Any news about
-    credit cards since Monday?"), else None."""
-    found = period_in(question, date.today())
-    if found is None:
-        return None
-    rest = question.replace(found.phrase, " ")
+def digest_of(question: str, info: QuestionInfo, period: Period) -> str | None:
+    """Whether the question, naming ``period``, asks for the news of those days rather
+    than for a fact: ``"days"`` when it names only days and outlets ("What happened
+    yesterday?", "What did TechCrunch report last week?"), ``"topic"`` for news on a
+    topic ("Any news about credit cards since Monday?"), else None."""
+    rest = question.replace(period.phrase, " ")
     for source in info.sources:
         rest = re.sub(re.escape(source), " ", rest, flags=re.I)
     if not [w for w in tokens(rest) if w not in _NEWSY]:
         return "days"
     return "topic" if _NEWS_ON.match(question) else None
-
-
-def _stems(text: str) -> set[str]:
-    return {short_answer.stem(w) for w in tokens(text)}
 
 
 def _joined(items: list[str], last: str) -> str:

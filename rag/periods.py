@@ -99,10 +99,6 @@ class Period:
     phrase: str  # as the question says it: "in the past 3 days"
     strict: bool  # restricts retrieval (else ranks its articles up)
 
-    @property
-    def days(self) -> int:
-        return (self.until - self.since).days + 1
-
     def describe(self) -> str:
         """ "on 21 November 2023", "from 13 to 19 November 2023", "from 28 October to
         3 November 2023", "from 30 December 2022 to 5 January 2023"."""

@@ -223,20 +223,20 @@ class Pipeline:
         began = time.perf_counter()
         text: list[str] = []
         result = EngineResult([], True, False)
-        extractive = self.engines[engine]
+        answerer = self.engines[engine]
         digest = None
-        if retrieval.period_searched:
-            digest = digest_of(search, retrieval.info)
+        if retrieval.period_searched and retrieval.period is not None:
+            digest = digest_of(search, retrieval.info, retrieval.period)
         elif retrieval.order is not None:
             digest = "topic"  # "Latest on SBF?"
         pieces: Iterator[str | EngineResult]
-        if digest and passages and isinstance(extractive, ExtractiveEngine):
+        if digest and passages and isinstance(answerer, ExtractiveEngine):
             # "What happened yesterday?", "Latest on SBF?": the news, not one answer
-            pieces = extractive.digest(
+            pieces = answerer.digest(
                 search, passages, topic=digest == "topic", newest=retrieval.order != "earliest"
             )
         else:
-            pieces = self.engines[engine].run(search, vector, retrieval.info, passages)
+            pieces = answerer.run(search, vector, retrieval.info, passages)
         for piece in pieces:
             if isinstance(piece, str):
                 text.append(piece)

@@ -207,19 +207,25 @@ def named_in(entity_norm: str, question: str) -> bool:
 def _proximity(sentence: Sentence, entity: Entity, question: str) -> float:
     """0.5 to 1: the share of the question's words found around the entity in the sentence
     (within :data:`WINDOW` characters on either side, the entity itself left out)."""
-    asked = {stem(w) for w in tokens(question)}
-    if not asked:
-        return 0.5
     at, end = entity.start - sentence.start, entity.end - sentence.start
     around = sentence.text[max(0, at - WINDOW) : at] + " " + sentence.text[end : end + WINDOW]
-    return 0.5 + 0.5 * len(asked & {stem(w) for w in tokens(around)}) / len(asked)
+    return _share(question, around)
 
 
 def _covered(sentence: Sentence, question: str) -> float:
     """0.5 to 1: the share of the question's words the sentence holds."""
-    asked = {stem(w) for w in tokens(question)}
-    held = {stem(w) for w in tokens(sentence.text)}
-    return 0.5 + 0.5 * len(asked & held) / len(asked) if asked else 0.5
+    return _share(question, sentence.text)
+
+
+def _share(question: str, text: str) -> float:
+    """0.5 plus half the share of the question's word stems found in ``text``."""
+    asked = stems(question)
+    return 0.5 + 0.5 * len(asked & stems(text)) / len(asked) if asked else 0.5
+
+
+def stems(text: str) -> set[str]:
+    """The :func:`stem` of each content word of ``text``."""
+    return {stem(w) for w in tokens(text)}
 
 
 def stem(word: str) -> str:
@@ -595,7 +601,7 @@ def topic_words(question: str) -> set[str]:
     occasion: "electric vehicle tariffs during her Beijing visit" → electric, vehicle,
     tariff); empty when it names no topic."""
     match = _ABOUT.search(question.strip())
-    return {stem(w) for w in tokens(match.group(1))} if match else set()
+    return stems(match.group(1)) if match else set()
 
 
 def quotes(
@@ -626,9 +632,7 @@ def quotes(
         )
         if not (named or by_pronoun):
             continue
-        if topic and len(topic & {stem(w) for w in tokens(f"{before} {sentence.text}")}) < (
-            TOPIC_SHARE * len(topic)
-        ):
+        if topic and len(topic & stems(f"{before} {sentence.text}")) < (TOPIC_SHARE * len(topic)):
             continue
         found = False
         for match in _QUOTE.finditer(sentence.text):
