@@ -31,11 +31,6 @@ def questions() -> list[GoldQuestion]:
     return load_gold(NEWSROOM)
 
 
-@pytest.fixture(scope="module")
-def corpus(multihop_corpus: dict[str, dict]) -> dict[str, dict]:
-    return multihop_corpus
-
-
 def test_type_counts_meet_the_minimums(questions: list[GoldQuestion]):
     kinds = Counter(q.type for q in questions)
     assert len(questions) >= 64
@@ -66,23 +61,23 @@ def test_yes_no_has_enough_noes(questions: list[GoldQuestion]):
     assert answers["No"] >= 4 and answers["Yes"] >= 4, answers
 
 
-def test_every_quote_occurs_verbatim_in_its_article(questions, corpus):
+def test_every_quote_occurs_verbatim_in_its_article(questions, multihop_corpus):
     for q in questions:
         for e in q.evidence:
-            assert e.doc in corpus, (q.id, e.doc)
-            assert e.quote in corpus[e.doc]["body"], (q.id, e.doc, e.quote)
+            assert e.doc in multihop_corpus, (q.id, e.doc)
+            assert e.quote in multihop_corpus[e.doc]["body"], (q.id, e.doc, e.quote)
 
 
-def test_every_answer_occurs_in_an_evidence_article(questions, corpus):
+def test_every_answer_occurs_in_an_evidence_article(questions, multihop_corpus):
     for q in questions:
         if q.type in ("yes_no", "unanswerable"):
             continue
-        bodies = [corpus[e.doc]["body"].lower() for e in q.evidence]
+        bodies = [multihop_corpus[e.doc]["body"].lower() for e in q.evidence]
         for answer in q.answers:
             assert any(answer.lower() in body for body in bodies), (q.id, answer)
 
 
-def test_two_outlet_questions_cite_both_outlets(questions, corpus):
+def test_two_outlet_questions_cite_both_outlets(questions, multihop_corpus):
     """ "Did both X and Y ..." and "Did X report ... before Y" cite one article of each outlet."""
     paired = [
         q
@@ -92,15 +87,17 @@ def test_two_outlet_questions_cite_both_outlets(questions, corpus):
     assert sum(" both " in q.question for q in paired) >= 2
     assert sum(" before " in q.question for q in paired) >= 2
     for q in paired:
-        sources = {corpus[e.doc]["source"] for e in q.evidence}
+        sources = {multihop_corpus[e.doc]["source"] for e in q.evidence}
         assert len(q.evidence) == 2 and len(sources) == 2, (q.id, sources)
 
 
-def test_before_questions_agree_with_the_publication_dates(questions, corpus):
+def test_before_questions_agree_with_the_publication_dates(questions, multihop_corpus):
     """The first evidence is the article of the outlet asked about (X in "did X ... before Y")."""
     for q in questions:
         if q.type != "yes_no" or " before " not in q.question:
             continue
-        first, second = (datetime.fromisoformat(corpus[e.doc]["published_at"]) for e in q.evidence)
+        first, second = (
+            datetime.fromisoformat(multihop_corpus[e.doc]["published_at"]) for e in q.evidence
+        )
         assert first != second, q.id
         assert q.answers == (["Yes"] if first < second else ["No"]), (q.id, first, second)

@@ -35,11 +35,6 @@ def questions() -> list[GoldQuestion]:
     return load_gold(TIMELY)
 
 
-@pytest.fixture(scope="module")
-def corpus(multihop_corpus: dict[str, dict]) -> dict[str, dict]:
-    return multihop_corpus
-
-
 def _period(q: GoldQuestion) -> Period:
     assert q.as_of is not None, q.id
     period = period_in(q.question, q.as_of)
@@ -82,14 +77,14 @@ def test_every_question_names_a_period(questions: list[GoldQuestion]):
             assert not period.strict, (q.id, period)
 
 
-def test_every_quote_occurs_verbatim_in_its_article(questions, corpus):
+def test_every_quote_occurs_verbatim_in_its_article(questions, multihop_corpus):
     for q in questions:
         for e in q.evidence:
-            assert e.doc in corpus, (q.id, e.doc)
-            assert e.quote in corpus[e.doc]["body"], (q.id, e.doc, e.quote)
+            assert e.doc in multihop_corpus, (q.id, e.doc)
+            assert e.quote in multihop_corpus[e.doc]["body"], (q.id, e.doc, e.quote)
 
 
-def test_evidence_lies_within_the_period(questions, corpus):
+def test_evidence_lies_within_the_period(questions, multihop_corpus):
     """The articles that answer a period, digest or latest question were published on
     the days it names (counted from its ``as_of``); a loose one's too."""
     for q in questions:
@@ -97,18 +92,18 @@ def test_evidence_lies_within_the_period(questions, corpus):
             continue
         period = _period(q)
         for e in q.evidence:
-            day = _day(corpus[e.doc])
+            day = _day(multihop_corpus[e.doc])
             assert period.since <= day <= period.until, (q.id, e.doc, day, period)
 
 
-def test_no_articles_periods_are_empty(questions, corpus):
+def test_no_articles_periods_are_empty(questions, multihop_corpus):
     """No article was published in the period, so the product says so and searches
     them all; the answer is in the corpus still."""
     for q in questions:
         if q.type != "no_articles":
             continue
         period = _period(q)
-        inside = [i for i, a in corpus.items() if period.since <= _day(a) <= period.until]
+        inside = [i for i, a in multihop_corpus.items() if period.since <= _day(a) <= period.until]
         assert not inside, (q.id, period, inside[:3])
 
 
@@ -117,8 +112,8 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def test_every_answer_occurs_in_an_evidence_article(questions, corpus):
+def test_every_answer_occurs_in_an_evidence_article(questions, multihop_corpus):
     for q in questions:
-        bodies = " ".join(_words(corpus[e.doc]["body"]) for e in q.evidence)
+        bodies = " ".join(_words(multihop_corpus[e.doc]["body"]) for e in q.evidence)
         for answer in q.answers:
             assert _words(answer) in bodies, (q.id, answer)
