@@ -142,6 +142,7 @@ class Expected:
     future: bool = False  # "When will …": a time before the article's day cannot answer
     title: str | None = None  # "Which US senators …": senator (a key of TITLES)
     title_words: tuple[str, ...] = ()  # the word making it: "Commerce" of "Commerce Secretary"
+    base: bool = False  # "Where is X based / headquartered?": the place X is based in
 
     @property
     def wants_entity(self) -> bool:
@@ -269,7 +270,8 @@ def expected_answer(question: str) -> Expected:
         future = bool(_FUTURE_WHEN.match(q))
         return Expected("list" if is_list else "when", TIMES, head=head, future=future)
     if kind == "where":
-        return Expected("list" if is_list else "where", PLACES, head=head)
+        based = bool(re.search(r"\b(?:based|headquartered|headquarters)\b", q, re.I))
+        return Expected("list" if is_list else "where", PLACES, head=head, base=based)
     if labels:
         kind = "list" if is_list else ("who" if labels == PEOPLE else "which")
         title, qualifiers = _title(q) if labels == PEOPLE else (None, ())

@@ -42,6 +42,7 @@ from rag.short_answer import (
     Pick,
     Referent,
     Sentence,
+    base,
     best_entity,
     every_entity,
     full_name,
@@ -88,6 +89,9 @@ COPY_SIMILARITY = 0.75
 # question's words with the sentence before it.
 CONTINUED_WORDS = 2
 _ALSO = re.compile(r"\balso\b", re.I)
+# A sentence beside a short answer that does not name it stays when it holds this many
+# of the question's words that the sentences before it do not.
+NEW_WORDS = 2
 # Share of content words (Dice) above which a copy's sentence is the quote reworded
 # at most lightly, and below which it is another sentence; in between it is embedded.
 SAME_WORDING = 0.5
@@ -503,12 +507,12 @@ class ExtractiveEngine:
             return chosen, []
         picks = self._picks(question, expected, ranked, chosen, names)
         if expected.kind == "list":
-            return _with_continuations(chosen, picks), picks
+            return _supporting(_with_continuations(chosen, picks), picks, question), picks
         if not picks:
             return chosen, picks
         # The sentence holding the answer leads, even when it ranked below the chosen
         # ones (it is among the voters: within VOTE_FLOOR of the best).
-        return _leading(picks, chosen), picks
+        return _supporting(_leading(picks, chosen), picks, question), picks
 
     def parts(
         self,
@@ -534,7 +538,7 @@ class ExtractiveEngine:
                 if all(normalise(pick.text) != normalise(p.text) for p in picks):
                     pick.part = number
                     picks.append(pick)
-        return _leading(picks, chosen), picks
+        return _supporting(_leading(picks, chosen), picks, info.text), picks
 
     def _picks(
         self,
@@ -906,15 +910,18 @@ _WANTED = {
 
 def _named_share(names: list[str], text: str) -> float:
     """Share of ``names`` that ``text`` mentions (a name counts by its last word too:
-    "Raimondo" for "Gina Raimondo")."""
+    "Raimondo" for "Gina Raimondo", and a country by its adjective: "China's" for
+    "Chinese")."""
     if not names:
         return 0.0
     lowered = text.lower()
     words = set(tokens(text))
+    based = {base(w) for w in words}
     hits = 0
     for name in names:
         parts = tokens(name)
-        hits += name.lower() in lowered or bool(parts and parts[-1] in words)
+        one = len(parts) == 1 and base(parts[0]) in based  # "Chinese" for "China's"
+        hits += name.lower() in lowered or bool(parts and parts[-1] in words) or one
     return hits / len(names)
 
 
@@ -959,6 +966,51 @@ def _leading(picks: list[Pick], chosen: list[Candidate]) -> list[Candidate]:
     lead = list(dict.fromkeys(p.sentence for p in picks if isinstance(p.sentence, Candidate)))
     held = {(c.passage.article_id, c.start) for c in lead}
     return [*lead, *(c for c in chosen if (c.passage.article_id, c.start) not in held)]
+
+
+def _supporting(sentences: list[Candidate], picks: list[Pick], question: str) -> list[Candidate]:
+    """The sentences that back the short answers: those holding them, those that name
+    them too, the best-ranked one when it speaks of the answer without naming it ("He
+    told Raimondo …"), and any that holds :data:`NEW_WORDS` of the question's words the
+    ones kept before it do not (a multi-part question's other parts). The others
+    answered the question's words, not its answer, and are left out; all are kept when
+    nothing was picked."""
+    if not picks:
+        return sentences
+    held = {
+        (p.sentence.passage.article_id, p.sentence.start)
+        for p in picks
+        if isinstance(p.sentence, Candidate)
+    }
+    values = [_value_words(p) for p in picks]
+    best = max(sentences, key=lambda c: c.score, default=None)
+    asked = stems(question)
+    kept: list[Candidate] = []
+    covered: set[str] = set()
+    for c in sentences:
+        words = set(tokens(c.text))
+        own = asked & stems(c.text)
+        if (
+            (c.passage.article_id, c.start) in held
+            or any(v and v <= words for v in values)
+            or (
+                c is best
+                and (coreference.refers_back(c.text) or coreference.describes(question, c))
+            )
+            or len(own - covered) >= NEW_WORDS
+        ):
+            kept.append(c)
+            covered |= own
+    return kept or sentences
+
+
+def _value_words(pick: Pick) -> set[str]:
+    """The words a sentence must hold to name a pick: a person's surname, else every
+    word of the span."""
+    words = tokens(pick.full or pick.text)
+    if pick.label == "PERSON" and words:
+        return {words[-1]}
+    return set(words)
 
 
 def _with_continuations(chosen: list[Candidate], picks: list[Pick]) -> list[Candidate]:

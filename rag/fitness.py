@@ -32,6 +32,10 @@ _BYLINE = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+# A line without a full stop whose words of four letters or more are capitalised more
+# often than this is a headline ("Kyle Larson Believes NASCAR’s … Deal Is a Step in
+# the Right Direction Despite Fans’ Backlash").
+TITLE_CASE = 0.7
 
 
 def _ends_in(text: str) -> str:
@@ -59,6 +63,11 @@ def unfit(text: str) -> str | None:
         return "a heading"
     if end not in ".!…" and len(words) <= 14:
         return "a heading"
+    long_words = [w for w in words if len(w) >= 4]
+    if end not in ".!…" and long_words:
+        capitalised = sum(w[0].isupper() for w in long_words) / len(long_words)
+        if capitalised > TITLE_CASE:
+            return "a heading"  # a headline in title case, however long
     if not any(w.islower() for w in words):
         return "a fragment"
     return None

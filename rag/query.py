@@ -67,16 +67,20 @@ class QuestionInfo:
     title_articles: list[str] = field(default_factory=list)
 
 
+_YES_NO_OPENING = r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"
+
+
 def question_kind(question: str) -> str:
     q = question.strip().lower()
     if LIST_CUES.search(q):
         return "list"
+    if re.search(_YES_NO_OPENING, q):
+        return "yes_no"  # "Did individuals who have not lost a parent …?": no who-question
     for kind, pattern in (
         ("who", r"^(?:who|whom|whose)\b|\bwho\b"),
         ("when", r"^when\b|\bwhat (?:day|date|time|year|month)\b|\bon which (?:day|date)\b"),
         ("where", r"^where\b|\bin which (?:city|country|place)\b"),
         ("how_many", r"^how (?:many|much)\b|\bwhat (?:number|percentage|amount)\b"),
-        ("yes_no", r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"),
         # "Between the X report … and the Y report …, was there a change …?"
         ("yes_no", _LEADING_CLAUSE_YES_NO),
     ):

@@ -65,11 +65,36 @@ def resolve(span: str, published: date, sentence: str = "") -> date | None:
     qualifier, weekday = (match.group(1) or "").lower(), WEEKDAYS.index(match.group(2).lower())
     back = (published.weekday() - weekday) % 7
     forward = (weekday - published.weekday()) % 7
-    if qualifier == "next" or (qualifier != "last" and FUTURE.search(sentence) and forward):
+    if qualifier == "next" or (qualifier != "last" and _ahead(span, sentence) and forward):
         return published + timedelta(days=forward or 7)
     if qualifier == "last":
         return published - timedelta(days=back or 7)
     return published - timedelta(days=back)
+
+
+# Verbs of the past: a day beside one ("was informed on Thursday night that he would be
+# fired", "posted Friday") is a day gone by, whatever future the sentence speaks of.
+_PAST_VERB = re.compile(r"\b(?:was|were|had|did|said|told|met|\w{3,}ed)\b", re.I)
+
+
+def _ahead(span: str, sentence: str) -> bool:
+    """Whether the sentence speaks of ``span``'s day as to come: a word of the future
+    (:data:`FUTURE`) is nearer to it than any verb of the past."""
+    at = sentence.find(span)
+    if at < 0:
+        return bool(FUTURE.search(sentence))
+    end = at + len(span)
+
+    def nearest(pattern: re.Pattern[str]) -> float:
+        gaps = [
+            at - m.end() if m.end() <= at else m.start() - end
+            for m in pattern.finditer(sentence)
+            if m.end() <= at or m.start() >= end
+        ]
+        return min(gaps, default=float("inf"))
+
+    future = nearest(FUTURE)
+    return future != float("inf") and future < nearest(_PAST_VERB)
 
 
 _PAST = re.compile(

@@ -42,6 +42,10 @@ _DURATION = re.compile(
     re.I,
 )
 DURATION_FIT = 0.2
+# "Where is X based?": a place the sentence says something is based in weighs this much.
+BASED = 2.0
+_BASED_AFTER = re.compile(r"[-–]?\s*based\b|\s+headquarters\b", re.I)
+_BASED_BEFORE = re.compile(r"\b(?:based|headquartered|headquarters)\s+(?:in|at|out of)\s+$")
 # An amount beside the word for what "how much <noun>" measures weighs this much more.
 MEASURED = 1.5
 AMOUNT_LABELS = frozenset(AMOUNTS)
@@ -228,13 +232,90 @@ def stems(text: str) -> set[str]:
     return {stem(w) for w in tokens(text)}
 
 
+# Past forms news writes that no ending rule reaches, and adjectives of countries, by
+# the word they stem with ("met" with "meeting", "Chinese" with "China").
+_BASE = {
+    **dict.fromkeys(["met"], "meet"),
+    **{
+        w: b
+        for b, forms in {
+            "say": "said",
+            "tell": "told",
+            "win": "won",
+            "lose": "lost",
+            "pay": "paid",
+            "sell": "sold",
+            "buy": "bought",
+            "leave": "left",
+            "take": "took taken",
+            "give": "gave given",
+            "make": "made",
+            "begin": "began begun",
+            "come": "came",
+            "go": "went gone",
+            "hold": "held",
+            "strike": "struck",
+            "speak": "spoke spoken",
+            "write": "wrote written",
+            "lead": "led",
+            "fall": "fell fallen",
+            "rise": "rose risen",
+            "grow": "grew grown",
+            "send": "sent",
+            "spend": "spent",
+            "bring": "brought",
+            "think": "thought",
+            "see": "saw seen",
+            "know": "knew known",
+            "choose": "chose chosen",
+            "drive": "drove driven",
+            "fly": "flew flown",
+            "fight": "fought",
+            "build": "built",
+            "find": "found",
+            "keep": "kept",
+            "steal": "stole stolen",
+            "china": "chinese",
+            "japan": "japanese",
+            "britain": "british",
+            "france": "french",
+            "germany": "german",
+            "russia": "russian",
+            "india": "indian",
+            "america": "american",
+            "canada": "canadian",
+            "australia": "australian",
+            "israel": "israeli",
+            "ukraine": "ukrainian",
+            "europe": "european",
+            "korea": "korean",
+            "mexico": "mexican",
+            "italy": "italian",
+            "spain": "spanish",
+            "taiwan": "taiwanese",
+            "iran": "iranian",
+        }.items()
+        for w in forms.split()
+    },
+}
+
+
+def base(word: str) -> str:
+    """The word an irregular form or a country's adjective stands for ("met" → "meet",
+    "chinese" → "china"), else the word."""
+    return _BASE.get(word, word)
+
+
 def stem(word: str) -> str:
-    """A crude stem, enough to match "meet" with "meeting", "ship" with "shipped" and
-    "risk" with "risking": a common ending dropped, then at most five letters."""
+    """A crude stem, enough to match "meet" with "meeting" and "met", "ship" with
+    "shipped", "risk" with "risking" and "China" with "Chinese": an irregular form or a
+    country's adjective mapped (:data:`_BASE`), else a common ending dropped, then at
+    most five letters."""
+    word = base(word)
     for ending in ("ing", "ed", "es", "s"):
         if word.endswith(ending) and len(word) - len(ending) >= 3:
             word = word[: -len(ending)]
-            if ending in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2]:
+            if ending in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] not in "lsz":
                 word = word[:-1]  # shipped → ship
             break
     return word[:5]
@@ -271,7 +352,11 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     if expected.kind == "how_much" and expected.head and entity.label in AMOUNT_LABELS:
         return MEASURED if _measures(expected.head, sentence, entity) else 1.0
     if expected.kind == "where":
-        before = sentence.text[max(0, at - 12) : at].lower()
+        before = sentence.text[max(0, at - 24) : at].lower()
+        if expected.base and (
+            _BASED_AFTER.match(sentence.text[end : end + 16]) or _BASED_BEFORE.search(before)
+        ):
+            return BASED  # "the Dublin-based startup", "headquartered in Dublin"
         return 1.3 if re.search(r"\b(?:at|in|inside|outside|near|to)\s+$", before) else 1.0
     return 1.0
 
@@ -363,6 +448,26 @@ def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
     return at > 0 and sentence.text[at - 1] in _CURRENCY
 
 
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+# A name whose own day (see :func:`_on_asked_day`) is another than the question's weighs
+# this much.
+OTHER_DAY = 0.3
+
+
+def _on_asked_day(question: str, sentence: Sentence, entity: Entity) -> float:
+    """:data:`OTHER_DAY` when the question asks about a weekday ("Who met Hart on
+    Monday?") and the sentence dates what the entity did to other days: the weekdays
+    after it ("… after Zhang Guangjun … met with Hart … on Friday"), or when none
+    follow, those before it ("On Monday, Zhang Yunming … met …"); else 1."""
+    asked = {d.lower() for d in _WEEKDAY.findall(question)}
+    if not asked:
+        return 1.0
+    at, end = entity.start - sentence.start, entity.end - sentence.start
+    own = {d.lower() for d in _WEEKDAY.findall(sentence.text[end:])}
+    own = own or {d.lower() for d in _WEEKDAY.findall(sentence.text[:at])}
+    return OTHER_DAY if own and not own & asked else 1.0
+
+
 def _specific(entity: Entity) -> float:
     """A day ("Thursday, October 26", "July 14, 2023") says more than a month or a
     bare year ("2023"), which says more than a weekday ("Monday")."""
@@ -442,6 +547,7 @@ def best_entity(
             rank = expected.labels.index(entity.label)
             weight = max(sentence.score, 0.01) * (1 - decay * rank)
             weight *= _proximity(sentence, entity, question) * _specific(entity)
+            weight *= _on_asked_day(question, sentence, entity)
             fit = _fit(expected, sentence, entity)
             weight *= fit
             if expected.title and fit >= TITLED:

@@ -112,6 +112,23 @@ def test_who_question_names_the_person_first(sample: Pipeline):
     assert_spans_are_exact(sample, answer)
 
 
+def test_a_short_answer_is_backed_only_by_sentences_about_it(sample: Pipeline):
+    # "Also today, Raimondo met with the Chinese minister of culture and tourism, Hu
+    # Heping." The sentences about vice ministers share the question's words, not its
+    # answer, and are left out.
+    answer = sample.ask("Who is China's minister of culture and tourism?")
+    assert answer.short_answers and answer.short_answers[0].text == "Hu Heping", answer.answer
+    assert all("Hu Heping" in c.quote for c in answer.citations), answer.answer
+    assert_spans_are_exact(sample, answer)
+
+
+def test_the_person_of_the_asked_day_answers(sample: Pipeline):
+    # "On Monday, Zhang Yunming … met with Michael Hart", not "Monday’s meeting comes
+    # just several days after Zhang Guangjun … met with Hart … on Friday".
+    answer = sample.ask("Which MIIT vice minister met AmCham China representatives on Monday?")
+    assert answer.short_answers and answer.short_answers[0].text == "Zhang Yunming", answer.answer
+
+
 def test_who_is_the_described_official_answers_with_the_name_given_later(sample: Pipeline):
     # The lead describes him ("The top Chinese official … told Commerce Secretary Gina
     # Raimondo"); a later paragraph names him ("Vice Premier He Lifeng sounded …").
