@@ -15,17 +15,18 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag import uploads
+from rag import uploads, whos_who
 from rag.access import check_listen, token_matches
 from rag.catalog import get_article, index_status, list_articles
 from rag.chat import Sessions
@@ -200,6 +201,33 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                     yield f"event: token\ndata: {json.dumps(piece)}\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.get("/timeline", dependencies=guarded)
+    def timeline(
+        q: Annotated[str, Query(description="a person, organisation or story", min_length=1)],
+        k: Annotated[int | None, Query(description="passages to gather from")] = None,
+        source: Annotated[list[str] | None, Query(description="only these outlets")] = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> dict[str, Any]:
+        """The dated events about ``q``, oldest first, each with its cited sentence, and
+        the articles about it per day and outlet (``coverage``)."""
+        filters = Filters(sources=source or [], since=since, until=until)
+        return get_pipeline().timeline(q, k=k, filters=filters).to_dict()
+
+    @app.get("/entities", dependencies=guarded)
+    def entities(
+        type: Annotated[str | None, Query(description="PERSON, ORG or PLACE")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> list[dict[str, Any]]:
+        """The people, organisations and places mentioned, by articles mentioning them."""
+        return [asdict(e) for e in whos_who.listing(settings, type, limit)]
+
+    @app.get("/entities/{name}", dependencies=guarded)
+    def entity(name: str, type: str | None = None) -> dict[str, Any]:
+        """One entity (any of its forms): its articles oldest first and the entities it
+        appears with most."""
+        return whos_who.profile(settings, name, type).to_dict()
 
     @app.get("/articles", dependencies=guarded)
     def articles() -> list[dict[str, Any]]:

@@ -241,6 +241,85 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.results import Filters, check_k
+
+    check_k(args.k)
+    filters = Filters(sources=args.source or [], since=args.since, until=args.until)
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline(settings)
+    try:
+        found = pipeline.timeline(args.topic, k=args.k, filters=filters)
+    finally:
+        pipeline.close()
+    if args.json:
+        _print_json(found.to_dict())
+        return 0
+    if not found.events:
+        print(f"No dated events about “{found.topic}” in the indexed articles.")
+        return 0
+    first, last = (date.fromisoformat(found.events[i].day) for i in (0, -1))
+    print(
+        f"“{found.topic}”: {len(found.events)} events from {found.articles} articles, "
+        f"{first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
+        + (f" ({found.undated} undated articles left off)" if found.undated else "")
+    )
+    for event in found.events:
+        day = date.fromisoformat(event.day)
+        published = (event.published_at or "")[:10]
+        how = "published"
+        if event.dated_by == "text" and published != event.day:
+            how = f"“{event.when}” in " + (
+                f"an article of {published}" if published else "an undated article"
+            )
+        print(
+            f"\n{_bold(f'{day:%a} {day.day} {day:%b %Y}')}  {event.source or event.title} ({how})"
+        )
+        print(f"    “{event.quote}”")
+        print(f"    article {event.article_id}, characters {event.char_start}–{event.char_end}")
+        for copy in event.also_reported_by:
+            print(f"    also reported by: {copy['title']} ({copy.get('source') or '?'})")
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import whos_who
+
+    if args.name:
+        found = whos_who.profile(settings, args.name, args.type)
+        if args.json:
+            _print_json(found.to_dict())
+            return 0
+        e = found.entity
+        forms = f" (also: {', '.join(e.variants)})" if e.variants else ""
+        print(
+            f"{e.name} — {e.kind.lower()}, in {e.articles} articles, {e.mentions} mentions{forms}"
+        )
+        print("\nArticles, oldest first:")
+        for a in found.articles:
+            when = (a["published_at"] or "")[:10] or "undated"
+            print(
+                f"  {when}  {a['source'] or '-':<22} {_short(a['title'], 60)}  ({a['mentions']}×)"
+            )
+        if found.appears_with:
+            print("\nAppears most with:")
+            for other in found.appears_with:
+                print(f"  {other['name']} ({other['kind'].lower()}), {other['articles']} articles")
+        return 0
+    listed = whos_who.listing(settings, args.type, args.limit)
+    if args.json:
+        _print_json([vars(e) for e in listed])
+        return 0
+    if not listed:
+        print("No people, organisations or places tagged yet: run `rag index`.")
+        return 0
+    print(f"{'ARTICLES':>8}  {'MENTIONS':>8}  {'TYPE':<6}  NAME")
+    for e in listed:
+        print(f"{e.articles:>8}  {e.mentions:>8}  {e.kind:<6}  {e.name}")
+    return 0
+
+
 def _chat_questions() -> Iterator[str | None]:
     """The questions typed at ``rag chat``'s prompt until an empty line or Ctrl-D; None
     for ``/new``, which starts the conversation over."""
@@ -557,6 +636,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--engine", choices=["extractive", "llm"], help="answer engine")
     ask.add_argument(LOCAL, action="store_true", help=LOCAL_HELP)
     ask.set_defaults(run=cmd_ask)
+
+    timeline = commands.add_parser("timeline", help="dated events about a topic, oldest first")
+    timeline.add_argument("topic", help="a person, organisation or story, e.g. 'Binance'")
+    timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    timeline.add_argument("--k", type=int, help="passages to gather from (default 40)")
+    timeline.add_argument("--source", action="append", help="only this source (repeatable)")
+    timeline.add_argument("--since", type=_date, help="only articles published on or after")
+    timeline.add_argument("--until", type=_date, help="only articles published on or before")
+    timeline.set_defaults(run=cmd_timeline)
+
+    entities = commands.add_parser(
+        "entities", help="who's who: the people, organisations and places mentioned"
+    )
+    entities.add_argument("name", nargs="?", help="one entity: its articles and company")
+    entities.add_argument("--type", choices=["PERSON", "ORG", "PLACE"], help="only this type")
+    entities.add_argument("--limit", type=int, default=30, help="how many to list (default 30)")
+    entities.add_argument("--json", action="store_true", help="print JSON")
+    entities.set_defaults(run=cmd_entities)
 
     def eval_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--corpus", help="articles folder or file, indexed into its own index")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from rag import timeline
 from rag.answer_type import question_parts
 from rag.catalog import Catalog
 from rag.chat import Turn, condense
@@ -26,6 +27,7 @@ from rag.results import Answer, EngineResult, Filters, Passage, check_k
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings, get_settings
 from rag.store import ChunkStore
+from rag.timeline import Timeline
 
 
 class Pipeline:
@@ -279,6 +281,21 @@ class Pipeline:
             timings={k: round(v * 1000, 2) for k, v in timings.items()},
             settings_hash=self.settings.answer_hash(),
         )
+
+    def timeline(
+        self, topic: str, *, k: int | None = None, filters: Filters | None = None
+    ) -> Timeline:
+        """The dated events about ``topic`` (a person, organisation or story), oldest
+        first, from the ``k`` passages found for it (:data:`timeline.TIMELINE_K`)."""
+        topic = self._check(topic, "extractive")
+        self.check_filters(filters)
+        k = check_k(k) or timeline.TIMELINE_K
+        self.load("extractive")
+        vector = self.embedder.embed([topic])[0]
+        retrieval = self.retriever.retrieve(topic, vector, k, filters)
+        engine = self.engines["extractive"]
+        assert isinstance(engine, ExtractiveEngine)
+        return timeline.build(topic, retrieval.passages, engine)
 
 
 def _period(retrieval: Retrieval, dated: bool) -> dict[str, Any] | None:

@@ -68,9 +68,8 @@ def test_health_and_openapi(server):
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["articles"] == 5
     spec = client.get("/openapi.json").json()
-    assert {"/ask", "/chat", "/articles", "/articles/{article_id}", "/index", "/health"} <= set(
-        spec["paths"]
-    )
+    paths = {"/ask", "/chat", "/timeline", "/entities", "/articles", "/articles/{article_id}"}
+    assert paths | {"/health"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
 
 
@@ -89,6 +88,31 @@ def test_ask(server):
         "/ask", json={"question": "What was agreed?", "sources": ["washingtontimes.com"]}
     ).json()
     assert {p["source"] for p in filtered["passages"]} == {"washingtontimes.com"}
+
+
+@integration
+def test_timeline(server):
+    client, _ = server
+    response = client.get("/timeline", params={"q": "Michael Hart"})
+    assert response.status_code == 200
+    found = response.json()
+    july = next(e for e in found["events"] if e["day"] == "2023-07-14")
+    assert july["dated_by"] == "text" and july["when"] == "July 14, 2023"
+    text = client.get(f"/articles/{july['article_id']}").json()["text"]
+    assert text[july["char_start"] : july["char_end"]] == july["quote"]
+    assert client.get("/timeline").status_code == 422
+    assert client.get("/timeline", params={"q": "Michael Hart", "k": 0}).status_code == 422
+
+
+@integration
+def test_entities(server):
+    client, _ = server
+    people = client.get("/entities", params={"type": "PERSON"}).json()
+    assert "Gina Raimondo" in {e["name"] for e in people}
+    one = client.get("/entities/raimondo").json()
+    assert one["entity"]["name"] == "Gina Raimondo" and one["articles"]
+    assert client.get("/entities/nobody at all").status_code == 404
+    assert client.get("/entities", params={"type": "ANIMAL"}).status_code == 422
 
 
 @integration

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 import rag.catalog
 import ui.engine
-from rag import evaluate
+from rag import evaluate, whos_who
 from rag.catalog import cluster_label, facets, get_article, list_articles
 from rag.cli import build_parser, ui_command
 from rag.gold import GoldQuestion
@@ -322,6 +322,47 @@ def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, s
     view = next(h for h in html(at) if 'id="cited"' in h)
     assert f'<mark id="cited">{quote}</mark>' in view
     assert 'href="#cited"' in view
+
+
+@integration
+def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, shared: Settings):
+    at = app(monkeypatch, shared, "pages/timeline.py")
+    at.text_input[0].input("Michael Hart")
+    button(at, "Show the timeline").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Fri 14 July 2023" in shown and "“July 14, 2023”, in an undated article" in shown
+    assert "On July 14, 2023, Vice Minister Zhang Guangjun held a meeting" in shown
+    links = [p for p in at.get("page_link")]
+    assert links and "start=" in str(links[0].proto), links[0].proto
+    # a topic no article speaks of
+    at.text_input[0].input("Quidditch")
+    button(at, "Show the timeline").click().run()
+    assert any("No dated events" in i.value for i in at.info)
+
+
+@integration
+def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
+    at = app(monkeypatch, shared, "pages/entities.py")
+    table = at.dataframe[0].value
+    assert "Gina Raimondo" in set(table["Name"]) and "Raimondo" not in set(table["Name"])
+    at.segmented_control(key="entities_kind").set_value("People").run()
+    assert set(at.dataframe[0].value["Type"]) == {"person"}
+    # the profile selecting her row shows (AppTest cannot select a row)
+    found = whos_who.profile(shared, "Raimondo")
+    assert found.entity.name == "Gina Raimondo" and "raimondo" in found.entity.variants
+    assert {a["path"][:3] for a in found.articles} >= {"002", "004"}
+    assert any(o["name"] == "China" for o in found.appears_with)
+
+
+@integration
+def test_a_timeline_link_opens_with_its_topic(monkeypatch, shared: Settings):
+    at = app(monkeypatch, shared)
+    at.query_params["topic"] = "Michael Hart"
+    at.switch_page("pages/timeline.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input[0].value == "Michael Hart"
+    assert "Fri 14 July 2023" in " ".join(m.value for m in at.markdown)
 
 
 @integration

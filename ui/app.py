@@ -1,6 +1,7 @@
 """The Streamlit app: ``rag ui`` (or ``streamlit run ui/app.py``).
 
-Three pages over one shared engine (``ui/engine.py``): chat, library, evaluation.
+Five pages over one shared engine (``ui/engine.py``): chat, library, timeline,
+who's who, evaluation.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ pages = (
     else [
         st.Page(views.CHAT, title="Chat", icon=":material/forum:", default=True),
         st.Page(views.LIBRARY, title="Library", icon=":material/library_books:"),
+        st.Page(views.TIMELINE, title="Timeline", icon=":material/timeline:"),
+        st.Page(views.ENTITIES, title="Who's who", icon=":material/groups:"),
         st.Page(views.EVALUATION, title="Evaluation", icon=":material/query_stats:"),
     ]
 )

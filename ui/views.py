@@ -20,6 +20,8 @@ from rag.results import Answer, Citation, Passage, ShortAnswer, Verdict
 CHAT = "pages/chat.py"
 LIBRARY = "pages/library.py"
 EVALUATION = "pages/evaluation.py"
+TIMELINE = "pages/timeline.py"
+ENTITIES = "pages/entities.py"
 
 STYLE = """
 <style>

@@ -1,0 +1,140 @@
+"""Timelines: dated events about a topic, oldest first (``rag timeline``, ``GET
+/timeline``, the app's Timeline page).
+
+Fast: a sentence's day from its dates, anchored to its article's day. Integration
+(real model, spaCy and Chroma) on a few dated articles written here: events in
+order, each dated by the day its sentence names, quotes exact, copies folded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from rag.indexer import sync
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+from rag.timeline import event_day, topic_words
+from tests.conftest import run_rag
+
+ARTICLES = {
+    "senate.json": {
+        "title": "Altman looks back on his Senate testimony",
+        "source": "Fortune",
+        "published_at": "2023-11-19T09:00:00+00:00",
+        "body": "Sam Altman testified before the Senate on May 16, 2023, calling for a new "
+        "agency to license powerful AI models.\n\nHe has repeated the call since.",
+    },
+    "fired.json": {
+        "title": "OpenAI board ousts its chief executive",
+        "source": "The Verge",
+        "published_at": "2023-11-18T10:00:00+00:00",
+        "body": "OpenAI's board fired chief executive Sam Altman late Friday, saying he had not "
+        "been consistently candid in his communications. Greg Brockman, the company's "
+        "president, quit hours later.",
+    },
+    "hired.json": {
+        "title": "Microsoft hires Sam Altman for a new AI research team",
+        "source": "TechCrunch",
+        "published_at": "2023-11-20T08:00:00+00:00",
+        "body": "Microsoft hired Sam Altman to lead a new advanced AI research team, chief "
+        "executive Satya Nadella said on Monday. Several OpenAI researchers are expected "
+        "to follow him.",
+    },
+    "back.json": {
+        "title": "Altman returns to OpenAI",
+        "source": "Engadget",
+        "published_at": "2023-11-22T07:00:00+00:00",
+        "body": "OpenAI reinstated Sam Altman as its chief executive after days of turmoil, "
+        "the company announced on Wednesday. The board that fired him will be replaced.",
+    },
+    "back-again.json": {
+        "title": "Sam Altman is back at OpenAI",
+        "source": "Business Insider",
+        "published_at": "2023-11-22T15:00:00+00:00",
+        "body": "OpenAI reinstated Sam Altman as chief executive after five days of turmoil, "
+        "the company said on Wednesday. Investors welcomed the news.",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "spans", "published", "day"),
+    [
+        ("On July 14, 2023, Zhang met Hart.", ["July 14, 2023"], date(2023, 11, 1), "2023-07-14"),
+        ("Altman was fired late Friday.", ["late Friday"], date(2023, 11, 18), "2023-11-17"),
+        ("The vote is on Tuesday.", ["Tuesday"], None, None),  # no day to count from
+        ("It ships on December 28.", ["December 28"], date(2023, 1, 3), "2022-12-28"),
+        ("She met him on 3 March.", ["3 March"], date(2023, 11, 1), "2023-03-03"),
+        ("Sales rose this year.", ["this year"], date(2023, 11, 1), None),  # no day
+        # "was informed on Thursday … would be fired": a day gone by, not one to come
+        (
+            "Murati was informed on Thursday night that Altman would be fired.",
+            ["Thursday night"],
+            date(2023, 11, 18),
+            "2023-11-16",
+        ),
+        ("Raimondo will meet Xi on Tuesday.", ["Tuesday"], date(2023, 11, 18), "2023-11-21"),
+    ],
+)
+def test_the_day_a_sentence_tells_of(
+    sentence: str, spans: list[str], published: date | None, day: str | None
+):
+    found = event_day(sentence, spans, published)
+    assert (found[0].isoformat() if found else None) == day
+
+
+def test_the_words_of_a_request_that_name_its_topic():
+    assert topic_words("Timeline of the EU AI Act") == topic_words("EU AI Act")
+    assert topic_words("latest news about Binance") == {"binance"}
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("timeline")
+    folder = root / "articles"
+    folder.mkdir()
+    for name, record in ARTICLES.items():
+        (folder / name).write_text(json.dumps(record), encoding="utf-8")
+    settings = Settings(articles_dir=folder, index_dir=root / "index")
+    sync(settings, embedder=embedder)
+    pipe = Pipeline(settings, embedder=embedder)
+    yield pipe
+    pipe.close()
+
+
+@pytest.mark.integration
+def test_events_in_order_each_dated_by_the_day_it_names(dated: Pipeline):
+    found = dated.timeline("Sam Altman")
+    days = [e.day for e in found.events]
+    assert days == sorted(days)
+    by_day = {e.day: e for e in found.events}
+    # the Senate hearing is dated by the sentence, not by its article (19 November)
+    assert by_day["2023-05-16"].dated_by == "text" and by_day["2023-05-16"].source == "Fortune"
+    assert by_day["2023-11-17"].when == "late Friday"  # fired: in an article of the 18th
+    assert by_day["2023-11-20"].source == "TechCrunch"  # "said on Monday", the 20th
+    # two outlets reporting the return on Wednesday the 22nd are one event
+    back = [e for e in found.events if e.day == "2023-11-22"]
+    assert len(back) == 1 and back[0].also_reported_by, back
+    for event in found.events:
+        text = dated.catalog.texts[event.article_id]
+        assert text[event.char_start : event.char_end] == event.quote
+    assert found.articles == 5 and found.undated == 0
+    assert sum(c["articles"] for c in found.coverage) == 5
+
+
+@pytest.mark.integration
+def test_rag_timeline_prints_the_events_and_their_json(dated: Pipeline):
+    env = {
+        "RAG_ARTICLES_DIR": str(dated.settings.articles_dir),
+        "RAG_INDEX_DIR": str(dated.settings.index_dir),
+    }
+    shown = run_rag("timeline", "Sam Altman", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "Tue 16 May 2023" in shown.stdout and "“late Friday” in an article of" in shown.stdout
+    data = json.loads(run_rag("timeline", "Sam Altman", "--json", env=env).stdout)
+    assert data["events"][0]["day"] == "2023-05-16"
+    nothing = run_rag("timeline", "Sam Altman", "--until", "2023-01-01", env=env)
+    assert nothing.returncode != 0 and "2023-01-01" in nothing.stderr

@@ -1,0 +1,64 @@
+"""Who's who (`rag entities`, `GET /entities`): the forms of one name are one entity."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.whos_who import _groups, listing, profile
+from tests.conftest import run_rag
+
+ROWS = [
+    ("a1", "PERSON", "Gina Raimondo", "gina raimondo"),
+    ("a1", "PERSON", "Raimondo", "raimondo"),
+    ("a2", "ORG", "Raimondo", "raimondo"),  # the small tagger's other guess
+    ("a2", "ORG", "Commerce Gina Raimondo", "commerce gina raimondo"),
+    ("a3", "PERSON", "Xi Jinping", "xi jinping"),
+    ("a3", "PERSON", "Xi", "xi"),
+    ("a1", "PERSON", "John Smith", "john smith"),
+    ("a2", "PERSON", "Jane Smith", "jane smith"),
+    ("a3", "PERSON", "Smith", "smith"),
+    ("a1", "ORG", "Twitter", "twitter"),
+    ("a2", "ORG", "Trump's Twitter", "trump's twitter"),
+    ("a3", "GPE", "New York", "new york"),
+    ("a3", "GPE", "York", "york"),
+]
+
+
+def test_the_forms_of_one_name_are_one_entity():
+    groups = _groups(ROWS)
+    by_home = {home: g for (_, home), g in groups.items()}
+    raimondo = by_home["gina raimondo"]
+    assert raimondo.kind == "PERSON"
+    assert raimondo.norms == {"gina raimondo", "raimondo", "commerce gina raimondo"}
+    assert set(raimondo.articles) == {"a1", "a2"}
+    assert by_home["xi jinping"].norms == {"xi jinping", "xi"}  # family name first
+    # a surname several people share stays apart; so do organisations and places
+    assert by_home["smith"].ambiguous and "smith" not in by_home["john smith"].norms
+    assert "twitter" in by_home and "york" in by_home
+
+
+@pytest.mark.integration
+def test_rag_entities_lists_and_profiles(tmp_path, embedder):
+    import shutil
+
+    from rag.indexer import sync
+    from rag.settings import Settings
+    from tests.conftest import SAMPLE
+
+    shutil.copytree(SAMPLE, tmp_path / "articles")
+    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
+    sync(settings, embedder=embedder)
+    people = listing(settings, "PERSON")
+    names = [e.name for e in people]
+    assert "Gina Raimondo" in names and "Raimondo" not in names
+    assert all(e.kind == "PERSON" for e in people)
+    env = {"RAG_ARTICLES_DIR": str(settings.articles_dir), "RAG_INDEX_DIR": str(settings.index_dir)}
+    shown = run_rag("entities", "--type", "PERSON", env=env)
+    assert shown.returncode == 0 and "Gina Raimondo" in shown.stdout
+    one = json.loads(run_rag("entities", "raimondo", "--json", env=env).stdout)
+    assert one["entity"]["name"] == "Gina Raimondo" and len(one["articles"]) >= 3
+    assert profile(settings, "Gina Raimondo").entity.articles == one["entity"]["articles"]
+    missing = run_rag("entities", "raimond", env=env)
+    assert missing.returncode == 1 and "did you mean Gina Raimondo" in missing.stderr
