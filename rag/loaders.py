@@ -1,4 +1,4 @@
-"""Read a folder of articles: .txt, .md, .html/.htm, .json and .jsonl.
+"""Read a folder of articles: .txt, .md, .html/.htm, .json, .jsonl, .pdf and .docx.
 
 Every file either yields articles or a :class:`Skip` with a one-line reason;
 one bad file, or one bad JSON line, never stops the rest.
@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup, Tag
 
 from rag.articles import Article, Skip
 from rag.clean import clean_text
+from rag.documents import DocumentError, read_docx, read_pdf
 from rag.folder import os_problem, special_kind, walk
 from rag.html_text import page_text
 from rag.metadata import (
@@ -30,7 +31,10 @@ from rag.metadata import (
 )
 from rag.outlets import outlet_name
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
+# Read as bytes by rag/documents.py, not decoded as text.
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCUMENT_SUFFIXES
 MIN_WORDS = 5
 UNTITLED = "(untitled)"
 _WORD = re.compile(r"\w+")
@@ -147,6 +151,24 @@ def read_plain(text: str, path: str) -> Article:
     )
 
 
+def read_document(data: bytes, suffix: str, path: str) -> Article:
+    """A PDF or .docx → Article: the title the file's properties give, else its headline
+    line; the day its first lines give (the publication), else the file's creation date."""
+    try:
+        document = read_pdf(data) if suffix == ".pdf" else read_docx(data)
+    except DocumentError as exc:
+        raise Unreadable(str(exc)) from None
+    header = peel_plain_text(clean_text(document.text))
+    return _make_article(
+        header.body,
+        path,
+        title=document.title or header.title,
+        source=header.source,
+        published_at=header.published_at or document.published_at,
+        extra={"author": document.author} if document.author else None,
+    )
+
+
 def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
     for key in keys:
         tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
@@ -260,12 +282,18 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             Skip(
                 rel,
                 f"unsupported file type {suffix or '(none)'}; "
-                "use .txt, .md, .html, .json or .jsonl",
+                "use .txt, .md, .html, .json, .jsonl, .pdf or .docx",
             )
         )
         return result
     try:
-        text = decode(_read_regular(file, max_bytes))
+        data = _read_regular(file, max_bytes)
+        if suffix in DOCUMENT_SUFFIXES:
+            if not data.strip():
+                raise Unreadable("empty file")
+            result.articles.append(read_document(data, suffix, rel))
+            return result
+        text = decode(data)
     except OSError as exc:
         result.skipped.append(Skip(rel, os_problem(exc)))
         return result
