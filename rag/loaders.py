@@ -147,7 +147,8 @@ def read_plain(text: str, path: str) -> Article:
         published_at=_first(fields, "published_at", "date", "published") or header.published_at,
         url=_first(fields, "url", "link"),
         external_id=fields.get("id"),
-        extra={k: v for k, v in fields.items() if k not in known},
+        extra=({"author": header.author} if header.author else {})
+        | {k: v for k, v in fields.items() if k not in known},
     )
 
 
@@ -165,7 +166,7 @@ def read_document(data: bytes, suffix: str, path: str) -> Article:
         title=document.title or header.title,
         source=header.source,
         published_at=header.published_at or document.published_at,
-        extra={"author": document.author} if document.author else None,
+        extra={"author": author} if (author := document.author or header.author) else None,
     )
 
 
