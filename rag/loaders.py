@@ -21,6 +21,7 @@ from rag.articles import Article, Skip
 from rag.clean import clean_text
 from rag.documents import DocumentError, read_docx, read_pdf
 from rag.folder import os_problem, special_kind, walk
+from rag.folder_defaults import is_defaults_file
 from rag.html_text import page_text
 from rag.metadata import (
     fallback_title,
@@ -347,11 +348,12 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
 
 
 def iter_article_files(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``root`` in a stable order, skipping hidden files and folders and the
-    entries :func:`rag.folder.walk` gives a reason for (the indexer reports those).
+    """Files under ``root`` in a stable order, skipping hidden files and folders, folder
+    defaults (``_source.toml``) and the entries :func:`rag.folder.walk` gives a reason for
+    (the indexer reports those).
 
     ``root`` may also be a single file (a JSON Lines corpus, say).
     """
     for entry in walk(root):
-        if not isinstance(entry, Skip):
+        if not isinstance(entry, Skip) and not is_defaults_file(entry[1]):
             yield entry
