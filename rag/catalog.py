@@ -107,7 +107,7 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
             ]
         if not matches:
             # An exact copy is indexed once, under another file; it is found by its own name.
-            held = {i for path, (_, _, ids) in files.items() if _names(path, ref) for i in ids}
+            held = {i for path, (*_, ids, _) in files.items() if _names(path, ref) for i in ids}
             matches = [a for a in articles if a.id in held]
         if not matches:
             raise NotFoundError(
@@ -129,7 +129,7 @@ def get_article(settings: Settings, ref: str) -> dict[str, Any]:
     # Files holding this very text besides the one it is indexed under (exact copies).
     data["copies"] = sorted(
         path
-        for path, (_, _, ids) in files.items()
+        for path, (*_, ids, _) in files.items()
         if article.id in ids and not from_file(path, article.path)
     )
     data["entities"] = [asdict(e) for e in entities]

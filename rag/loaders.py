@@ -1,4 +1,4 @@
-"""Read a folder of articles: .txt, .md, .html/.htm, .json and .jsonl.
+"""Read a folder of articles: .txt, .md, .html/.htm, .json, .jsonl, .pdf and .docx.
 
 Every file either yields articles or a :class:`Skip` with a one-line reason;
 one bad file, or one bad JSON line, never stops the rest.
@@ -19,7 +19,9 @@ from bs4 import BeautifulSoup, Tag
 
 from rag.articles import Article, Skip
 from rag.clean import clean_text
+from rag.documents import DocumentError, read_docx, read_pdf
 from rag.folder import os_problem, special_kind, walk
+from rag.folder_defaults import is_defaults_file
 from rag.html_text import page_text
 from rag.metadata import (
     fallback_title,
@@ -30,7 +32,10 @@ from rag.metadata import (
 )
 from rag.outlets import outlet_name
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
+# Read as bytes by rag/documents.py, not decoded as text.
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCUMENT_SUFFIXES
 MIN_WORDS = 5
 UNTITLED = "(untitled)"
 _WORD = re.compile(r"\w+")
@@ -143,7 +148,26 @@ def read_plain(text: str, path: str) -> Article:
         published_at=_first(fields, "published_at", "date", "published") or header.published_at,
         url=_first(fields, "url", "link"),
         external_id=fields.get("id"),
-        extra={k: v for k, v in fields.items() if k not in known},
+        extra=({"author": header.author} if header.author else {})
+        | {k: v for k, v in fields.items() if k not in known},
+    )
+
+
+def read_document(data: bytes, suffix: str, path: str) -> Article:
+    """A PDF or .docx → Article: the title the file's properties give, else its headline
+    line; the day its first lines give (the publication), else the file's creation date."""
+    try:
+        document = read_pdf(data) if suffix == ".pdf" else read_docx(data)
+    except DocumentError as exc:
+        raise Unreadable(str(exc)) from None
+    header = peel_plain_text(clean_text(document.text))
+    return _make_article(
+        header.body,
+        path,
+        title=document.title or header.title,
+        source=header.source,
+        published_at=header.published_at or document.published_at,
+        extra={"author": author} if (author := document.author or header.author) else None,
     )
 
 
@@ -260,12 +284,18 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             Skip(
                 rel,
                 f"unsupported file type {suffix or '(none)'}; "
-                "use .txt, .md, .html, .json or .jsonl",
+                "use .txt, .md, .html, .json, .jsonl, .pdf or .docx",
             )
         )
         return result
     try:
-        text = decode(_read_regular(file, max_bytes))
+        data = _read_regular(file, max_bytes)
+        if suffix in DOCUMENT_SUFFIXES:
+            if not data.strip():
+                raise Unreadable("empty file")
+            result.articles.append(read_document(data, suffix, rel))
+            return result
+        text = decode(data)
     except OSError as exc:
         result.skipped.append(Skip(rel, os_problem(exc)))
         return result
@@ -318,11 +348,12 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
 
 
 def iter_article_files(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``root`` in a stable order, skipping hidden files and folders and the
-    entries :func:`rag.folder.walk` gives a reason for (the indexer reports those).
+    """Files under ``root`` in a stable order, skipping hidden files and folders, folder
+    defaults (``_source.toml``) and the entries :func:`rag.folder.walk` gives a reason for
+    (the indexer reports those).
 
     ``root`` may also be a single file (a JSON Lines corpus, say).
     """
     for entry in walk(root):
-        if not isinstance(entry, Skip):
+        if not isinstance(entry, Skip) and not is_defaults_file(entry[1]):
             yield entry

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
-    article_ids TEXT NOT NULL
+    article_ids TEXT NOT NULL,
+    defaults TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS edges (
     a TEXT NOT NULL,
@@ -78,8 +79,14 @@ CREATE TABLE IF NOT EXISTS tagged (
 
 # Bumped when the tables change; an index built with another version is rebuilt.
 # (New tables created with IF NOT EXISTS need no bump: `entities` and `tagged` are
-# filled in by the next `rag index` on an index that predates them.)
+# filled in by the next `rag index` on an index that predates them. Nor does a column
+# added with a default, as `files.defaults` is, by `_add_columns`.)
 SCHEMA_VERSION = "1"
+
+# A file read without problems: size, mtime_ns, article ids, and the fingerprint of the
+# folder defaults it was read with (rag.folder_defaults; "" for none).
+FileEntry = tuple[int, int, list[str], str]
+_ADDED_COLUMNS = {"files": {"defaults": "TEXT NOT NULL DEFAULT ''"}}
 
 # Values bound in one statement (SQLite's limit is 32,766 since 3.32, 999 before).
 _SQL_VARIABLES = 900
@@ -159,6 +166,7 @@ class Manifest:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
+                self._add_columns()
             version = self.get_meta("schema")
             if version is None and not read_only:
                 self.set_meta("schema", SCHEMA_VERSION)
@@ -173,6 +181,18 @@ class Manifest:
                 f"the index in {folder} was built by another version of rag "
                 f"(manifest schema {version}, expected {SCHEMA_VERSION}); run `rag index --rebuild`"
             )
+
+    def _columns(self, table: str) -> set[str]:
+        return {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
+
+    def _add_columns(self) -> None:
+        """Columns added since a manifest was created; each has a default, so an older
+        index gains them in place (one ALTER, atomic) and is not rebuilt."""
+        for table, columns in _ADDED_COLUMNS.items():
+            have = self._columns(table)
+            for name, kind in columns.items():
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -433,16 +453,19 @@ class Manifest:
 
     # --- file stat cache -------------------------------------------------------
 
-    def files(self) -> dict[str, tuple[int, int, list[str]]]:
-        """path → (size, mtime_ns, article ids) for files that were read without problems."""
-        rows = self.db.execute("SELECT path, size, mtime_ns, article_ids FROM files")
-        return {r[0]: (r[1], r[2], json.loads(r[3])) for r in rows}
+    def files(self) -> dict[str, FileEntry]:
+        """path → (size, mtime_ns, article ids, defaults fingerprint) for files that were
+        read without problems."""
+        # A reader may open an index written before the column existed.
+        defaults = "defaults" if "defaults" in self._columns("files") else "''"
+        rows = self.db.execute(f"SELECT path, size, mtime_ns, article_ids, {defaults} FROM files")
+        return {r[0]: (r[1], r[2], json.loads(r[3]), r[4]) for r in rows}
 
-    def replace_files(self, entries: dict[str, tuple[int, int, list[str]]]) -> None:
+    def replace_files(self, entries: dict[str, FileEntry]) -> None:
         self.db.execute("DELETE FROM files")
         self.db.executemany(
-            "INSERT INTO files VALUES (?, ?, ?, ?)",
-            [(p, s, m, json.dumps(ids)) for p, (s, m, ids) in entries.items()],
+            "INSERT INTO files(path, size, mtime_ns, article_ids, defaults) VALUES (?, ?, ?, ?, ?)",
+            [(p, s, m, json.dumps(ids), d) for p, (s, m, ids, d) in entries.items()],
         )
 
     def reset(self) -> None:

@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from rag.outlets import outlet_name
+
 _BREADCRUMB = re.compile(r"\s(?:>|»|›|/|\|)\s")
 _TERMINAL = re.compile(r"[.!;:,]$")
 _TRAILER = re.compile(
@@ -32,8 +34,34 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _EMPHASIS = re.compile(r"^[*_]{1,2}(?P<inner>.+?)[*_]{1,2}$")
 _PART = re.compile(r"\s+[—–|·•]\s+|\s+-\s+")
 BYLINE_MAX_WORDS = 14
+# "Published: Nov. 21, 2023 10:15 a.m. ET", "**Source:** Reuters": a labelled line near the
+# top. The first label of each kind counts; a publication day outranks an update's.
+_LABELLED = re.compile(
+    r"(?i)^(?P<label>published(?: on)?|first published|posted(?: on)?|date|updated|"
+    r"last updated|source)\s*:\s*(?P<value>\S.{0,118})$"
+)
+_DATE_LABELS = ("published", "first published", "posted", "date", "updated", "last updated")
+# "By Jane Doe for Reuters", "By Jane Doe and Li Wei": a writer's line; "for" names the outlet.
+_NAME = r"[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3}"
+_WRITERS = re.compile(
+    rf"^By (?P<writers>{_NAME}(?:(?:,| and| &) {_NAME})*)"
+    r"(?: for (?P<outlet>(?:the )?[A-Z][\w&.'’ -]{1,40}))?$"
+)
+# "WASHINGTON, Nov 21 (Reuters) -", "BEIJING (AP) —": a story's opening dateline naming the
+# news agency in brackets; the day counts only when it gives the year.
+_AGENCY_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'’-]{1,40}(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)?)?"
+    r"(?:, (?P<day>[\w .,]{3,30}?))? \((?P<agency>[A-Z][\w&.' ]{0,29})\) [—–-]+ "
+)
+# Dates inside a longer line ("Nov. 21, 2023 at 10:15 a.m. ET"), handed to parse_date.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE_IN = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    rf"|{_MONTH} \d{{1,2}}, \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}/\d{{2}}/\d{{2}}"
+)
 
 TITLE_MAX_WORDS = 30
+HEADER_LINES = 4  # lines under a headline read for its outlet, day and writer
 TAG_MAX_WORDS = 3
 FALLBACK_TITLE_CHARS = 90
 
@@ -58,6 +86,7 @@ class Header:
     source: str | None = None
     published_at: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    author: str | None = None
 
 
 def parse_date(value: Any) -> str | None:
@@ -88,6 +117,23 @@ def parse_date(value: Any) -> str | None:
         return email.utils.parsedate_to_datetime(text).isoformat()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def find_date(text: str) -> str | None:
+    """The first date written in ``text``, read by :func:`parse_date`; None without one.
+
+    >>> find_date("Nov. 21, 2023 at 10:15 a.m. ET"), find_date("updated 2023-11-21 09:30")
+    ('2023-11-21', '2023-11-21T09:30:00')
+    >>> find_date("Tuesday")
+    """
+    whole = parse_date(text)
+    if whole:
+        return whole
+    for match in _DATE_IN.finditer(text):
+        day = parse_date(match.group(0).replace("Sept", "Sep"))
+        if day:
+            return day
+    return None
 
 
 def source_from_url(url: str | None) -> str | None:
@@ -189,16 +235,77 @@ def byline(line: str) -> tuple[str | None, str] | None:
     return (normalise_source(names[-1]) if names else None), day
 
 
+class _Labels:
+    """What labelled and writers' lines near the top said: the first of each kind."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, str] = {}
+
+    def take(self, line: str) -> bool:
+        """Whether ``line`` is such a line (then it is metadata, not story)."""
+        plain = line.replace("**", "").replace("__", "").strip().strip("*_").strip()
+        labelled = _LABELLED.match(plain)
+        if labelled:
+            label = labelled.group("label").lower().replace(" on", "")
+            value = labelled.group("value").strip()
+            if label == "source":
+                found = normalise_source(outlet_name(value))
+            else:
+                found = find_date(value)
+                label = "updated" if "updated" in label else "published"
+            if found is None:
+                return False
+            self.found.setdefault(label, found)
+            return True
+        writers = _WRITERS.match(plain)
+        if writers and len(plain.split()) <= BYLINE_MAX_WORDS:
+            self.found.setdefault("author", writers.group("writers"))
+            if writers.group("outlet"):
+                self.found.setdefault("outlet", outlet_name(writers.group("outlet")))
+            return True
+        return False
+
+    @property
+    def day(self) -> str | None:
+        return self.found.get("published") or self.found.get("updated")
+
+    @property
+    def source(self) -> str | None:
+        return self.found.get("source") or self.found.get("outlet")
+
+
+def agency_dateline(paragraph: str) -> tuple[str, str | None] | None:
+    """(agency, ISO day or None) from a story's opening dateline that names its agency.
+
+    >>> agency_dateline("WASHINGTON, Nov 21 (Reuters) - The Fed held rates.")
+    ('Reuters', None)
+    >>> agency_dateline("GENEVA, Nov. 21, 2023 (AFP) — Talks ended.")
+    ('AFP', '2023-11-21')
+    >>> agency_dateline("BEIJING — The top official said.")
+    """
+    match = _AGENCY_DATELINE.match(paragraph)
+    if not match:
+        return None
+    day = match.group("day")
+    return outlet_name(match.group("agency")), find_date(day) if day else None
+
+
 def peel_plain_text(text: str) -> Header:
     """Split cleaned plain text into header debris, title, body and trailer source.
 
     Leading breadcrumbs and bare section tags are dropped; the first line that
     reads like a headline becomes the title, and a line under it giving the day (and
     perhaps the outlet, :func:`byline`) the date and source; a closing
-    "Content Source: …" line becomes the source. The body is everything else, unchanged.
+    "Content Source: …" line becomes the source. Labelled lines above or under the
+    headline ("Published: …", "Updated: …", "Date: …", "Source: …") and a writers' line
+    ("By Jane Doe for Reuters") give the date, source and author and leave the story.
+    Without those, an opening dateline naming its agency ("WASHINGTON, Nov 21 (Reuters)
+    -", kept in the story) gives the source, and the day when it has the year. The body
+    is everything else, unchanged.
     """
     fields, text = split_front_matter(text)
     lines = text.split("\n")
+    labels = _Labels()
     title: str | None = None
     start = 0
     for index, line in enumerate(lines):
@@ -208,7 +315,7 @@ def peel_plain_text(text: str) -> Header:
         has_more = any(rest.strip() for rest in lines[index + 1 :])
         if not has_more:
             break
-        if _is_breadcrumb(stripped):
+        if _is_breadcrumb(stripped) or labels.take(stripped):
             start = index + 1
             continue
         if _is_title(stripped):
@@ -222,13 +329,20 @@ def peel_plain_text(text: str) -> Header:
 
     published: str | None = None
     source: str | None = None
-    if title is not None:
-        # The line under the headline may name the outlet and the day: metadata, not story.
+    # The lines under the headline may name the outlet, the day and the writer: metadata,
+    # not story.
+    for _ in range(HEADER_LINES if title is not None else 0):
         at = next((i for i in range(start, len(lines)) if lines[i].strip()), None)
-        found = byline(lines[at]) if at is not None else None
-        if found is not None and at is not None:
+        if at is None or not any(rest.strip() for rest in lines[at + 1 :]):
+            break
+        found = byline(lines[at])
+        if found is not None and published is None:
             source, published = found
-            start = at + 1
+        elif not labels.take(lines[at].strip()):
+            break
+        start = at + 1
+    published = published or labels.day
+    source = source or labels.source
     end = len(lines)
     for index in range(len(lines) - 1, start - 1, -1):
         stripped = lines[index].strip()
@@ -241,4 +355,16 @@ def peel_plain_text(text: str) -> Header:
         break
 
     body = "\n".join(lines[start:end]).strip()
-    return Header(body=body, title=title, source=source, published_at=published, fields=fields)
+    if source is None or published is None:
+        dateline = agency_dateline(body)
+        if dateline is not None:
+            source = source or dateline[0]
+            published = published or dateline[1]
+    return Header(
+        body=body,
+        title=title,
+        source=source,
+        published_at=published,
+        fields=fields,
+        author=labels.found.get("author"),
+    )

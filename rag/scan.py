@@ -12,6 +12,10 @@ its articles indexed from it) is not read again. Articles are known by their con
 - when the indexed file goes, a copy takes over: the article is re-pointed to it
   (reported as a rename), never left pointing at the deleted file. Among new copies
   the oldest file (then the first by path) is the one indexed.
+
+A folder's ``_source.toml`` (:mod:`rag.folder_defaults`) is not an article: its
+defaults fill in what each file below it does not say. Their fingerprint is recorded
+with each file, so a file whose defaults changed is read again.
 """
 
 from __future__ import annotations
@@ -21,10 +25,9 @@ from pathlib import Path
 
 from rag.articles import Article, Skip, from_file
 from rag.folder import os_problem, walk
+from rag.folder_defaults import FolderDefaults, is_defaults_file
 from rag.loaders import read_file
-from rag.manifest import Manifest
-
-FileEntry = tuple[int, int, list[str]]  # size, mtime_ns, article ids
+from rag.manifest import FileEntry, Manifest
 
 
 @dataclass
@@ -47,6 +50,7 @@ def scan_folder(folder: Path, manifest: Manifest, max_bytes: int) -> FolderScan:
     indexed = manifest.paths()
     scan = FolderScan()
     found: dict[str, list[_Place]] = {}
+    defaults = FolderDefaults(folder)
     # Links that loop, dangle or lead out of the folder, FIFOs, devices and unreadable
     # subfolders come as skips: a hostile entry never stops the rest of the folder.
     for entry in walk(folder):
@@ -54,17 +58,24 @@ def scan_folder(folder: Path, manifest: Manifest, max_bytes: int) -> FolderScan:
             scan.skipped.append(entry)
             continue
         file, rel = entry
+        if is_defaults_file(rel) and file != folder:
+            defaults.own(rel.rpartition("/")[0])  # read, so a broken one is reported
+            scan.skipped += defaults.problems
+            defaults.problems.clear()
+            continue
         try:
             stat = file.stat()
         except OSError as exc:
             scan.skipped.append(Skip(rel, os_problem(exc)))
             continue
         hit = cached.get(rel)
+        given = defaults.for_file(rel)
         # Trusted unread only when every article of the file is indexed from this very
         # file: a copy of an article indexed elsewhere is read to learn its own paths.
         if (
             hit
             and hit[:2] == (stat.st_size, stat.st_mtime_ns)
+            and hit[3] == given.fingerprint
             and all(i in indexed and from_file(rel, indexed[i]) for i in hit[2])
         ):
             for article_id in hit[2]:
@@ -75,14 +86,16 @@ def scan_folder(folder: Path, manifest: Manifest, max_bytes: int) -> FolderScan:
             continue
         result = read_file(file, rel, max_bytes)
         scan.skipped.extend(result.skipped)
-        ids = [a.id for a in result.articles]
-        for article in result.articles:
+        articles = [given.apply(a) for a in result.articles]
+        ids = [a.id for a in articles]
+        for article in articles:
             found.setdefault(article.id, []).append(_Place(article.path, stat.st_mtime_ns, article))
         # Only files read without any problem are trusted by size and mtime next time; a
         # file repeating one of its own records is read (and reported) every time.
         if not result.skipped and len(set(ids)) == len(ids):
-            scan.files[rel] = (stat.st_size, stat.st_mtime_ns, ids)
+            scan.files[rel] = (stat.st_size, stat.st_mtime_ns, ids, given.fingerprint)
 
+    scan.skipped += defaults.problems
     for article_id, places in found.items():
         current = indexed.get(article_id)
         kept = next(

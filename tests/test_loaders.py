@@ -44,7 +44,7 @@ def test_encodings_are_read_correctly(tmp_path: Path, name: str, data: bytes):
         ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary file"),
         ("bad16.txt", b"\xff\xfe" + b"\x00\xd8\x41", "not valid UTF-16"),
         ("short.txt", b"Too short.", "no article text"),
-        ("notes.pdf", b"%PDF-1.4 whatever", "unsupported file type .pdf"),
+        ("notes.rtf", b"{\\rtf1 whatever}", "unsupported file type .rtf"),
         ("broken.json", b'{"title": "x", "body": ', "invalid JSON"),
         ("nobody.json", b'{"title": "x"}', "no text"),
         ("list.json", b"[1, 2]", "expected a JSON object"),

@@ -142,3 +142,96 @@ def test_a_first_sentence_with_a_date_is_story_not_byline():
     )
     assert header.published_at is None and header.source is None
     assert header.body.startswith("Officials met on November 24, 2023.")
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "day", "author", "starts"),
+    [
+        (  # labelled lines under the headline
+            "Fed holds rates steady for a third meeting\nPublished: Nov. 1, 2023 at 2:00 p.m. ET\n"
+            "Updated: November 2, 2023\nSource: Reuters\n\nThe Federal Reserve held rates.\n",
+            "Reuters",
+            "2023-11-01",
+            None,
+            "The Federal",
+        ),
+        (  # above the headline, in Markdown bold; an update's day when no other
+            "**Updated:** 2023-11-02T08:15:00Z\n**Source:** www.reuters.com\n\n"
+            "# Fed holds rates steady for a third meeting\n\nThe Federal Reserve held rates.\n",
+            "reuters.com",
+            "2023-11-02T08:15:00+00:00",
+            None,
+            "The Federal",
+        ),
+        (  # a writers' line naming the outlet
+            "Fed holds rates steady for a third meeting\nBy Jane Doe and Li Wei for Reuters\n"
+            "Date: 1 November 2023\n\nThe Federal Reserve held rates.\n",
+            "Reuters",
+            "2023-11-01",
+            "Jane Doe and Li Wei",
+            "The Federal",
+        ),
+        (  # an agency's dateline without the year: the outlet only, the dateline kept
+            "Fed holds rates steady for a third meeting\n\n"
+            "WASHINGTON, Nov 1 (Reuters) - The Federal Reserve held rates.\n",
+            "Reuters",
+            None,
+            None,
+            "WASHINGTON, Nov 1 (Reuters) - The",
+        ),
+        (  # with the year, and no headline at all
+            "WASHINGTON, Nov. 1, 2023 (AP) — The Federal Reserve held rates on Wednesday.\n",
+            "AP",
+            "2023-11-01",
+            None,
+            "WASHINGTON",
+        ),
+        (  # a labelled day outranks the dateline's; a plain dateline names no outlet
+            "Date: 2023-11-01\nWASHINGTON — The Federal Reserve held rates on Wednesday.\n",
+            None,
+            "2023-11-01",
+            None,
+            "WASHINGTON —",
+        ),
+        (  # the editors' trailer is no outlet (too weak)
+            "Fed holds rates steady for a third meeting\n\nThe Federal Reserve held rates.\n"
+            "(Reporting by Jane Doe; Editing by Li Wei)\n",
+            None,
+            None,
+            None,
+            "The Federal",
+        ),
+    ],
+)
+def test_plain_text_headers_give_date_outlet_and_writer(
+    tmp_path: Path, text: str, source: str | None, day: str | None, author: str | None, starts: str
+):
+    path = tmp_path / "a.txt"
+    path.write_text(text, encoding="utf-8")
+    (article,) = read_file(path, "a.txt", 10_000).articles
+    assert (article.source, article.published_at) == (source, day)
+    assert article.extra.get("author") == author
+    assert article.text.startswith(starts)
+    assert "Published" not in article.text and "Source:" not in article.text
+
+
+def test_front_matter_outranks_the_lines_under_the_headline(tmp_path: Path):
+    path = tmp_path / "a.md"
+    path.write_text(
+        "---\nsource: AP\ndate: 2023-10-31\nauthor: Sam Roe\n---\n"
+        "Fed holds rates steady for a third meeting\nPublished: November 1, 2023\n"
+        "By Jane Doe for Reuters\n\nThe Federal Reserve held rates.\n"
+    )
+    (article,) = read_file(path, "a.md", 10_000).articles
+    assert (article.source, article.published_at) == ("AP", "2023-10-31")
+    assert article.extra == {"author": "Sam Roe"}
+
+
+def test_story_lines_that_look_like_labels_stay_story():
+    header = peel_plain_text(
+        "Fed holds rates steady for a third meeting\n"
+        "By the time markets opened, traders had priced in a pause.\n\n"
+        "Date: to be announced.\n"
+    )
+    assert header.published_at is None and header.author is None
+    assert header.body.startswith("By the time markets opened")

@@ -472,24 +472,25 @@ def test_the_articles_table_shows_long_titles_and_file_names_whole(monkeypatch, 
 
 
 @integration
-def test_a_dropped_docx_is_refused_in_the_apis_words(monkeypatch, fresh: Settings):
-    """Issue 13 item 16: not the browser's "application/vnd.openxmlformats-… files are not
-    allowed" but what the API answers (415), as soon as the file is dropped."""
+def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings):
+    """Issue 13 item 16: not the browser's "application/vnd.oasis.opendocument.text files
+    are not allowed" but what the API answers (415), as soon as the file is dropped. (A .docx
+    is read since issue 14; an .odt is not.)"""
     from rag import uploads
     from rag.errors import UploadError
 
     at = app(monkeypatch, fresh, "pages/library.py")
-    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    at.file_uploader[0].upload("notes.docx", b"PK\x03\x04", docx).run()
+    odt = "application/vnd.oasis.opendocument.text"
+    at.file_uploader[0].upload("notes.odt", b"PK\x03\x04", odt).run()
     assert not at.exception, at.exception
     with pytest.raises(UploadError) as refused:
-        uploads.target(fresh, "notes.docx")
+        uploads.target(fresh, "notes.odt")
     shown = plain(section(at, "library-add").error[0].value)
     assert shown == str(refused.value)
-    assert shown.startswith("notes.docx: unsupported type .docx; use .htm, .html")
+    assert shown.startswith("notes.odt: unsupported type .odt; use .docx, .htm, .html")
     assert "application/vnd" not in shown
     assert button(at, "Add and update the index").disabled
-    assert not (fresh.articles_dir / "notes.docx").exists()
+    assert not (fresh.articles_dir / "notes.odt").exists()
 
 
 @integration
@@ -504,7 +505,7 @@ def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh:
     first = headings()
     button(at, "Update index").click().run()
     assert at.success and headings() == first
-    at.file_uploader[0].upload("notes.docx", b"PK", "application/octet-stream").run()
+    at.file_uploader[0].upload("notes.odt", b"PK", "application/octet-stream").run()
     assert at.error and headings() == first
     button(at, "Rebuild from scratch…").click().run()
     assert at.warning and headings() == first

@@ -171,11 +171,11 @@ SCROLLED = """() => [document.scrollingElement, ...document.querySelectorAll('*'
     .reduce((sum, el) => sum + (el ? el.scrollTop : 0), 0)"""
 
 
-def test_library_reports_beside_its_buttons_and_refuses_a_docx_plainly(
+def test_library_reports_beside_its_buttons_and_refuses_an_odt_plainly(
     app_url: str, tmp_path: Path
 ):
     """Issue 13 items 15 and 16: an update's summary (a skipped symlink loop) is in view
-    under the button pressed, not at the top of the page; a dropped .docx is refused in
+    under the button pressed, not at the top of the page; a dropped .odt is refused in
     the API's words, not with its MIME type."""
     expect, sync_playwright = playwright_or_skip()
     articles = tmp_path / "corpus" / "articles"
@@ -193,15 +193,15 @@ def test_library_reports_beside_its_buttons_and_refuses_a_docx_plainly(
             expect(page.get_by_text("Skipped", exact=True)).to_be_in_viewport()
             page.screenshot(path=tmp_path / "library-update.png")
 
-            docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            odt = "application/vnd.oasis.opendocument.text"
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-                files=[{"name": "notes.docx", "mimeType": docx, "buffer": b"PK\x03\x04"}]
+                files=[{"name": "notes.odt", "mimeType": odt, "buffer": b"PK\x03\x04"}]
             )
-            refusal = page.get_by_text("notes.docx: unsupported type .docx; use .htm, .html")
+            refusal = page.get_by_text("notes.odt: unsupported type .odt; use .docx, .htm, .html")
             expect(refusal).to_be_in_viewport(timeout=30_000)
             assert "application/vnd" not in page.inner_text("body")
             expect(page.get_by_role("button", name="Add and update the index")).to_be_disabled()
-            page.screenshot(path=tmp_path / "library-docx.png")
+            page.screenshot(path=tmp_path / "library-odt.png")
         finally:
             browser.close()
 

@@ -207,7 +207,8 @@ st.title("Ask the articles")
 if not articles:
     st.info(
         "**The index is empty.** Add articles first: upload them on the Library page, "
-        f"or put .txt, .md, .html, .json or .jsonl files into `{base.articles_dir.resolve()}` "
+        "or put .txt, .md, .html, .json, .jsonl, .pdf or .docx files into "
+        f"`{base.articles_dir.resolve()}` "
         "and click **Update index** there (or run `rag index`).",
         icon=":material/info:",
     )

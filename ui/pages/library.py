@@ -322,8 +322,8 @@ with st.container(key="library-articles"):
     else:
         st.info(
             "**No articles are indexed yet.** Upload files below, or put .txt, .md, .html, "
-            f".json or .jsonl files into `{settings.articles_dir.resolve()}` and click "
-            "**Update index**.",
+            ".json, .jsonl, .pdf or .docx files into "
+            f"`{settings.articles_dir.resolve()}` and click **Update index**.",
             icon=":material/info:",
         )
 with st.container(key="library-add"):
