@@ -31,6 +31,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import json
+import logging
 import os
 import re
 import threading
@@ -52,6 +53,7 @@ from rag.settings import Settings
 
 FILE = "feeds.json"
 _NAME = re.compile(r"^[\w][\w.-]{0,40}$")
+_log = logging.getLogger("rag.feeds")
 _lock = threading.Lock()  # one writer of feeds.json per process (the schedule, a request)
 
 
@@ -330,14 +332,20 @@ class Schedule:
         self._stop.set()
 
     def _run(self) -> None:
-        every = self.settings.feed_pull_minutes * 60
-        while not self._stop.wait(every):
+        every = max(1, self.settings.feed_pull_minutes) * 60
+        # The first pull when the server starts, then one each period.
+        while not self._stop.is_set():
             try:
                 self.last = pull(self.settings)
                 self.error = None
                 if self.pulled is not None:
                     self.pulled(self.last)
-            # A scheduled pull has nobody to raise to: it says what went wrong where the
-            # server's status is read, and tries again next time.
+            # A scheduled pull has nobody to raise to: it logs what went wrong (the
+            # server's log) and tries again next time.
             except Exception as exc:
                 self.error = f"scheduled feed pull failed: {exc}"
+                _log.warning("%s", self.error)
+            else:
+                for report in self.last:
+                    _log.info("feed pull: %s", report.line())
+            self._stop.wait(every)

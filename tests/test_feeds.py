@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,10 @@ import pytest
 from rag import feeds
 from rag.cli import main
 from rag.errors import ConfigError, NotFoundError
+from rag.indexer import sync
+from rag.pipeline import Pipeline
 from rag.settings import Settings
+from tests.conftest import run_rag
 from tests.web_server import (
     BRIDGE_STORY,
     PORT_STORY,
@@ -272,3 +276,151 @@ def test_nothing_saved_is_lost_when_a_pull_fails(settings: Settings, site: Site)
     assert saved(settings) == before
     # A failed pull keeps the last good validators: the next one asks conditionally.
     assert feeds.load(settings)[0].etag == '"rss-1"'
+
+
+def test_the_schedule_pulls_at_once_then_hands_over_the_reports(settings: Settings, site: Site):
+    rss_url, _ = news_site(site)
+    feeds.add(settings, rss_url, name="harbour")
+    got: list[list[feeds.PullReport]] = []
+    done = threading.Event()
+
+    def pulled(reports: list[feeds.PullReport]) -> None:
+        got.append(reports)
+        done.set()
+
+    schedule = feeds.Schedule(settings.model_copy(update={"feed_pull_minutes": 60}), pulled)
+    schedule.start()
+    try:
+        assert done.wait(30)
+    finally:
+        schedule.stop()
+    schedule.thread.join(10)
+    assert not schedule.thread.is_alive()
+    assert [r.line() for r in got[0]] == ["harbour: 2 items — 1 added, 1 failed"]
+    assert schedule.error is None
+
+
+# --- into the index, and answered from (real model, real Chroma) ---------------------
+
+
+@pytest.mark.integration
+def test_pulled_items_are_indexed_cited_and_updated(settings: Settings, site: Site, embedder):
+    rss_url, atom_url = news_site(site)
+    feeds.add(settings, rss_url, name="harbour")
+    feeds.add(settings, atom_url, name="city")
+    feeds.pull(settings)
+    summary = sync(settings, embedder=embedder)
+    assert sorted(summary.added) == sorted(f"web/{n}" for n in saved(settings))
+    pipeline = Pipeline(settings, embedder=embedder)
+    try:
+        answer = pipeline.ask("Who leads the dock workers' union?")
+        assert answer.answer.startswith("Ana Ruiz [1]")
+        cited = answer.citations[0]
+        assert cited.title == "Riverside port strike ends after nine days"
+        assert cited.source == "Harbour Times"
+        assert cited.published_at.startswith("2023-11-20")
+        assert cited.url == site.url("/port.html")
+    finally:
+        pipeline.close()
+
+    # Nothing new: the feed answers 304, no file changes, the index has nothing to do.
+    assert {r.status for r in feeds.pull(settings)} == {"not modified"}
+    assert sync(settings, embedder=embedder).added == []
+
+    # A corrected story (new date in the feed, new text on the page) replaces the old one.
+    site.page(
+        "/port.html",
+        article_page(
+            "Port strike ends",
+            "Harbour Times",
+            "2023-11-20",
+            [PORT_STORY[0], "The union accepted a pay rise, its new leader Maria Lopez said."],
+        ),
+    )
+    site.routes["/rss.xml"].body = rss(
+        "Harbour Times",
+        [
+            {
+                "title": "Riverside port strike ends after nine days",
+                "link": site.url("/port.html"),
+                "date": "Tue, 21 Nov 2023 08:00:00 GMT",
+            }
+        ],
+    ).encode()
+    site.routes["/rss.xml"].etag = '"rss-2"'
+    [report] = feeds.pull(settings, ["harbour"])
+    assert [i.status for i in report.items] == ["updated"]
+    summary = sync(settings, embedder=embedder)
+    assert summary.updated == [report.items[0].path] and summary.articles == 2
+    pipeline = Pipeline(settings, embedder=embedder)
+    try:
+        answer = pipeline.ask("Who leads the dock workers' union?")
+        assert answer.answer.startswith("Maria Lopez [1]")
+        assert answer.citations[0].published_at.startswith("2023-11-21")
+    finally:
+        pipeline.close()
+
+
+@pytest.mark.integration
+def test_rag_add_and_rag_feeds_pull_from_the_command_line(tmp_path: Path, site: Site):
+    rss_url, _ = news_site(site)
+    env = {
+        "RAG_ARTICLES_DIR": str(tmp_path / "articles"),
+        "RAG_INDEX_DIR": str(tmp_path / "index"),
+        "RAG_FETCH_ALLOW_PRIVATE": "true",
+        "RAG_FETCH_HOST_DELAY": "0",
+    }
+    assert run_rag("feeds", "add", rss_url, "--name", "harbour", env=env).returncode == 0
+    pulled = run_rag("feeds", "pull", env=env)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "harbour: 2 items — 1 added, 1 failed" in pulled.stdout
+    assert "HTTP 404 Not Found" in pulled.stdout and "added 1" in pulled.stdout
+
+    bridge = site.url("/bridge.html")
+    added = run_rag("add", bridge, site.url("/port.html"), "ftp://example.com/x", env=env)
+    assert added.returncode == 1  # one link failed; the others were still handled
+    lines = added.stdout.splitlines()
+    assert lines[0].split() == ["added", bridge, "→", lines[0].split()[-1]]
+    assert "unchanged" in lines[1] and "added before" in lines[1]
+    assert "failed" in lines[2] and "only http and https links are fetched" in lines[2]
+    assert "added 1" in added.stdout
+
+    answer = run_rag("ask", "When will the Elm Street bridge close?", "--json", env=env)
+    assert answer.returncode == 0, answer.stderr
+    data = json.loads(answer.stdout)
+    assert "March" in data["answer"]
+    assert data["citations"][0]["url"] == bridge
+    assert data["citations"][0]["source"] == "City Desk"
+
+
+@pytest.mark.integration
+def test_post_articles_url_fetches_saves_and_indexes(settings: Settings, site: Site, embedder):
+    from fastapi.testclient import TestClient
+
+    from rag.api import create_app
+
+    news_site(site)
+    guarded = settings.model_copy(update={"api_token": "s3cret"})
+    pipeline = Pipeline(guarded, embedder=embedder)
+    client = TestClient(create_app(guarded, pipeline))
+    urls = [site.url("/port.html"), site.url("/gone.html"), site.url("/port.html#top")]
+    assert client.post("/articles/url", json={"urls": urls}).status_code == 401
+    auth = {"Authorization": "Bearer s3cret"}
+    response = client.post("/articles/url", json={"urls": urls}, headers=auth)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert [(link["status"], link["reason"]) for link in body["links"]] == [
+        ("added", ""),
+        ("failed", "HTTP 404 Not Found"),
+    ]
+    assert body["index"]["added"] == [body["links"][0]["path"]]
+    again = client.post("/articles/url", json={"urls": [urls[0]]}, headers=auth).json()
+    assert again["links"][0]["status"] == "unchanged" and again["index"] is None
+    bad = client.post("/articles/url", json={"urls": []}, headers=auth)
+    assert bad.status_code == 422
+    answer = client.post(
+        "/ask", json={"question": "Who leads the dock workers' union?"}, headers=auth
+    ).json()
+    assert answer["answer"].startswith("Ana Ruiz [1]")
+    assert answer["citations"][0]["url"] == urls[0]
+    pipeline.close()
