@@ -86,7 +86,7 @@ class AskRequest(BaseModel):
 
 
 class LinksRequest(BaseModel):
-    urls: list[str] = Field(
+    urls: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
         ...,
         min_length=1,
         max_length=100,
