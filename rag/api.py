@@ -1,4 +1,5 @@
-"""The HTTP API (FastAPI): ask, chat (server-sent events), articles, uploads, index, health.
+"""The HTTP API (FastAPI): ask, chat (server-sent events), articles, uploads, links, index,
+health.
 
     rag serve [--host 127.0.0.1] [--port 8000]     OpenAPI at /docs
 
@@ -26,7 +27,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag import uploads, whos_who
+from rag import feeds, uploads, whos_who
 from rag.access import check_listen, token_matches
 from rag.catalog import get_article, index_status, list_articles
 from rag.chat import Sessions
@@ -43,6 +44,7 @@ from rag.errors import (
     UploadError,
 )
 from rag.indexer import sync
+from rag.links import add_links
 from rag.pipeline import Pipeline
 from rag.results import MAX_K, Answer, Filters, check_k
 from rag.settings import Settings, get_settings
@@ -82,6 +84,16 @@ class AskRequest(BaseModel):
         check_k(self.k)
         # A reversed range, an unknown outlet: the pipeline says so (422), as for the CLI.
         return Filters(self.sources, self.since, self.until, self.article_ids, self.as_of)
+
+
+class LinksRequest(BaseModel):
+    urls: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        description="http(s) links to news articles, fetched and saved into the articles folder.",
+    )
+    index: bool = Field(True, description="Index what was saved (false: POST /index later).")
 
 
 class ChatRequest(AskRequest):
@@ -252,18 +264,37 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         saved = uploads.write(planned)
         return {"saved": saved, "next": "POST /index to add them to the index"}
 
-    @app.post("/index", dependencies=guarded)
-    async def index(rebuild: bool = False) -> dict[str, Any]:
-        if not index_lock.acquire(blocking=False):
+    def update_index(rebuild: bool = False, wait: bool = False) -> dict[str, Any]:
+        """The sync, one at a time in this server, through the pipeline's model; ``wait``
+        (the feed schedule) waits for a running one instead of refusing."""
+        if not index_lock.acquire(blocking=wait):
             raise IndexLockedError(None, str(settings.index_dir / ".lock"))
         try:
             pipe = get_pipeline()
-            summary = await asyncio.to_thread(
-                sync, settings, rebuild=rebuild, embedder=pipe.embedder
-            )
+            return sync(settings, rebuild=rebuild, wait=wait, embedder=pipe.embedder).to_dict()
         finally:
             index_lock.release()
-        return summary.to_dict()
+
+    @app.post("/index", dependencies=guarded)
+    async def index(rebuild: bool = False) -> dict[str, Any]:
+        return await asyncio.to_thread(update_index, rebuild)
+
+    @app.post("/articles/url", dependencies=guarded, status_code=201)
+    async def add_urls(body: LinksRequest) -> dict[str, Any]:
+        """Fetch each link (every rule of rag/fetch.py), save its article into the articles
+        folder and index it; a link that fails has its reason and the rest go on."""
+        outcomes = await asyncio.to_thread(add_links, settings, body.urls)
+        changed = any(o.status in ("added", "updated") for o in outcomes)
+        summary = None
+        if changed and body.index:
+            summary = await asyncio.to_thread(update_index)
+        return {
+            "links": [o.to_dict() for o in outcomes],
+            "index": summary,
+            **({"next": "POST /index to add them to the index"} if changed and not summary else {}),
+        }
+
+    app.state.update_index = update_index
 
     return app
 
@@ -274,4 +305,17 @@ def serve(settings: Settings, host: str, port: int, *, insecure: bool = False) -
     import uvicorn
 
     check_listen(host, credential=settings.api_token, variable="RAG_API_TOKEN", insecure=insecure)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    schedule = None
+    if settings.feed_pull_minutes:
+        schedule = feeds.Schedule(
+            settings,
+            lambda reports: (
+                app.state.update_index(wait=True) if any(r.changed for r in reports) else None
+            ),
+        ).start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if schedule is not None:
+            schedule.stop()

@@ -83,6 +83,97 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _index_changes(args: argparse.Namespace, settings: Settings, changed: bool) -> Any:
+    """After ``rag add`` or ``rag feeds pull``: sync the index when files were saved
+    (unless --no-index); the summary, or None when nothing was indexed."""
+    if args.no_index or not changed:
+        return None
+    from rag.indexer import sync
+
+    bar = _Bar("embedding", "chunk", args.json)
+    try:
+        return sync(settings, wait=args.wait, progress=bar)
+    finally:
+        bar.close()
+
+
+def _print_index(summary: Any, args: argparse.Namespace) -> None:
+    if summary is not None:
+        print()
+        print("\n".join(summary.lines()))
+    elif args.no_index:
+        print("\nNot indexed (--no-index): run `rag index` to add them.")
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.links import add_links
+
+    outcomes = add_links(settings, args.urls)
+    changed = any(o.status in ("added", "updated") for o in outcomes)
+    summary = _index_changes(args, settings, changed)
+    if args.json:
+        _print_json(
+            {
+                "links": [o.to_dict() for o in outcomes],
+                "index": summary.to_dict() if summary else None,
+            }
+        )
+    else:
+        for outcome in outcomes:
+            print(outcome)
+        _print_index(summary, args)
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import feeds
+
+    if args.action == "add":
+        feed = feeds.add(settings, args.url, args.name)
+        print(f"Added feed {feed.name}: {feed.url}. `rag feeds pull` fetches its items.")
+        return 0
+    if args.action == "remove":
+        feed = feeds.remove(settings, args.ref)
+        print(
+            f"Removed feed {feed.name} ({feed.url}); the articles it added stay in the "
+            "articles folder."
+        )
+        return 0
+    if args.action == "list":
+        listed = feeds.load(settings)
+        if args.json:
+            _print_json([feed.__dict__ for feed in listed])
+            return 0
+        if not listed:
+            print("No feeds yet. Add one with `rag feeds add URL [--name NAME]`.")
+            return 0
+        for feed in listed:
+            last = feed.last_pull or {}
+            when = (last.get("at") or "never")[:16].replace("T", " ")
+            print(f"{feed.name:20}  {feed.url}")
+            print(f"{'':20}  last pull: {when}" + (f" — {last['summary']}" if last else ""))
+        return 0
+    reports = feeds.pull(settings, args.names or None)
+    summary = _index_changes(args, settings, any(r.changed for r in reports))
+    if args.json:
+        _print_json(
+            {
+                "feeds": [r.to_dict() for r in reports],
+                "index": summary.to_dict() if summary else None,
+            }
+        )
+    else:
+        if not reports:
+            print("No feeds yet. Add one with `rag feeds add URL [--name NAME]`.")
+        for report in reports:
+            print(report.line())
+            for item in report.items:
+                if item.status in ("added", "updated", "failed", "duplicate"):
+                    print(f"  {item}")
+        _print_index(summary, args)
+    return 1 if any(r.status == "failed" for r in reports) else 0
+
+
 def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     from rag.catalog import get_article, list_articles
 
@@ -613,6 +704,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.set_defaults(run=cmd_index)
+
+    def fetch_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--no-index", action="store_true", help="save the articles, do not index")
+        p.add_argument("--wait", action="store_true", help="wait for another writer to finish")
+        p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    add = commands.add_parser("add", help="fetch web pages into the articles folder and index them")
+    add.add_argument("urls", nargs="+", metavar="URL", help="http(s) links to news articles")
+    fetch_options(add)
+    add.set_defaults(run=cmd_add)
+
+    feeds = commands.add_parser("feeds", help="RSS and Atom feeds: add, list, remove, pull")
+    feed_actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    feed_add = feed_actions.add_parser("add", help="put a feed on the list")
+    feed_add.add_argument("url", help="the feed's http(s) URL")
+    feed_add.add_argument("--name", help="a short name for it (default: from its host)")
+    feed_list = feed_actions.add_parser("list", help="the feeds and their last pull")
+    feed_list.add_argument("--json", action="store_true", help="print JSON")
+    feed_remove = feed_actions.add_parser("remove", help="take a feed off the list")
+    feed_remove.add_argument("ref", metavar="NAME|URL")
+    feed_pull = feed_actions.add_parser("pull", help="fetch new and changed items, then index")
+    feed_pull.add_argument("names", nargs="*", metavar="NAME", help="only these feeds")
+    fetch_options(feed_pull)
+    feeds.set_defaults(run=cmd_feeds)
 
     articles = commands.add_parser("articles", help="list indexed articles, or show one")
     articles.add_argument("action", nargs="?", choices=["list", "show"], default="list")

@@ -13,7 +13,9 @@
     │   └── FilterError       filters no article passes: an unknown outlet, a reversed
     │                         or empty date range (exit code 2)
     ├── SkippedInputError     --strict and some articles could not be read
-    └── UploadError           an uploaded file refused: name, type, size, count or clash
+    ├── UploadError           an uploaded file refused: name, type, size, count or clash
+    └── FetchError            a link or feed not fetched: its scheme, a private address,
+                              robots.txt, a timeout, its status, type or size, redirects
 
 Problems with single articles are not exceptions: they become skip reasons in
 the index summary, and the rest of the folder is indexed.
@@ -86,5 +88,15 @@ class UploadError(RagError):
     """``status`` is the HTTP status the API answers with (400, 409, 413, 415 or 507)."""
 
     def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class FetchError(RagError):
+    """A URL that was not fetched or not read; the message says why, in one line. A pull
+    or ``rag add`` reports it for that URL and goes on with the rest. ``status`` is the
+    HTTP status the server answered with, when that was the problem."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status

@@ -288,6 +288,36 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Fetching links and feeds (rag/fetch.py): every page is untrusted
+    fetch_timeout: float = Field(
+        10.0, gt=0, le=600, description="Seconds a fetch may take: connect, each read, the whole."
+    )
+    fetch_max_mb: float = Field(
+        5.0, gt=0, le=100, description="Largest page or feed fetched; a bigger one is refused."
+    )
+    fetch_max_redirects: int = Field(
+        5, ge=0, le=20, description="Redirects followed per fetch, each checked like the first."
+    )
+    fetch_host_delay: float = Field(
+        1.0, ge=0, le=600, description="Seconds between two requests to the same host."
+    )
+    fetch_allow_private: bool = Field(
+        False,
+        description=(
+            "Fetch from loopback, link-local and private addresses (an intranet feed); "
+            "off, so a link cannot reach the machine's own services."
+        ),
+    )
+    feed_max_items: int = Field(
+        50, ge=1, le=1000, description="Newest items of each feed read per pull."
+    )
+    feed_pull_minutes: int = Field(
+        0,
+        ge=0,
+        le=10080,
+        description="`rag serve` and the app pull every feed this often, in minutes; 0 = off.",
+    )
+
     debug: bool = Field(False, description="Show full tracebacks on errors.")
 
     @field_validator("chroma_host", "api_token", "ui_token")
@@ -345,6 +375,10 @@ class Settings(BaseSettings):
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 
+    @property
+    def fetch_max_bytes(self) -> int:
+        return int(self.fetch_max_mb * 1024 * 1024)
+
     def vector_hash(self) -> str:
         """Short hash of exactly the settings that change stored vectors."""
         payload = {
@@ -378,6 +412,13 @@ class Settings(BaseSettings):
             "ui_port",
             "ui_token",
             "ui_insecure",
+            "fetch_timeout",
+            "fetch_max_mb",
+            "fetch_max_redirects",
+            "fetch_host_delay",
+            "fetch_allow_private",
+            "feed_max_items",
+            "feed_pull_minutes",
         }
         payload = self.model_dump(mode="json", exclude=skip) | {"vectors": self.vector_hash()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]

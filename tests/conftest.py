@@ -51,9 +51,12 @@ NO_SERVER_PORT = str(_NO_SERVER.getsockname()[1])
 
 def rag_env(**variables: str) -> dict[str, str]:
     """The environment for a `rag` subprocess: this one without RAG_* variables, no
-    server to find (RAG_API_PORT), then ``variables``."""
+    server to find (RAG_API_PORT), then ``variables``. PYTHONPATH puts this checkout
+    first: the subprocess starts in a temporary folder, where `-m rag.cli` would otherwise
+    import whichever checkout the virtual environment has installed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return env | {"RAG_API_PORT": NO_SERVER_PORT} | variables
+    path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env | {"RAG_API_PORT": NO_SERVER_PORT, "PYTHONPATH": path} | variables
 
 
 # The exported embedding model (rag/onnx_export.py) is built once per run here, never in

@@ -517,6 +517,66 @@ def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh:
     assert headings() == first
 
 
+@integration
+def test_links_and_feeds_are_added_from_the_library(monkeypatch, fresh: Settings):
+    """Issue 14: a pasted link is fetched, saved and indexed; a feed is added, pulled (its
+    summary shown beside it) and removed, each reported in its own section."""
+    from rag import feeds
+    from tests.web_server import BRIDGE_STORY, PORT_STORY, article_page, rss, serve
+
+    monkeypatch.setenv("RAG_FETCH_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("RAG_FETCH_HOST_DELAY", "0")
+    with serve() as site:
+        port = site.page(
+            "/port.html",
+            article_page("Port strike ends", "Harbour Times", "2023-11-20", PORT_STORY),
+        )
+        bridge = site.page(
+            "/bridge.html", article_page("Bridge to close", "City Desk", "2023-11-21", BRIDGE_STORY)
+        )
+        items = [{"title": "Elm Street bridge to close", "link": bridge}]
+        feed_url = site.page(
+            "/rss.xml", rss("City Desk", items), content_type="application/rss+xml"
+        )
+        at = app(monkeypatch, fresh, "pages/library.py")
+        assert "No feeds yet" in text_of(section(at, "library-feeds"))
+
+        at.text_area[0].input(f"{port}\n{site.url('/gone.html')}").run()
+        button(at, "Fetch and add").click().run()
+        assert not at.exception, at.exception
+        links = section(at, "library-links")
+        saved_note = plain(links.success[0].value)
+        assert saved_note.startswith("Saved web/") and saved_note.endswith("(added)")
+        assert "HTTP 404 Not Found" in plain(links.warning[0].value)
+        assert "added 1" in links.success[1].value
+        assert "Port strike ends" in list(at.dataframe[0].value["Title"])
+        assert not section(at, "library-add").success
+
+        at.text_input(key="feed-url-0").input(feed_url).run()
+        at.text_input(key="feed-name-0").input("city").run()
+        button(at, "Add feed").click().run()
+        feeds_part = section(at, "library-feeds")
+        assert "Added feed city" in plain(feeds_part.success[0].value)
+        assert "city" in text_of(feeds_part) and "not pulled yet" in text_of(feeds_part)
+
+        button(at, "Pull feeds now").click().run()
+        assert not at.exception, at.exception
+        feeds_part = section(at, "library-feeds")
+        assert "city: 1 items — 1 added" in plain(feeds_part.success[0].value)
+        assert "added 1" in feeds_part.success[1].value
+        assert "last pull: city: 1 items — 1 added" in text_of(feeds_part)
+        assert "Elm Street bridge to close" in list(at.dataframe[0].value["Title"])
+
+        # Again: the feed has nothing new; said, and nothing indexed.
+        button(at, "Pull feeds now").click().run()
+        assert "city: 1 items — 1 unchanged" in plain(section(at, "library-feeds").info[0].value)
+
+        at.selectbox(key="feed-remove-1").select("city").run()
+        button(at, "Remove feed").click().run()
+        assert "Removed feed city" in plain(section(at, "library-feeds").success[0].value)
+        assert feeds.load(fresh) == []
+
+
 # --- evaluation ---------------------------------------------------------------------
 
 

@@ -32,4 +32,8 @@ pages = (
         st.Page(views.EVALUATION, title="Evaluation", icon=":material/query_stats:"),
     ]
 )
+if not gate:
+    # With RAG_FEED_PULL_MINUTES set, one schedule per server pulls the feeds, whichever
+    # page a browser opens first.
+    engine.feed_schedule(engine.settings())
 st.navigation(pages).run()

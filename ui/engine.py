@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from rag import feeds
 from rag.embed import Embedder
 from rag.errors import IndexLockedError, RagError
 from rag.indexer import IndexSummary, Progress, sync
@@ -125,3 +126,20 @@ def start_update(s: Settings, *, rebuild: bool = False) -> IndexJob:
     job.thread = threading.Thread(target=work, name="rag-index-update", daemon=True)
     job.thread.start()
     return job
+
+
+@st.cache_resource(show_spinner=False)
+def _feed_schedule(key: str, _settings: Settings) -> feeds.Schedule:
+    def pulled(reports: list[feeds.PullReport]) -> None:
+        if any(r.changed for r in reports):
+            update_index(_settings)
+
+    return feeds.Schedule(_settings, pulled).start()
+
+
+def feed_schedule(s: Settings) -> feeds.Schedule | None:
+    """With ``RAG_FEED_PULL_MINUTES`` set, the one schedule (per index) that pulls the feeds
+    and indexes what changed while the app's server runs; None when it is off."""
+    if not s.feed_pull_minutes:
+        return None
+    return _feed_schedule(f"{s.index_id()}-{s.feed_pull_minutes}", s)

@@ -1,4 +1,4 @@
-"""Library: what is indexed, one article in full, uploads and index updates.
+"""Library: what is indexed, one article in full, uploads, links, feeds and index updates.
 
 The page has a fixed skeleton: the open article, the articles, "Add articles" and
 "Update the index" are one block each, and every message goes in a slot (an
@@ -18,9 +18,10 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from rag import uploads
+from rag import feeds, uploads
 from rag.catalog import cluster_label, get_article, index_status, list_articles
 from rag.errors import NotFoundError, RagError, UploadError
+from rag.links import Outcome, add_links
 from rag.loaders import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 from ui import engine, views
@@ -137,6 +138,7 @@ def update(settings: Settings, *, rebuild: bool, origin: str) -> None:
     slot of the section (``origin``: "add" or "update") whose button started it."""
     st.session_state.pop("index_result", None)
     st.session_state.pop("upload_note", None)
+    st.session_state.pop("fetch_problems", None)
     st.session_state["index_origin"] = origin
     st.session_state["index_job"] = engine.start_update(settings, rebuild=rebuild)
 
@@ -166,12 +168,15 @@ def outcome(slot: DeltaGenerator, section: str) -> None:
     if st.session_state.get("index_origin") != section or "index_job" in st.session_state:
         return
     note = st.session_state.get("upload_note")
+    problems = st.session_state.get("fetch_problems")
     result = st.session_state.get("index_result")
-    if not note and not result:
+    if not note and not result and not problems:
         return
     with slot.container():
         if note:
             st.success(views.md(note), icon=":material/upload_file:")
+        if problems:
+            st.warning(problems, icon=":material/link_off:")
         if result:
             summary_view(*result)
 
@@ -255,6 +260,137 @@ def add_files(settings: Settings, busy: bool) -> DeltaGenerator:
     st.rerun()
 
 
+def fetched(
+    settings: Settings, outcomes: list[Outcome], origin: str, slot: DeltaGenerator, lead: str = ""
+) -> None:
+    """After links were fetched or feeds pulled: index what changed (its summary then shows
+    in ``origin``'s slot, with the saved and failed URLs), or say at once why nothing did.
+    ``lead``: a line said first (each feed's pull)."""
+    saved = [o for o in outcomes if o.status in ("added", "updated")]
+    others = [o for o in outcomes if o.status not in ("added", "updated")]
+    problems = "\n".join(f"- {views.md(o.url)}: {o.status} — {views.md(o.reason)}" for o in others)
+    if not saved:
+        with slot.container():
+            st.info(views.md(lead) or "Nothing new to add.", icon=":material/info:")
+            if problems:
+                st.warning(problems, icon=":material/link_off:")
+        return
+    update(settings, rebuild=False, origin=origin)
+    st.session_state["upload_note"] = (
+        (f"{lead}\n\n" if lead else "")
+        + "Saved "
+        + ", ".join(f"{o.path} ({o.status})" for o in saved)
+    )
+    if problems:
+        st.session_state["fetch_problems"] = problems
+    st.rerun()
+
+
+def add_links_section(settings: Settings, busy: bool) -> DeltaGenerator:
+    """Paste links: each page fetched, its article saved into the articles folder; its
+    message slot."""
+    st.subheader("Add links")
+    generation = st.session_state.setdefault("links_generation", 0)
+    text = st.text_area(
+        "Links to news articles, one a line",
+        key=f"links-{generation}",
+        placeholder="https://example.com/2023/11/20/story.html",
+        help="Each page is fetched (http and https only, public addresses, within "
+        f"{settings.fetch_timeout:g} s and {settings.fetch_max_mb:g} MB), its article text "
+        "saved under web/ in the articles folder and indexed. A link added before is not "
+        "fetched again.",
+    )
+    urls = [line.strip() for line in text.splitlines() if line.strip()]
+    clicked = st.button(
+        "Fetch and add", disabled=busy or not urls, icon=":material/add_link:", key="links_add"
+    )
+    slot = st.empty()
+    if not clicked:
+        outcome(slot, "links")
+        return slot
+    with slot.container(), st.spinner(f"Fetching {len(urls)} link(s)…"):
+        outcomes = add_links(settings, urls)
+    st.session_state["links_generation"] = generation + 1
+    fetched(settings, outcomes, "links", slot)
+    return slot
+
+
+def _last_pull(feed: feeds.Feed) -> str:
+    last = feed.last_pull
+    if not last:
+        return "not pulled yet"
+    when = datetime.fromisoformat(last["at"]).astimezone().strftime("%d %b %H:%M")
+    return f"{views.md(last['summary'])} ({when})"
+
+
+def feeds_section(settings: Settings, busy: bool) -> DeltaGenerator:
+    """RSS and Atom feeds: the list with each one's last pull, add, remove, pull now; its
+    message slot."""
+    st.subheader("Feeds")
+    try:
+        listed = feeds.load(settings)
+    except RagError as exc:
+        st.error(str(exc))
+        listed = []
+    every = settings.feed_pull_minutes
+    st.caption(
+        (f"Pulled every {every} minutes while the app runs. " if every else "")
+        + "New and changed items are fetched, saved under web/ in the articles folder and "
+        "indexed."
+    )
+    lines = "\n".join(
+        f"- **{views.md(f.name)}** — {views.md(f.url)} · last pull: {_last_pull(f)}" for f in listed
+    )
+    st.markdown(lines or "No feeds yet: add an RSS or Atom feed's address below.")
+    generation = st.session_state.setdefault("feeds_generation", 0)
+    url_box, name_box = st.columns([3, 1])
+    url = url_box.text_input("Feed URL", key=f"feed-url-{generation}").strip()
+    name = name_box.text_input("Name (optional)", key=f"feed-name-{generation}").strip()
+    add, pull, pick, remove = st.columns(4, vertical_alignment="bottom")
+    adding = add.button("Add feed", disabled=not url, icon=":material/rss_feed:", width="stretch")
+    pulling = pull.button(
+        "Pull feeds now", disabled=busy or not listed, icon=":material/sync:", width="stretch"
+    )
+    choice = pick.selectbox(
+        "Feed to remove",
+        [f.name for f in listed],
+        index=None,
+        placeholder="A feed to remove",
+        key=f"feed-remove-{generation}",
+    )
+    removing = remove.button(
+        "Remove feed", disabled=not choice, icon=":material/delete:", width="stretch"
+    )
+    slot = st.empty()
+    try:
+        if adding:
+            feed = feeds.add(settings, url, name or None)
+            st.session_state["feeds_note"] = f"Added feed {feed.name}: {feed.url}"
+        elif removing and choice:
+            feed = feeds.remove(settings, choice)
+            st.session_state["feeds_note"] = (
+                f"Removed feed {feed.name}; the articles it added stay in the folder."
+            )
+        elif pulling:
+            with slot.container(), st.spinner("Pulling the feeds…"):
+                reports = feeds.pull(settings)
+            lead = "\n\n".join(r.line() for r in reports)
+            fetched(settings, [i for r in reports for i in r.items], "feeds", slot, lead)
+            return slot
+    except RagError as exc:
+        slot.error(str(exc))
+        return slot
+    if adding or removing:
+        st.session_state["feeds_generation"] = generation + 1
+        st.rerun()
+    note = st.session_state.pop("feeds_note", None)
+    if note:
+        slot.success(views.md(note), icon=":material/rss_feed:")
+    else:
+        outcome(slot, "feeds")
+    return slot
+
+
 def maintain(settings: Settings, status: dict[str, Any], busy: bool) -> DeltaGenerator:
     """The update and rebuild section; its message slot."""
     st.subheader("Update the index")
@@ -328,6 +464,10 @@ with st.container(key="library-articles"):
         )
 with st.container(key="library-add"):
     add_slot = add_files(settings, busy)
+with st.container(key="library-links"):
+    links_slot = add_links_section(settings, busy)
+with st.container(key="library-feeds"):
+    feeds_slot = feeds_section(settings, busy)
 with st.container(key="library-update"):
     update_slot = maintain(settings, status, busy)
-follow({"add": add_slot, "update": update_slot})
+follow({"add": add_slot, "links": links_slot, "feeds": feeds_slot, "update": update_slot})
