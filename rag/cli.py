@@ -358,15 +358,8 @@ def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
     )
     for event in found.events:
         day = date.fromisoformat(event.day)
-        published = (event.published_at or "")[:10]
-        how = "published"
-        if event.dated_by == "text" and published != event.day:
-            how = f"“{event.when}” in " + (
-                f"an article of {published}" if published else "an undated article"
-            )
-        print(
-            f"\n{_bold(f'{day:%a} {day.day} {day:%b %Y}')}  {event.source or event.title} ({how})"
-        )
+        where = event.source or event.title
+        print(f"\n{_bold(f'{day:%a} {day.day} {day:%b %Y}')}  {where} ({event.dated})")
         print(f"    “{event.quote}”")
         print(f"    article {event.article_id}, characters {event.char_start}–{event.char_end}")
         for copy in event.also_reported_by:

@@ -75,6 +75,17 @@ class Event:
     chunk_id: str
     also_reported_by: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def dated(self) -> str:
+        """How its day was found, as shown: "“late Friday” in an article of 2023-11-18",
+        or "published" when it is its article's day."""
+        published = (self.published_at or "")[:10]
+        if self.dated_by != "text" or published == self.day:
+            return "published"
+        return f"“{self.when}” in " + (
+            f"an article of {published}" if published else "an undated article"
+        )
+
 
 @dataclass
 class Timeline:

@@ -18,37 +18,16 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.timeline import event_day, topic_words
 from tests.conftest import run_rag
+from tests.dated_articles import DATED
 
 ARTICLES = {
+    **{name: DATED[name] for name in ("fired.json", "hired.json", "back.json")},
     "senate.json": {
         "title": "Altman looks back on his Senate testimony",
         "source": "Fortune",
         "published_at": "2023-11-19T09:00:00+00:00",
         "body": "Sam Altman testified before the Senate on May 16, 2023, calling for a new "
         "agency to license powerful AI models.\n\nHe has repeated the call since.",
-    },
-    "fired.json": {
-        "title": "OpenAI board ousts its chief executive",
-        "source": "The Verge",
-        "published_at": "2023-11-18T10:00:00+00:00",
-        "body": "OpenAI's board fired chief executive Sam Altman late Friday, saying he had not "
-        "been consistently candid in his communications. Greg Brockman, the company's "
-        "president, quit hours later.",
-    },
-    "hired.json": {
-        "title": "Microsoft hires Sam Altman for a new AI research team",
-        "source": "TechCrunch",
-        "published_at": "2023-11-20T08:00:00+00:00",
-        "body": "Microsoft hired Sam Altman to lead a new advanced AI research team, chief "
-        "executive Satya Nadella said on Monday. Several OpenAI researchers are expected "
-        "to follow him.",
-    },
-    "back.json": {
-        "title": "Altman returns to OpenAI",
-        "source": "Engadget",
-        "published_at": "2023-11-22T07:00:00+00:00",
-        "body": "OpenAI reinstated Sam Altman as its chief executive after days of turmoil, "
-        "the company announced on Wednesday. The board that fired him will be replaced.",
     },
     "back-again.json": {
         "title": "Sam Altman is back at OpenAI",

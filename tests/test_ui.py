@@ -331,7 +331,7 @@ def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, share
     button(at, "Show the timeline").click().run()
     assert not at.exception, at.exception
     shown = " ".join(m.value for m in at.markdown)
-    assert "Fri 14 July 2023" in shown and "“July 14, 2023”, in an undated article" in shown
+    assert "Fri 14 July 2023" in shown and "“July 14, 2023” in an undated article" in shown
     assert "On July 14, 2023, Vice Minister Zhang Guangjun held a meeting" in shown
     links = [p for p in at.get("page_link")]
     assert links and "start=" in str(links[0].proto), links[0].proto

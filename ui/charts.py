@@ -100,3 +100,25 @@ def reliability(curve: pd.DataFrame) -> alt.Chart:
         .properties(height=280)
     )
     return chart
+
+
+def per_day(table: pd.DataFrame) -> alt.Chart:
+    """Articles a day, one colour per outlet: ``table`` has a row per day and outlet
+    (``day`` as an ISO date, ``source``, ``articles``)."""
+    table = table.assign(day=pd.to_datetime(table["day"]))
+    chart: alt.Chart = (
+        alt.Chart(table)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("sum(articles):Q", title="articles", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("source:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=[
+                alt.Tooltip("day:T"),
+                "source",
+                alt.Tooltip("sum(articles):Q", title="articles"),
+            ],
+        )
+        .properties(height=170)
+    )
+    return chart

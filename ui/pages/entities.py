@@ -6,43 +6,30 @@ it appears with most, and a link to its timeline.
 
 from __future__ import annotations
 
-import altair as alt
+from collections import Counter
+
 import pandas as pd
 import streamlit as st
 
 from rag import whos_who
 from rag.errors import RagError
 from rag.whos_who import Profile
-from ui import engine, views
+from ui import charts, engine, views
 
 KINDS = {"All": None, "People": "PERSON", "Organisations": "ORG", "Places": "PLACE"}
 LISTED = 200
 
 
-def over_time(found: Profile) -> alt.Chart | None:
-    """Articles mentioning the entity a day, a colour per outlet; None when none is dated."""
-    dated = [a for a in found.articles if a["published_at"]]
-    if not dated:
-        return None
-    table = pd.DataFrame(
-        {
-            "day": [a["published_at"][:10] for a in dated],
-            "source": [a["source"] or "unknown outlet" for a in dated],
-        }
+def over_time(found: Profile) -> pd.DataFrame:
+    """Articles mentioning the entity per day and outlet (dated ones)."""
+    days = Counter(
+        (a["published_at"][:10], a["source"] or "unknown outlet")
+        for a in found.articles
+        if a["published_at"]
     )
-    table["day"] = pd.to_datetime(table["day"])
-    chart: alt.Chart = (
-        alt.Chart(table)
-        .mark_bar()
-        .encode(
-            x=alt.X("day:T", title=None),
-            y=alt.Y("count():Q", title="articles", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color("source:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("day:T"), "source", alt.Tooltip("count():Q", title="articles")],
-        )
-        .properties(height=160)
+    return pd.DataFrame(
+        [{"day": day, "source": source, "articles": n} for (day, source), n in days.items()]
     )
-    return chart
 
 
 def profile_view(found: Profile) -> None:
@@ -56,9 +43,9 @@ def profile_view(found: Profile) -> None:
         icon=":material/timeline:",
         query_params={"topic": e.name},
     )
-    chart = over_time(found)
-    if chart is not None:
-        st.altair_chart(chart, width="stretch")
+    dated = over_time(found)
+    if not dated.empty:
+        st.altair_chart(charts.per_day(dated), width="stretch")
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Articles, oldest first**")

@@ -10,43 +10,19 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from rag.errors import RagError
 from rag.results import Filters
 from rag.timeline import Event, Timeline
-from ui import engine, views
-
-
-def coverage_chart(found: Timeline) -> alt.Chart:
-    """Articles about the topic a day, one colour per outlet (no zoom on the wheel)."""
-    table = pd.DataFrame(found.coverage)
-    table["day"] = pd.to_datetime(table["day"])
-    chart: alt.Chart = (
-        alt.Chart(table)
-        .mark_bar()
-        .encode(
-            x=alt.X("day:T", title=None),
-            y=alt.Y("sum(articles):Q", title="articles", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color("source:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("day:T"), "source", "articles"],
-        )
-        .properties(height=180)
-    )
-    return chart
+from ui import charts, engine, views
 
 
 def _heading(event: Event) -> str:
     day = date.fromisoformat(event.day)
-    published = (event.published_at or "")[:10]
-    how = "published that day"
-    if event.dated_by == "text" and published != event.day:
-        how = f"“{event.when}”, in " + (
-            f"an article of {published}" if published else "an undated article"
-        )
-    return f"**{day:%a} {day.day} {day:%B %Y}** · {views.md(event.source or event.title)} · {how}"
+    where = views.md(event.source or event.title)
+    return f"**{day:%a} {day.day} {day:%B %Y}** · {where} · {views.md(event.dated)}"
 
 
 def event_view(event: Event) -> None:
@@ -107,7 +83,7 @@ def page() -> None:
         f"“{shown.topic}”: {len(shown.events)} events from {shown.articles} articles{left}"
     )
     if shown.coverage:
-        st.altair_chart(coverage_chart(shown), width="stretch")
+        st.altair_chart(charts.per_day(pd.DataFrame(shown.coverage)), width="stretch")
     for event in shown.events:
         event_view(event)
 
