@@ -255,6 +255,21 @@ class ExtractiveEngine:
             if not any(norm in o or o in norm for o in outlets)
         ]
 
+    @staticmethod
+    def untagged_names(question: str, tagged: list[str], info: QuestionInfo) -> list[str]:
+        """Names the small tagger missed ("the 2023 Tour de France", "Tesla"): runs of
+        capitalised words sharing no word with a ``tagged`` name or an outlet, not the
+        question's first word, no day or month. The index's entity table misses them
+        too, so they count only where the text is read (passages, best evidence)."""
+        taken = set(tokens(" ".join([*tagged, *info.sources])))
+        found: dict[str, str] = {}
+        for match in _CAPITALISED_RUN.finditer(question):
+            run = re.sub(r"(?:'s|’s)$", "", match.group(0))
+            if match.start() == 0 or set(tokens(run)) & taken or _CALENDAR.fullmatch(run):
+                continue  # ("President Biden" when "Biden" was tagged)
+            found.setdefault(nlp.normalise(run), run)
+        return list(found.values())
+
     def score(
         self,
         question: str,
@@ -657,8 +672,10 @@ class ExtractiveEngine:
         passages: list[Passage],
         ranked: list[Candidate],
         picks: list[Pick],
+        tagged: list[str] | None = None,
     ) -> dict[str, float]:
-        """What the answerability model reads (see :mod:`rag.abstention`)."""
+        """What the answerability model reads (see :mod:`rag.abstention`); ``tagged``:
+        the names the tagger found (the index's entity table can know), else ``names``."""
         best = ranked[0] if ranked else None
         others = [c.score for c in ranked[1:5]]
         outlets = set(tokens(" ".join(info.sources)))
@@ -670,9 +687,10 @@ class ExtractiveEngine:
         # (an age is found by its shape, "Sutch, 73,", not by the word "age")
         if found and expected.kind == "how_many" and expected.head not in (None, "age"):
             found = any(_mentions_head(expected.head, p.sentence.text) for p in picks)
-        known = self.catalog.known([nlp.normalise(n) for n in names]) if names else set()
+        indexed = names if tagged is None else tagged
+        known = self.catalog.known([nlp.normalise(n) for n in indexed]) if indexed else set()
         return {
-            "names_in_index": len(known) / len(names) if names else 1.0,
+            "names_in_index": len(known) / len(indexed) if indexed else 1.0,
             "best_score": best.score if best else 0.0,
             "best_cosine": best.cosine if best else 0.0,
             "best_overlap": best.overlap if best else 0.0,
@@ -695,7 +713,8 @@ class ExtractiveEngine:
     ) -> Iterator[str | EngineResult]:
         """Yield answer text pieces, then the :class:`EngineResult`."""
         expected = expected_answer(question)
-        names = self.question_entities(question, info)
+        tagged = self.question_entities(question, info)
+        names = tagged + self.untagged_names(question, tagged, info)
         found = self.candidates(passages)
         ranked = self.score(question, vector, info, found, expected, names)
         if expected.kind == "yes_no" and ranked:
@@ -709,7 +728,7 @@ class ExtractiveEngine:
             chosen, picks = self.parts(parts, info, found, chosen, names)
         elif chosen and not conflict:
             chosen, picks = self.short(question, expected, ranked, chosen, names)
-        signals = self.signals(question, info, expected, names, passages, ranked, picks)
+        signals = self.signals(question, info, expected, names, passages, ranked, picks, tagged)
         confidence = model.probability(signals) if model else None
         unnamed_office = _untitled(expected, passages)
         # A count asked about a thing no best sentence counts, an amount or a date to
@@ -1034,6 +1053,14 @@ def _with_continuations(chosen: list[Candidate], picks: list[Pick]) -> list[Cand
     return out
 
 
+_CAPITALISED_RUN = re.compile(
+    r"\b[A-Z][\w'’&.-]*[A-Za-z0-9](?:\s+(?:(?:de|du|la|le|of|the|and|von|van|del|da)\s+)?"
+    r"[A-Z][\w'’&.-]*[A-Za-z0-9])*"
+)
+_CALENDAR = re.compile(
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|I|Q[1-4])",
+)
 # Words across which the tagger sometimes joins two names into one ("Arsenal in Sevilla").
 _JOINED = re.compile(r"\s+(?:in|at|vs\.?|versus|against)\s+")
 # A digest takes the articles of the passages scoring at least this share of the best.

@@ -160,13 +160,19 @@ def read_document(data: bytes, suffix: str, path: str) -> Article:
         document = read_pdf(data) if suffix == ".pdf" else read_docx(data)
     except DocumentError as exc:
         raise Unreadable(str(exc)) from None
-    header = peel_plain_text(clean_text(document.text))
+    text, dated = clean_text(document.text), None
+    if document.title:
+        # the headline was a Title/Heading paragraph: a line giving the day may come first
+        first, _, rest = text.lstrip().partition("\n")
+        if rest.strip() and parse_date(first.strip()):
+            text, dated = rest.lstrip("\n"), parse_date(first.strip())
+    header = peel_plain_text(text)
     return _make_article(
         header.body,
         path,
         title=document.title or header.title,
         source=header.source,
-        published_at=header.published_at or document.published_at,
+        published_at=dated or header.published_at or document.published_at,
         extra={"author": author} if (author := document.author or header.author) else None,
     )
 

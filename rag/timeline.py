@@ -4,8 +4,9 @@ app's Timeline page show.
     topic → retrieve (TIMELINE_K passages) → the sentences naming the topic → each
     dated by the day it tells of, else its article's day → copies folded → oldest first
 
-A sentence is about the topic when it holds at least half of the topic's words. It
-is dated by the first date in it that gives a day: written out ("July
+A sentence is about the topic when it holds at least half of the topic's words
+(and a name's last word: "Trump", not "Aaron Donald", for "Donald Trump"). It is
+dated by the first date in it that gives a day: written out ("July
 14", "14 November 2023", a year taken from its article when missing) or relative
 ("on Tuesday", "yesterday"), anchored to its article's publication day
 (:mod:`rag.relative_dates`). A sentence with no such date stands on its article's
@@ -22,6 +23,7 @@ listed as "also reported by".
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -134,6 +136,18 @@ def topic_words(topic: str) -> set[str]:
     return set(tokens(topic)) - _REQUEST
 
 
+_NAME = re.compile(r"^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,2}$")
+
+
+def _surname(topic: str) -> str | None:
+    """The word a sentence must hold when the topic is a person's name ("Donald Trump":
+    "trump", so "Aaron Donald" is not about him), else None."""
+    if not _NAME.match(topic.strip()):
+        return None
+    last = tokens(topic.split()[-1])
+    return last[0] if last else None
+
+
 def build(topic: str, passages: list[Passage], engine: ExtractiveEngine) -> Timeline:
     """The timeline of ``topic`` from the passages retrieved for it."""
     if not passages:
@@ -142,6 +156,7 @@ def build(topic: str, passages: list[Passage], engine: ExtractiveEngine) -> Time
     relevant = [p for p in passages if p.score >= RELEVANT_SHARE * best]
     about = topic_words(topic)
     needed = (len(about) + 1) // 2  # half the topic's words, rounded up
+    surname = _surname(topic)
     events: list[Event] = []
     articles: dict[str, Passage] = {}
     for passage in relevant:
@@ -149,7 +164,12 @@ def build(topic: str, passages: list[Passage], engine: ExtractiveEngine) -> Time
     by_article: dict[str, list[Candidate]] = {}
     for passage in relevant:
         found = engine.candidates([passage])
-        on_topic = [c for c in found if len(about & set(tokens(c.text))) >= needed]
+        on_topic = [
+            c
+            for c in found
+            if len(about & (words := set(tokens(c.text)))) >= needed
+            and (surname is None or surname in words)
+        ]
         by_article.setdefault(passage.article_id, []).extend(on_topic)
     engine.tag([c for found in by_article.values() for c in found])
     for article_id, found in by_article.items():

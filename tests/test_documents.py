@@ -139,6 +139,14 @@ def test_a_docx_heading_outranks_its_title_property(tmp_path: Path):
     assert plain.title == "Flood money" and plain.text == article.text
 
 
+@pytest.mark.parametrize("day", ["2023-11-21", "November 21, 2023", "21 Nov 2023"])
+def test_a_day_under_a_docx_heading_is_its_date(tmp_path: Path, day: str):
+    data = make_docx([day, *BUDGET[1:]], heading="Flood money")
+    (article,) = read(tmp_path, "budget.docx", data).articles
+    assert (article.published_at or "")[:10] == "2023-11-21"
+    assert article.text == "\n\n".join(BUDGET[1:])
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [

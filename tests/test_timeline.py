@@ -16,7 +16,7 @@ import pytest
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.timeline import event_day, topic_words
+from rag.timeline import _surname, event_day, topic_words
 from tests.conftest import run_rag
 from tests.dated_articles import DATED
 
@@ -68,6 +68,9 @@ def test_the_day_a_sentence_tells_of(
 def test_the_words_of_a_request_that_name_its_topic():
     assert topic_words("Timeline of the EU AI Act") == topic_words("EU AI Act")
     assert topic_words("latest news about Binance") == {"binance"}
+    # a person's name: the sentence must hold the last word ("Aaron Donald" is not him)
+    assert _surname("Donald Trump") == "trump" and _surname("Sam Bankman-Fried")
+    assert _surname("Binance") is None and _surname("the crypto crash") is None
 
 
 @pytest.fixture(scope="module")
