@@ -52,7 +52,8 @@ from rag.outlets import outlet_name
 from rag.settings import Settings
 
 FILE = "feeds.json"
-_NAME = re.compile(r"^[\w][\w.-]{0,40}$")
+# A feed's name: what `rag feeds remove` and the Library call it ("Reuters World").
+_NAME = re.compile(r"^\w(?:[\w .&'’-]{0,58}[\w.])?$")
 _log = logging.getLogger("rag.feeds")
 _lock = threading.Lock()  # one writer of feeds.json per process (the schedule, a request)
 
@@ -157,8 +158,8 @@ def add(settings: Settings, url: str, name: str | None = None) -> Feed:
         if name is not None:
             if not _NAME.match(name):
                 raise ConfigError(
-                    f"feed name {name!r} is not allowed: use letters, digits, . _ - "
-                    "(up to 41 characters)"
+                    f"feed name {name!r} is not allowed: use letters, digits, spaces and "
+                    ". _ - & ' (up to 60 characters)"
                 )
             if any(f.name == name for f in feeds):
                 raise ConfigError(f"a feed called {name} is on the list already; pick another")

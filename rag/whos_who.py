@@ -18,6 +18,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rag.catalog import open_manifest
@@ -33,6 +34,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "PLACE": ("GPE", "LOC", "FAC"),
 }
 _KIND_OF = {label: kind for kind, labels in KINDS.items() for label in labels}
+# A single word joins a person's full name only when at least this share of the articles
+# naming it name the person in full too, as news writing does ("Gina Raimondo …
+# Raimondo said"); "Apple" and "Canada" are not short for "Magic Keyboard Apple" and
+# "Matt Canada".
+INTRODUCED = 0.5
 # The entities an entity appears with most, shown in its profile.
 COMPANY = 10
 
@@ -69,11 +75,39 @@ class _Group:
     ambiguous: bool = False  # a surname several people share
 
 
-def _rows(settings: Settings) -> list[tuple[str, str, str, str]]:
-    """(article_id, label, text, norm) of every person, organisation and place."""
+# The groups of the last index read, by manifest and generation: the app's Library and
+# Who's who pages ask on every run, and the index changes only when `rag index` ran.
+_cache: dict[tuple[str, int], dict[tuple[str, str], _Group]] = {}
+
+
+def _grouped(settings: Settings) -> dict[tuple[str, str], _Group]:
+    """:func:`_groups` of the index's entities, read again only after the index changed."""
     path = settings.index_dir / settings.collection_name / Manifest.FILE
     if not path.exists():
-        return []
+        return {}
+    key = (str(path.resolve()), _generation(path))
+    found = _cache.get(key)
+    if found is None:
+        found = _groups(_rows(path))
+        _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def _generation(path: Path) -> int:
+    try:
+        db = connect_read_only(path)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return -1
+    return int(row[0]) if row else 0
+
+
+def _rows(path: Path) -> list[tuple[str, str, str, str]]:
+    """(article_id, label, text, norm) of every person, organisation and place."""
     marks = ",".join("?" for _ in _KIND_OF)
     try:
         db = connect_read_only(path)
@@ -136,7 +170,7 @@ def _groups(rows: Iterable[tuple[str, str, str, str]]) -> dict[tuple[str, str], 
         # family name written first ("xi" → "xi jinping") when no full name ends with it.
         # Only people: "twitter" is not "trump's twitter", nor "york" "new york".
         full = by_last.get((person, norm)) or by_first.get((person, norm), [])
-        if len(full) == 1:
+        if len(full) == 1 and _introduced(keyed[(kind, norm)], keyed[(person, full[0])]):
             target[(kind, norm)] = (person, full[0])
         elif full and kind == person:
             ambiguous.add((kind, norm))  # "smith": one of several people
@@ -151,6 +185,12 @@ def _groups(rows: Iterable[tuple[str, str, str, str]]) -> dict[tuple[str, str], 
         into.articles.update(group.articles)
         into.ambiguous = key in ambiguous
     return merged
+
+
+def _introduced(short: _Group, full: _Group) -> bool:
+    """Whether the articles naming ``short`` mostly name ``full`` too (:data:`INTRODUCED`)."""
+    shared = sum(1 for article in short.articles if article in full.articles)
+    return shared >= INTRODUCED * len(short.articles)
 
 
 def _entity(key: tuple[str, str], group: _Group) -> Entity:
@@ -187,7 +227,7 @@ def listing(settings: Settings, kind: str | None = None, limit: int = 50) -> lis
     the most articles first; surnames several people share, and spans that are no names
     ("n’t"), left out."""
     kinds = _check_kind(kind)
-    groups = _groups(_rows(settings))
+    groups = _grouped(settings)
     found = [
         e
         for e in (_entity(k, g) for k, g in groups.items() if g.kind in kinds and not g.ambiguous)
@@ -202,7 +242,7 @@ def profile(settings: Settings, name: str, kind: str | None = None) -> Profile:
     and the entities appearing in most of the same articles."""
     kinds = _check_kind(kind)
     wanted = normalise(name)
-    groups = _groups(_rows(settings))
+    groups = _grouped(settings)
     matches = [(key, g) for key, g in groups.items() if g.kind in kinds and wanted in g.norms]
     if not matches:
         close = sorted(

@@ -60,6 +60,8 @@ def test_the_feed_list_add_list_remove(settings: Settings, capsys):
         feeds.add(settings, "file:///etc/passwd")
     with pytest.raises(ConfigError, match="not allowed"):
         feeds.add(settings, "https://example.org/rss", name="../x")
+    assert feeds.add(settings, "https://example.org/world", name="Reuters World").name
+    assert feeds.remove(settings, "Reuters World").name == "Reuters World"
     assert [f.name for f in feeds.load(settings)] == ["example.com", "ex-atom"]
     assert json.loads(feeds.path(settings).read_text())["feeds"][1]["url"].endswith("/atom")
 

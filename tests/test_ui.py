@@ -306,6 +306,12 @@ def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: 
     at.text_input(key="library_search").input("washingtontimes").run()
     assert list(at.dataframe[0].value["Source"]) == ["washingtontimes.com"]
     at.text_input(key="library_search").input("").run()
+    # the articles mentioning one person, in any of the forms of her name
+    at.selectbox(key="library_mentioning").set_value("Gina Raimondo").run()
+    assert not at.exception, at.exception
+    mentioning = at.dataframe[0].value
+    assert 3 <= len(mentioning) < 6 and all(mentioning["File"].str[:3] != "001")
+    at.selectbox(key="library_mentioning").set_value(None).run()
     at.toggle(key="library_duplicates").set_value(True).run()
     assert len(at.dataframe[0].value) == 3
 

@@ -194,6 +194,8 @@ def test_library_reports_beside_its_buttons_and_refuses_an_odt_plainly(
             page.screenshot(path=tmp_path / "library-update.png")
 
             odt = "application/vnd.oasis.opendocument.text"
+            # the uploader sits above "Add links" and "Feeds": scrolled to, as a user would
+            page.get_by_test_id("stFileUploaderDropzone").scroll_into_view_if_needed()
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
                 files=[{"name": "notes.odt", "mimeType": odt, "buffer": b"PK\x03\x04"}]
             )

@@ -23,6 +23,10 @@ ROWS = [
     ("a2", "ORG", "Trump's Twitter", "trump's twitter"),
     ("a3", "GPE", "New York", "new york"),
     ("a3", "GPE", "York", "york"),
+    ("a4", "PERSON", "Magic Keyboard Apple", "magic keyboard apple"),  # the tagger's slip
+    ("a4", "ORG", "Apple", "apple"),
+    ("a5", "ORG", "Apple", "apple"),
+    ("a6", "ORG", "Apple", "apple"),
 ]
 
 
@@ -37,6 +41,8 @@ def test_the_forms_of_one_name_are_one_entity():
     # a surname several people share stays apart; so do organisations and places
     assert by_home["smith"].ambiguous and "smith" not in by_home["john smith"].norms
     assert "twitter" in by_home and "york" in by_home
+    # a word joins a full name only where articles give the full name too
+    assert "apple" in by_home and by_home["magic keyboard apple"].norms == {"magic keyboard apple"}
 
 
 @pytest.mark.integration

@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from rag import feeds, uploads
+from rag import feeds, uploads, whos_who
 from rag.catalog import cluster_label, get_article, index_status, list_articles
 from rag.errors import NotFoundError, RagError, UploadError
 from rag.links import Outcome, add_links
@@ -26,6 +26,8 @@ from rag.loaders import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 from ui import engine, views
 
+# People, organisations and places offered in "Mentioning", the most mentioned first.
+MENTION_CHOICES = 300
 # Three lines of text a row: the grid wraps a cell's text only in rows over 64 px.
 TABLE_ROW_PX = 76
 
@@ -57,10 +59,32 @@ def open_article(settings: Settings, slot: DeltaGenerator) -> None:
             st.rerun()
 
 
-def table(articles: list[dict[str, Any]]) -> None:
+def mentioning(settings: Settings) -> set[str] | None:
+    """The ids of the articles mentioning the person, organisation or place picked in
+    "Mentioning" (:mod:`rag.whos_who`); None when none is picked."""
+    try:
+        names = [e.name for e in whos_who.listing(settings, None, MENTION_CHOICES)]
+    except RagError:
+        names = []
+    picked = st.selectbox(
+        "Mentioning",
+        names,
+        index=None,
+        placeholder="A person, organisation or place",
+        key="library_mentioning",
+        help="Only the articles that name them, in any of the forms counted as one "
+        "(“Raimondo”, “Gina Raimondo”); see Who's who.",
+    )
+    if not picked:
+        return None
+    return {a["id"] for a in whos_who.profile(settings, picked).articles}
+
+
+def table(articles: list[dict[str, Any]], settings: Settings) -> None:
     query = st.text_input(
         "Search", placeholder="Words from a title, a source or a file name", key="library_search"
     )
+    named = mentioning(settings)
     only_duplicates = st.toggle("Only articles with near-duplicates", key="library_duplicates")
     words = query.lower().split()
     rows = [
@@ -76,6 +100,7 @@ def table(articles: list[dict[str, Any]]) -> None:
         for a in articles
         if all(w in f"{a['title']} {a['source']} {a['path']} {a['id']}".lower() for w in words)
         and (a["cluster_size"] > 1 or not only_duplicates)
+        and (named is None or a["id"] in named)
     ]
     st.caption(
         f"{len(rows)} of {len(articles)} articles. Select a row to read the article; "
@@ -84,6 +109,7 @@ def table(articles: list[dict[str, Any]]) -> None:
     # A new table (and so no stale selection) when the filter changes or an article is closed.
     table_key = (
         f"library_table-{st.session_state.get('table_generation', 0)}-{query}-{only_duplicates}"
+        f"-{len(named) if named is not None else ''}"
     )
     event = st.dataframe(
         rows,
@@ -453,7 +479,7 @@ busy = "index_job" in st.session_state
 open_article(settings, st.empty())
 with st.container(key="library-articles"):
     if articles:
-        table(articles)
+        table(articles, settings)
         clusters(articles)
     else:
         st.info(
