@@ -24,7 +24,7 @@ from rag.answer_type import AMOUNTS, TITLES, Expected
 from rag.lexical import tokens
 from rag.nlp import NAMES, Entity, normalise, untitled
 from rag.query import mentioned_dates
-from rag.relative_dates import FUTURE, before_publication
+from rag.relative_dates import FUTURE, WEEKDAYS, before_publication
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
@@ -448,7 +448,7 @@ def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
     return at > 0 and sentence.text[at - 1] in _CURRENCY
 
 
-_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_WEEKDAY = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b", re.I)
 # A name whose own day (see :func:`_on_asked_day`) is another than the question's weighs
 # this much.
 OTHER_DAY = 0.3

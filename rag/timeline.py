@@ -28,15 +28,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rag.extractive import Candidate, ExtractiveEngine, dice
 from rag.lexical import tokens
 from rag.query import mentioned_dates
 from rag.relative_dates import published_day, resolve
 from rag.results import Passage
-
-if TYPE_CHECKING:
-    from rag.extractive import Candidate, ExtractiveEngine
 
 # Passages a timeline is gathered from, and the share of the best one's score a passage
 # needs to count as about the topic.
@@ -231,7 +229,7 @@ def _fold(events: list[Event]) -> list[Event]:
                 for k, k_words in kept
                 if k.day == event.day
                 and k.article_id != event.article_id
-                and _dice(words, k_words) >= SAME_EVENT
+                and dice(words, k_words) >= SAME_EVENT
             ),
             None,
         )
@@ -249,10 +247,6 @@ def _fold(events: list[Event]) -> list[Event]:
                 }
             )
     return [event for event, _ in kept]
-
-
-def _dice(a: set[str], b: set[str]) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 def _coverage(passages: Any) -> list[dict[str, Any]]:

@@ -1,5 +1,15 @@
 """A few dated articles about one story, written as the JSON records `rag index` reads:
-the reading-step and timeline tests index them."""
+the reading-step and timeline tests index them (:func:`indexed`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rag.indexer import sync
+from rag.pipeline import Pipeline
+from rag.settings import Settings
 
 CAPTION = (
     "Former FTX CEO Sam Bankman-Fried arrives at court in New York, U.S., October 26, 2023. "
@@ -38,3 +48,14 @@ DATED = {
         "the company announced on Wednesday. The board that fired him will be replaced.",
     },
 }
+
+
+def indexed(root: Path, embedder: Any, records: dict[str, dict[str, Any]]) -> Pipeline:
+    """A pipeline over an index of ``records`` (file name → JSON record) in ``root``."""
+    folder = root / "articles"
+    folder.mkdir()
+    for name, record in records.items():
+        (folder / name).write_text(json.dumps(record), encoding="utf-8")
+    settings = Settings(articles_dir=folder, index_dir=root / "index")
+    sync(settings, embedder=embedder)
+    return Pipeline(settings, embedder=embedder)

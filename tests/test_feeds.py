@@ -22,6 +22,7 @@ from tests.web_server import (
     Site,
     article_page,
     atom,
+    fetch_settings,
     http_date,
     public_fetcher,
     rss,
@@ -38,13 +39,7 @@ def site():
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        articles_dir=tmp_path / "articles",
-        index_dir=tmp_path / "index",
-        fetch_allow_private=True,
-        fetch_host_delay=0,
-        fetch_timeout=2,
-    )
+    return fetch_settings(tmp_path)
 
 
 # --- the feed list ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from tests.web_server import (
     PORT_STORY,
     Site,
     article_page,
+    fetch_settings,
     public_fetcher,
     saved,
     serve,
@@ -31,13 +32,7 @@ def site():
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        articles_dir=tmp_path / "articles",
-        index_dir=tmp_path / "index",
-        fetch_allow_private=True,
-        fetch_host_delay=0,
-        fetch_timeout=2,
-    )
+    return fetch_settings(tmp_path)
 
 
 # --- the rules for untrusted URLs -----------------------------------------------------

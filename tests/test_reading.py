@@ -8,7 +8,6 @@ with a photo caption, and refuses a question it cannot read.
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -21,7 +20,7 @@ from rag.pipeline import Pipeline
 from rag.results import Filters
 from rag.settings import Settings
 from tests.conftest import SAMPLE
-from tests.dated_articles import CAPTION, DATED
+from tests.dated_articles import CAPTION, DATED, indexed
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +42,7 @@ def sample(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("reading-dated")
-    folder = root / "articles"
-    folder.mkdir()
-    for name, record in DATED.items():
-        (folder / name).write_text(json.dumps(record), encoding="utf-8")
-    pipe = _pipeline(root, embedder, folder)
+    pipe = indexed(tmp_path_factory.mktemp("reading-dated"), embedder, DATED)
     yield pipe
     pipe.close()
 

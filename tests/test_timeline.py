@@ -13,12 +13,10 @@ from datetime import date
 
 import pytest
 
-from rag.indexer import sync
 from rag.pipeline import Pipeline
-from rag.settings import Settings
 from rag.timeline import _surname, event_day, topic_words
 from tests.conftest import run_rag
-from tests.dated_articles import DATED
+from tests.dated_articles import DATED, indexed
 
 ARTICLES = {
     **{name: DATED[name] for name in ("fired.json", "hired.json", "back.json")},
@@ -75,14 +73,7 @@ def test_the_words_of_a_request_that_name_its_topic():
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("timeline")
-    folder = root / "articles"
-    folder.mkdir()
-    for name, record in ARTICLES.items():
-        (folder / name).write_text(json.dumps(record), encoding="utf-8")
-    settings = Settings(articles_dir=folder, index_dir=root / "index")
-    sync(settings, embedder=embedder)
-    pipe = Pipeline(settings, embedder=embedder)
+    pipe = indexed(tmp_path_factory.mktemp("timeline"), embedder, ARTICLES)
     yield pipe
     pipe.close()
 

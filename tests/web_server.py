@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 
@@ -202,6 +203,18 @@ BRIDGE_STORY = [
 # A public address the fetcher is told a test host resolves to; Rewrite sends it to the
 # loopback server, so the private-address rule can stay on.
 PUBLIC = "93.184.216.34"
+
+
+def fetch_settings(root: Path) -> Settings:
+    """Settings for fetching from the loopback test server: private addresses allowed,
+    no wait between requests, a short timeout; articles and index under ``root``."""
+    return Settings(
+        articles_dir=root / "articles",
+        index_dir=root / "index",
+        fetch_allow_private=True,
+        fetch_host_delay=0,
+        fetch_timeout=2,
+    )
 
 
 def saved(settings: Settings) -> dict[str, dict]:
