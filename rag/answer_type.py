@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.query import LIST_CUES, question_kind
+from rag.query import asks_for_list, question_kind
 
 PEOPLE = ("PERSON",)
 ORGANISATIONS = ("ORG",)
@@ -202,7 +202,7 @@ def _title(question: str) -> tuple[str | None, tuple[str, ...]]:
             ]
             # the word making the office ("Commerce" Secretary), not a country ("US",
             # "Chinese"), which says nothing of the office
-            kind = before[-1:] if before and not _COUNTRYISH.match(before[-1]) else []
+            kind = before[-1:] if before and not COUNTRYISH.match(before[-1]) else []
             return found[at[-1]], tuple(kind)
     return None, ()
 
@@ -213,7 +213,7 @@ _AS_TITLE = re.compile(
     rf"(?:{'|'.join(TITLES)})s?\b",
     re.I,
 )
-_COUNTRYISH = re.compile(r"^(?:[A-Z]{2,3}|[A-Z][a-z]+(?:an|ese|ish|i))$")
+COUNTRYISH = re.compile(r"^(?:[A-Z]{2,3}|[A-Z][a-z]+(?:an|ese|ish|i))$")
 _DETERMINERS = frozenset("is was are were the a an".split())
 _NOT_MEASURED = frozenset("money cash of more less time longer further higher lower".split())
 _AUXILIARIES = frozenset("did do does were was are is have has had will would can could".split())
@@ -246,7 +246,7 @@ def expected_answer(question: str) -> Expected:
     if _WHO_IS_NAME.match(q):
         return Expected("what")  # "Who is Mira Murati?" asks what she is, not a name
     head, labels = _head_noun(q)
-    is_list = kind == "list" or bool(LIST_CUES.search(q.lower()))
+    is_list = kind == "list" or asks_for_list(q)
     if _HOW_MUCH.search(q):
         labels = AMOUNTS
         if re.search(r"percent|percentage|share|proportion", q, re.I):
@@ -280,7 +280,8 @@ def expected_answer(question: str) -> Expected:
         title, qualifiers = _title(q)
         return Expected(
             "list" if is_list else "who",
-            PEOPLE + ORGANISATIONS,
+            # an office is held by a person ("Who stays on as Cubic Telecom's CEO?")
+            PEOPLE if title else PEOPLE + ORGANISATIONS,
             head=head,
             title=title,
             title_words=qualifiers,

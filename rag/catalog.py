@@ -23,6 +23,7 @@ from rag.manifest import (
     connect_read_only,
     entities_within,
     known_norms,
+    label_counts,
 )
 from rag.nlp import Entity
 from rag.outlets import closest_outlets, outlet_key, outlet_keys, outlet_name
@@ -255,6 +256,18 @@ class Catalog:
                 return set()
             try:
                 return known_norms(db, norms)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read entities from the manifest: {exc}") from exc
+
+    def labels(self, norms: list[str]) -> dict[str, dict[str, int]]:
+        """How often each normalised name is tagged with each label across the index —
+        one indexed query."""
+        with self._db_lock:
+            db = self._connection()
+            if db is None:
+                return {}
+            try:
+                return label_counts(db, norms)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read entities from the manifest: {exc}") from exc
 

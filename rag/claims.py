@@ -147,6 +147,10 @@ def split_claims(question: str, sources: list[str]) -> Claims:
             for claim in claims[:-1]:
                 claim.text = f"{claim.text} {shared.group(1)}"
         return Claims(claims, order)
+    if not placed:
+        events = _events(body)
+        if events is not None:
+            return events
     both = _BOTH.search(body)
     if both:
         first, second, rest = both.groups()
@@ -167,6 +171,21 @@ def split_claims(question: str, sources: list[str]) -> Claims:
     return Claims([ClaimText(text, only)], None)
 
 
+def _events(body: str) -> Claims | None:
+    """Two events a question orders ("Sam Altman fired before Microsoft hired him"): a
+    claim on each side of its one order word, each saying something (two words or
+    more); None otherwise ("Binance agreed to pay before the deadline" orders one event
+    against a time)."""
+    found = list(_ORDER.finditer(body))
+    if len(found) != 1:
+        return None
+    word = found[0]
+    claims = [ClaimText(body[: word.start()].strip(" ,;")), ClaimText(body[word.end() :].strip())]
+    if any(len(_content_words(claim)) < 2 for claim in claims):
+        return None
+    return Claims(claims, _order(word.group(0)))
+
+
 # Words of a claim that say nothing about what was reported.
 _GENERIC = frozenset(
     "the a an that this article articles report reports reported story piece coverage "
@@ -177,7 +196,9 @@ _GENERIC = frozenset(
 
 
 def _content_words(claim: ClaimText) -> list[str]:
-    own = claim.text.lower().replace((claim.source or "").lower(), " ")
+    own = claim.text.lower()
+    if claim.source:
+        own = own.replace(claim.source.lower(), " ")
     return [w for w in re.findall(r"[a-z]+", own) if len(w) > 2 and w not in _GENERIC]
 
 

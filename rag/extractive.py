@@ -24,7 +24,7 @@ import numpy as np
 
 from rag import coreference, nlp
 from rag.abstention import load_models
-from rag.answer_type import TITLES, Expected, expected_answer, question_parts
+from rag.answer_type import COUNTRYISH, TITLES, Expected, expected_answer, question_parts
 from rag.catalog import Catalog
 from rag.chunk import chunk_id
 from rag.claims import ClaimText, split_claims
@@ -34,7 +34,7 @@ from rag.lexical import tokens
 from rag.nlp import Entity, normalise
 from rag.periods import Period
 from rag.query import QuestionInfo, mentioned_dates, question_kind
-from rag.relative_dates import published_day, resolve, spell
+from rag.relative_dates import event_day, published_day, resolve, spell
 from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Verdict
 from rag.sentences import sentence_spans
 from rag.settings import Settings
@@ -42,7 +42,6 @@ from rag.short_answer import (
     Pick,
     Referent,
     Sentence,
-    base,
     best_entity,
     every_entity,
     full_name,
@@ -53,7 +52,8 @@ from rag.short_answer import (
     topic_words,
     voters,
 )
-from rag.verdict import MISSING, Evidence, claim_words, decide, features
+from rag.verdict import MISSING, Evidence, about_events, claim_words, decide, features
+from rag.word_forms import base
 
 _DATE_WORDS = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
@@ -126,14 +126,16 @@ def _kind_bonus(kind: str, text: str) -> float:
     return 0.08 if pattern is not None and pattern.search(text) else 0.0
 
 
-_HEAD = re.compile(r"\b(?:which|what)\s+([a-z]+)", re.I)
+_HEAD = re.compile(r"\b(?:which|what)\s+([A-Za-z]+)(?:\s+((?-i:[a-z]+)))?", re.I)
 _ACRONYM = re.compile(r"\b[A-Z]{3,}\b")
 
 
 def question_entities(question: str) -> set[str]:
-    """Words of the names a question mentions ("Zhang Guangjun"), skipping its first word."""
-    words = question.split()
-    return set(tokens(" ".join(_CAPS.findall(" ".join(words[1:])))))
+    """Words of the names a question mentions ("Zhang Guangjun"), skipping its first word
+    and nationalities ("Which Chinese company …", "the US curbs"): they qualify what is
+    asked and name no one."""
+    names = _CAPS.findall(" ".join(question.split()[1:]))
+    return set(tokens(" ".join(n for n in names if not COUNTRYISH.match(n))))
 
 
 def slot_values(text: str, question: str) -> set[str]:
@@ -146,7 +148,9 @@ def slot_values(text: str, question: str) -> set[str]:
     head = _HEAD.search(question)
     if not head:
         return set()
-    noun = head.group(1).lower().rstrip("s")
+    # past a nationality: "Which American drugmaker" asks about a drugmaker
+    word = head.group(2) if COUNTRYISH.match(head.group(1)) and head.group(2) else head.group(1)
+    noun = word.lower().rstrip("s")
     asked = set(tokens(question))
     values = {
         " ".join(tokens(p))
@@ -234,6 +238,15 @@ class ExtractiveEngine:
                     ],
                     known,
                 )
+        # Names shaped like none are dropped; a tag the index mostly disagrees with is
+        # replaced by the index's label.
+        for c in found:
+            c.entities = [e for e in c.entities if nlp.plausible(e)]
+        norms = sorted({e.norm for c in found for e in c.entities if e.label in nlp.NAMES})
+        labels = self.catalog.labels(norms) if norms else {}
+        if labels:
+            for c in found:
+                c.entities = nlp.relabelled(c.entities, labels)
 
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
         """The names the question mentions as written ("2022 World Cup", no leading "the"
@@ -511,9 +524,15 @@ class ExtractiveEngine:
         """The answer itself, and the sentences to support it (the one holding it first)."""
         limit = self.settings.answer_max_sentences
         if expected.kind == "what_said" and expected.speaker:
-            # Only quotes about what was asked: those in the sentences chosen to answer.
-            before = {c.start: c.previous for c in chosen}
-            picks = quotes(expected.speaker, chosen, before, topic=topic_words(question))
+            # Only quotes about what was asked: with a topic ("… say about Binance"), any
+            # retrieved sentence's on that topic, the chosen ones first; else only those in
+            # the sentences chosen to answer.
+            topic = topic_words(question)
+            chosen_ids = {id(c) for c in chosen}
+            pool = chosen + [c for c in ranked if id(c) not in chosen_ids] if topic else chosen
+            before = {c.start: c.previous for c in pool}
+            headlines = {c.start: c.passage.title for c in pool}
+            picks = quotes(expected.speaker, pool, before, topic=topic, headlines=headlines)
             if picks:
                 held = [p.sentence for p in picks if isinstance(p.sentence, Candidate)]
                 return list(dict.fromkeys(held))[:limit], picks
@@ -847,6 +866,8 @@ class ExtractiveEngine:
                     candidate.text if candidate else "",
                 )
             )
+        if claims.order and about_events(question, claims):
+            self._date_events(evidence, best)
         answer, reason, p_yes = decide(question, claims, evidence, load_models().get("yes"))
         cited = list(dict.fromkeys(c for c in best if c is not None))
         number = {c: n for n, c in enumerate(cited, start=1)}
@@ -883,6 +904,18 @@ class ExtractiveEngine:
             missing=reason if answer == "cannot tell" else None,
             signals=features(question, claims, evidence),
         )
+
+    def _date_events(self, evidence: list[Evidence], best: list[Candidate | None]) -> None:
+        """Date each piece of evidence by the day its sentence tells of ("late Friday" in
+        an article of 18 November → 17 November), where it names one."""
+        self.tag([c for c in best if c is not None and not c.entities])
+        for item, c in zip(evidence, best, strict=True):
+            if c is None:
+                continue
+            spans = [e.text for e in c.entities if e.label in ("DATE", "TIME")]
+            told = event_day(c.text, spans, c.published)
+            if told is not None:
+                item.published_at, item.dated_by = told[0].isoformat(), told[1]
 
     def _evidence(self, claim: ClaimText, found: list[Candidate]) -> tuple[Candidate | None, float]:
         """The sentence that best supports ``claim``: from the outlet it names (and the day

@@ -517,3 +517,24 @@ def known_norms(db: sqlite3.Connection, norms: Sequence[str]) -> set[str]:
             return set()
         raise
     return {str(row[0]) for row in rows}
+
+
+def label_counts(db: sqlite3.Connection, norms: Sequence[str]) -> dict[str, dict[str, int]]:
+    """How often each of ``norms`` is tagged with each label across the index."""
+    if not norms:
+        return {}
+    marks = ",".join("?" for _ in norms)
+    try:
+        rows = db.execute(
+            f"SELECT norm, label, COUNT(*) FROM entities WHERE norm IN ({marks})"
+            " GROUP BY norm, label",
+            list(norms),
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return {}
+        raise
+    counts: dict[str, dict[str, int]] = {}
+    for norm, label, count in rows:
+        counts.setdefault(str(norm), {})[str(label)] = int(count)
+    return counts

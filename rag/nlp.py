@@ -166,6 +166,42 @@ def people(found: Iterable[Entity]) -> set[str]:
     return {e.norm for e in found if e.label == "PERSON" and " " in e.norm}
 
 
+# Words that open a sentence, never end a name ("Pool B. However").
+_OPENERS = frozenset("however but meanwhile still yet also then now and the this that so".split())
+# The share of an indexed name's tags one label must hold to stand for the name.
+MAJORITY = 0.75
+
+
+def plausible(entity: Entity) -> bool:
+    """Whether a tagged name has the shape of one: it does not run past a full stop into
+    the next sentence ("Pool B. However"), and a person's name holds no digit
+    ("GPT-4") and no possessive before another word ("Jobylon’s ARR")."""
+    if entity.label not in NAMES:
+        return True
+    last = entity.text.split()[-1].lower() if entity.text.split() else ""
+    if "." in entity.text and last in _OPENERS:
+        return False
+    if entity.label == "PERSON":
+        text = entity.text.replace("’", "'")
+        return not any(ch.isdigit() for ch in text) and "'s " not in text
+    return True
+
+
+def relabelled(found: list[Entity], labels: dict[str, dict[str, int]]) -> list[Entity]:
+    """``found`` with each name given the label most of its tags in the index have
+    (``labels``: norm → label → count), where one holds :data:`MAJORITY` of three or
+    more: "Binance" tagged GPE once and ORG everywhere else is an organisation."""
+    out = []
+    for e in found:
+        counts = labels.get(e.norm, {}) if e.label in NAMES else {}
+        total = sum(counts.values())
+        top = max(counts, key=counts.__getitem__) if counts else e.label
+        if total >= 3 and top != e.label and counts[top] >= MAJORITY * total:
+            e = Entity(e.start, e.end, top, e.text, e.norm)
+        out.append(e)
+    return out
+
+
 def untitled(found: list[Entity], known: set[str] | None = None) -> list[Entity]:
     """``found`` with each name the tagger joined to a title or team split out as the
     person it names elsewhere — in ``found``, or among ``known`` (:func:`people`):

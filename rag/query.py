@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from rag.lexical import tokens
 from rag.outlets import host_stem, outlet_key, outlet_name
+from rag.word_forms import is_past
 
 MONTHS = {
     name: number
@@ -43,11 +44,23 @@ _DAY_MONTH = re.compile(
 )
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
-LIST_CUES = re.compile(
-    r"^(?:list|name|which (?:\w+ ){0,3}(?:companies|countries|officials|people|firms|"
+_LIST_CUES = re.compile(
+    r"^(?:list|name|which ((?:\w+ ){0,3}?)(?:companies|countries|officials|people|firms|"
     r"issues|areas|topics|industries|representatives|members)|what (?:are|were) the)\b",
     re.I,
 )
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether a question asks for several things ("Which US companies …", "List …").
+
+    A plural after a verb is its object, not what is asked: "Which American
+    drugmaker sent people …?" asks for one drugmaker.
+    """
+    match = _LIST_CUES.search(question.strip())
+    if match is None:
+        return False
+    return not any(is_past(w) for w in (match.group(1) or "").lower().split())
 
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
@@ -72,7 +85,7 @@ _YES_NO_OPENING = r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|
 
 def question_kind(question: str) -> str:
     q = question.strip().lower()
-    if LIST_CUES.search(q):
+    if asks_for_list(q):
         return "list"
     if re.search(_YES_NO_OPENING, q):
         return "yes_no"  # "Did individuals who have not lost a parent …?": no who-question

@@ -14,6 +14,7 @@ datetime.date(2023, 11, 17)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from rag.query import MONTHS, mentioned_dates
@@ -126,6 +127,43 @@ def before_publication(span: str, published: date, sentence: str = "") -> bool:
         return False
     month = next((n for name, n in MONTHS.items() if re.search(rf"\b{name}\b", span, re.I)), 0)
     return (years[-1], month or 12) < (published.year, published.month)
+
+
+# A date written without its year ("July 14") lies in the article's year, unless that
+# puts it this far after the article: then in the year before.
+AHEAD = timedelta(days=31)
+
+
+def event_day(
+    sentence: str, spans: Sequence[str], published: date | None
+) -> tuple[date, str] | None:
+    """The day a sentence tells of and the words giving it: the first of its date
+    ``spans`` that names a day, or None.
+
+    >>> event_day("On July 14, 2023, Zhang met Hart.", ["July 14, 2023"], date(2023, 7, 17))
+    (datetime.date(2023, 7, 14), 'July 14, 2023')
+    >>> event_day("Altman was fired late Friday.", ["late Friday"], date(2023, 11, 18))
+    (datetime.date(2023, 11, 17), 'late Friday')
+    """
+    for span in spans:
+        written = mentioned_dates(span)
+        if written:
+            year, month, day = written[0]
+            year = year or (published.year if published else None)
+            if year is None:
+                continue
+            try:
+                found = date(year, month, day)
+            except ValueError:
+                continue
+            if written[0][0] is None and published and found > published + AHEAD:
+                found = found.replace(year=year - 1)
+            return found, span
+        if published is not None:
+            resolved = resolve(span, published, sentence)
+            if resolved is not None:
+                return resolved, span
+    return None
 
 
 def spell(day: date) -> str:

@@ -25,9 +25,12 @@ from rag.lexical import tokens
 from rag.nlp import NAMES, Entity, normalise, untitled
 from rag.query import mentioned_dates
 from rag.relative_dates import FUTURE, WEEKDAYS, before_publication
+from rag.word_forms import base
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
+# Weight of a name that reports what a sentence says ("…, Zhao shared") as an answer.
+REPORTER = 0.6
 VOTERS = 8
 AGREEMENT = 0.3
 PROMINENCE = 2.0
@@ -68,6 +71,12 @@ _QUOTE = re.compile(r"[“\"]([^”\"]{12,}?)[”\"]")
 _SAID = re.compile(
     r"\b(?:said|says|told|added|warned|wrote|stated|argued|noted|explained|according to|"
     r"insisted|claimed|announced|declared|tweeted|posted)\b",
+    re.I,
+)
+# A reporting verb right after a name: the name is who tells, not who is told of.
+_SAYS_NEXT = re.compile(
+    r"\s+(?:said|says|told|added|wrote|stated|noted|explained|announced|shared|confirmed|"
+    r"revealed|tweeted|posted)\b",
     re.I,
 )
 _PRONOUN_SAID = re.compile(r"\b(?:he|she|they)\s+(?:said|says|added|told|warned|wrote)\b", re.I)
@@ -232,84 +241,10 @@ def stems(text: str) -> set[str]:
     return {stem(w) for w in tokens(text)}
 
 
-# Past forms news writes that no ending rule reaches, and adjectives of countries, by
-# the word they stem with ("met" with "meeting", "Chinese" with "China").
-_BASE = {
-    **dict.fromkeys(["met"], "meet"),
-    **{
-        w: b
-        for b, forms in {
-            "say": "said",
-            "tell": "told",
-            "win": "won",
-            "lose": "lost",
-            "pay": "paid",
-            "sell": "sold",
-            "buy": "bought",
-            "leave": "left",
-            "take": "took taken",
-            "give": "gave given",
-            "make": "made",
-            "begin": "began begun",
-            "come": "came",
-            "go": "went gone",
-            "hold": "held",
-            "strike": "struck",
-            "speak": "spoke spoken",
-            "write": "wrote written",
-            "lead": "led",
-            "fall": "fell fallen",
-            "rise": "rose risen",
-            "grow": "grew grown",
-            "send": "sent",
-            "spend": "spent",
-            "bring": "brought",
-            "think": "thought",
-            "see": "saw seen",
-            "know": "knew known",
-            "choose": "chose chosen",
-            "drive": "drove driven",
-            "fly": "flew flown",
-            "fight": "fought",
-            "build": "built",
-            "find": "found",
-            "keep": "kept",
-            "steal": "stole stolen",
-            "china": "chinese",
-            "japan": "japanese",
-            "britain": "british",
-            "france": "french",
-            "germany": "german",
-            "russia": "russian",
-            "india": "indian",
-            "america": "american",
-            "canada": "canadian",
-            "australia": "australian",
-            "israel": "israeli",
-            "ukraine": "ukrainian",
-            "europe": "european",
-            "korea": "korean",
-            "mexico": "mexican",
-            "italy": "italian",
-            "spain": "spanish",
-            "taiwan": "taiwanese",
-            "iran": "iranian",
-        }.items()
-        for w in forms.split()
-    },
-}
-
-
-def base(word: str) -> str:
-    """The word an irregular form or a country's adjective stands for ("met" → "meet",
-    "chinese" → "china"), else the word."""
-    return _BASE.get(word, word)
-
-
 def stem(word: str) -> str:
     """A crude stem, enough to match "meet" with "meeting" and "met", "ship" with
     "shipped", "risk" with "risking" and "China" with "Chinese": an irregular form or a
-    country's adjective mapped (:data:`_BASE`), else a common ending dropped, then at
+    country's adjective mapped (:func:`word_forms.base`), else a common ending dropped, then at
     most five letters."""
     word = base(word)
     for ending in ("ing", "ed", "es", "s"):
@@ -367,6 +302,16 @@ def mentions_title(title: str, text: str) -> bool:
     return any(re.search(rf"\b{re.escape(form)}", lowered) for form in TITLES[title])
 
 
+def _reporting(question: str, sentence: Sentence, entity: Entity) -> float:
+    """:data:`REPORTER` for a name right before a reporting verb ("…, Zhao shared in a
+    post") when the question asks of no saying: who tells of a thing is seldom who did
+    it; else 1."""
+    if entity.label not in ("PERSON", "ORG") or _SAID.search(question):
+        return 1.0
+    after = sentence.text[entity.end - sentence.start :]
+    return REPORTER if _SAYS_NEXT.match(after) else 1.0
+
+
 def _title_fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     """:data:`TITLED` when the sentence gives the person the office asked about: as a
     title right before the name ("Commerce Secretary Gina Raimondo"), in an apposition
@@ -379,7 +324,10 @@ def _title_fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
     assert title is not None
     at, end = entity.start - sentence.start, entity.end - sentence.start
     lesser = any(_LESSER.search(f"{w} ") for w in expected.title_words)
-    before = _office_before(sentence.text[max(0, at - TITLE_WINDOW) : at], title, lesser)
+    preceding = sentence.text[max(0, at - TITLE_WINDOW) : at]
+    before = _office_before(preceding, title, lesser)
+    if preceding.rstrip().endswith(",") and _SAYS_NEXT.match(sentence.text[end:]):
+        before = ""  # "… will be the exchange's new CEO, Zhao shared": Zhao reports it
     after = sentence.text[end : end + TITLE_WINDOW]
     if re.match(r"\s*[,(—–-]", after) is None:
         after = ""  # not an apposition
@@ -548,6 +496,7 @@ def best_entity(
             weight = max(sentence.score, 0.01) * (1 - decay * rank)
             weight *= _proximity(sentence, entity, question) * _specific(entity)
             weight *= _on_asked_day(question, sentence, entity)
+            weight *= _reporting(question, sentence, entity)
             fit = _fit(expected, sentence, entity)
             weight *= fit
             if expected.title and fit >= TITLED:
@@ -716,15 +665,18 @@ def quotes(
     previous: dict[int, str],
     limit: int = 3,
     topic: set[str] | frozenset[str] = frozenset(),
+    headlines: Mapping[int, str] | None = None,
 ) -> list[Pick]:
     """The speaker's quoted (or reported) words in the best sentences.
 
     ``previous`` maps a sentence's start offset to the sentence before it in its
     passage, for attributions by pronoun ("…," he said). With ``topic`` (stems, see
-    :func:`topic_words`), only words said where the sentence or the one before it
-    mentions at least :data:`TOPIC_SHARE` of the topic's words count: a quote about
-    something else does not answer ("Taiwan" alone is not "Taiwan's presidential
-    election").
+    :func:`topic_words`), only words said where the sentence, the one before it or
+    its article's headline (``headlines``, by start offset) mention at least
+    :data:`TOPIC_SHARE` of the topic's words count: a quote about something else
+    does not answer ("Taiwan" alone is not "Taiwan's presidential election"), and
+    what Merrick Garland says in an article headed "Binance to pay $4.3B in fines"
+    is said about Binance.
     """
     wanted = _speaker_words(speaker)
     picks: list[Pick] = []
@@ -738,8 +690,12 @@ def quotes(
         )
         if not (named or by_pronoun):
             continue
-        if topic and len(topic & stems(f"{before} {sentence.text}")) < (TOPIC_SHARE * len(topic)):
-            continue
+        if topic:
+            headline = (headlines or {}).get(sentence.start, "")
+            if len(topic & stems(f"{headline} {before} {sentence.text}")) < TOPIC_SHARE * len(
+                topic
+            ):
+                continue
         found = False
         for match in _QUOTE.finditer(sentence.text):
             found = True

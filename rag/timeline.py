@@ -15,25 +15,19 @@ article adds only what it dates. Events of one day that say the same thing
 (copies of a story, or sources repeating each other) are one event, the others
 listed as "also reported by".
 
->>> event_day("On July 14, 2023, Zhang met Hart.", ["July 14, 2023"], date(2023, 7, 17))
-(datetime.date(2023, 7, 14), 'July 14, 2023')
->>> event_day("Altman was fired late Friday.", ["late Friday"], date(2023, 11, 18))
-(datetime.date(2023, 11, 17), 'late Friday')
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from rag.extractive import Candidate, ExtractiveEngine, dice
 from rag.lexical import tokens
-from rag.query import mentioned_dates
-from rag.relative_dates import published_day, resolve
+from rag.relative_dates import event_day, published_day
 from rag.results import Passage
 
 # Passages a timeline is gathered from, and the share of the best one's score a passage
@@ -45,9 +39,6 @@ MAX_EVENTS = 60
 PER_ARTICLE = 4
 # Two events of one day whose words overlap this much (Dice) say the same thing.
 SAME_EVENT = 0.5
-# A date written without its year ("July 14") lies in the article's year, unless that
-# puts it this far after the article: then in the year before.
-AHEAD = timedelta(days=31)
 # Words of a timeline request that are not its topic.
 _REQUEST = frozenset(
     tokens(
@@ -100,32 +91,6 @@ class Timeline:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def event_day(
-    sentence: str, spans: Sequence[str], published: date | None
-) -> tuple[date, str] | None:
-    """The day a sentence tells of and the words giving it: the first of its date
-    ``spans`` that names a day, or None."""
-    for span in spans:
-        written = mentioned_dates(span)
-        if written:
-            year, month, day = written[0]
-            year = year or (published.year if published else None)
-            if year is None:
-                continue
-            try:
-                found = date(year, month, day)
-            except ValueError:
-                continue
-            if written[0][0] is None and published and found > published + AHEAD:
-                found = found.replace(year=year - 1)
-            return found, span
-        if published is not None:
-            resolved = resolve(span, published, sentence)
-            if resolved is not None:
-                return resolved, span
-    return None
 
 
 def topic_words(topic: str) -> set[str]:

@@ -56,6 +56,23 @@ class Evidence:
     published_at: str | None = None
     found: bool = False
     sentence: str = ""
+    dated_by: str | None = None  # the words of the sentence giving its day, when they do
+
+
+# Words of a question about reports, not events: "Did TechCrunch report … before …?"
+# compares when the articles came out.
+_REPORTING = re.compile(
+    r"\b(?:report\w*|publish\w*|article\w*|coverage|covered|cover|stor(?:y|ies)|wr(?:ote|ite|itten)|"
+    r"mention\w*|news)\b",
+    re.I,
+)
+
+
+def about_events(question: str, claims: Claims) -> bool:
+    """Whether a before/after question orders events ("Was Altman fired before Microsoft
+    hired him?"), to be dated by what the evidence says, rather than reports (an outlet
+    named, or words of reporting), dated by publication."""
+    return not _REPORTING.search(question) and all(c.source is None for c in claims.claims)
 
 
 def _when(published_at: str | None) -> datetime | None:
@@ -139,7 +156,14 @@ def decide(
     holds = order_holds(claims, evidence)
     if holds is not None:
         days = [(_when(e.published_at) or datetime.min).date() for e in evidence[:2]]
-        reason = f"the first report is dated {_day(days[0])}, the second {_day(days[1])}"
+        if any(e.dated_by for e in evidence[:2]):
+            told = [f" (“{e.dated_by}”)" if e.dated_by else " (published)" for e in evidence[:2]]
+            reason = (
+                f"the first happened on {_day(days[0])}{told[0]}, "
+                f"the second on {_day(days[1])}{told[1]}"
+            )
+        else:
+            reason = f"the first report is dated {_day(days[0])}, the second {_day(days[1])}"
         return ("yes" if holds else "no"), reason, 1.0 if holds else 0.0
     values = features(question, claims, evidence)
     plain = (

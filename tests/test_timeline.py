@@ -14,7 +14,8 @@ from datetime import date
 import pytest
 
 from rag.pipeline import Pipeline
-from rag.timeline import _surname, event_day, topic_words
+from rag.relative_dates import event_day
+from rag.timeline import _surname, topic_words
 from tests.conftest import run_rag
 from tests.dated_articles import DATED, indexed
 
