@@ -32,8 +32,10 @@ test: install
 
 # The tests marked `fast`: the ask side, the API and the CLI over an index embedded by
 # the deterministic fake embedder (tests/fake_embed.py), in-process; no real model.
+# Without the hypothesis and schemathesis plugins, which no fast test uses and which
+# take longer to import than the fast tests take to run.
 test-fast: install
-	$(BIN)/python -m pytest -m fast -q
+	$(BIN)/python -m pytest -m fast -q -p no:hypothesispytest -p no:schemathesis
 
 # The lint and type checks alone; `make test` runs them too (tests/test_packaging.py).
 lint: install

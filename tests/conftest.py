@@ -99,6 +99,17 @@ def settings(tmp_path: Path, articles: Path) -> Settings:
     return Settings(articles_dir=articles, index_dir=tmp_path / "index")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m fast`` alone (make test-fast), a test module that never names the mark is
+    not imported: importing the app's and the fuzzers' tests (streamlit, schemathesis)
+    would cost more than the fast tests' own run."""
+    if config.option.markexpr != "fast" or not collection_path.name.startswith("test_"):
+        return None
+    if collection_path.suffix != ".py":
+        return None
+    return "pytest.mark.fast" not in collection_path.read_text(encoding="utf-8")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("fast") and "embedder" in getattr(item, "fixturenames", ()):
