@@ -1,4 +1,6 @@
-"""The llm engine against a local OpenAI-compatible server with scripted replies."""
+"""The llm engine against a local OpenAI-compatible server with scripted replies: the
+mechanics (fenced passages, markers, streaming, flagged claims, abstention), in the
+fast tier over articles the fake embedder indexes."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from rag.pipeline import Pipeline
 from rag.results import Answer
 from rag.settings import Settings
 from tests.conftest import SAMPLE
+from tests.fake_embed import FakeEmbedder
 from tests.fake_llm import FakeLLM
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.fast
 
 INJECTED = (
     "Trade talks update\n\nOfficials met in Geneva to discuss soybean tariffs and port fees. "
@@ -32,7 +35,7 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, embedder, fake):
+def pipeline(tmp_path_factory, fake_embedder: FakeEmbedder, fake):
     root = tmp_path_factory.mktemp("llm")
     shutil.copytree(SAMPLE, root / "articles")
     (root / "articles" / "006_injected.txt").write_text(INJECTED)
@@ -43,8 +46,8 @@ def pipeline(tmp_path_factory, embedder, fake):
         llm_model="fake-model",
         engine="llm",
     )
-    sync(settings, embedder=embedder)
-    pipe = Pipeline(settings, embedder=embedder)
+    sync(settings, embedder=fake_embedder)
+    pipe = Pipeline(settings, embedder=fake_embedder)
     yield pipe
     pipe.close()
 
