@@ -1,6 +1,7 @@
 """The llm engine against a local OpenAI-compatible server with scripted replies: the
-mechanics (fenced passages, markers, streaming, flagged claims, abstention), in the
-fast tier over articles the fake embedder indexes."""
+mechanics (fenced passages, markers, streaming, flagged claims, abstention), over
+articles the fake embedder indexes. Not in the fast tier: importing llama-index's
+client takes longer (4 s of CPU, 11 s on a busy machine) than the fast tests' run."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ from rag.settings import Settings
 from tests.conftest import SAMPLE
 from tests.fake_embed import FakeEmbedder
 from tests.fake_llm import FakeLLM
-
-pytestmark = pytest.mark.fast
 
 INJECTED = (
     "Trade talks update\n\nOfficials met in Geneva to discuss soybean tariffs and port fees. "
