@@ -107,7 +107,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return None
     if collection_path.suffix != ".py":
         return None
-    return "pytest.mark.fast" not in collection_path.read_text(encoding="utf-8")
+    if "pytest.mark.fast" in collection_path.read_text(encoding="utf-8"):
+        return None  # not False: that would overrule --ignore and the like
+    return True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
