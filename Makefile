@@ -3,11 +3,12 @@
 #                then serve the app at http://127.0.0.1:8501 (Ctrl-C stops it)
 #   make test  — create .venv, install, run the whole test suite (lint and strict types
 #                included: tests/test_packaging.py)
+#   make test-fast — the fast tier alone (under a minute): what to run on every change
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install index bench bench-scale bench-load lock clean ui
+.PHONY: run test test-fast lint install index bench bench-scale bench-load lock clean ui
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,13 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The tests marked `fast`: the ask side, the API and the CLI over an index embedded by
+# the deterministic fake embedder (tests/fake_embed.py), in-process; no real model.
+# Without the hypothesis and schemathesis plugins, which no fast test uses and which
+# take longer to import than the fast tests take to run.
+test-fast: install
+	$(BIN)/python -m pytest -m fast -q -p no:hypothesispytest -p no:schemathesis
 
 # The lint and type checks alone; `make test` runs them too (tests/test_packaging.py).
 lint: install

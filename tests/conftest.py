@@ -1,8 +1,17 @@
-"""Shared fixtures. Every test runs in its own temporary folder with no RAG_* variables set."""
+"""Shared fixtures. Every test runs in its own temporary folder with no RAG_* variables set.
+
+Tests marked ``fast`` make up the fast tier (``make test-fast``, README "Development"):
+they run with the deterministic fake embedder of ``tests/fake_embed.py`` — every
+:class:`rag.embed.Embedder` built while such a test sets up, runs or tears down loads
+it instead of the real model — and may not start the CLI in a subprocess or ask for
+the real model's ``embedder`` fixture. spaCy is the real pipeline, loaded once per run
+(about 2 s): the reading step's short answers and entities are part of what they check.
+"""
 
 from __future__ import annotations
 
 import atexit
+import io
 import json
 import os
 import shutil
@@ -12,11 +21,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from rag.settings import Settings
+from tests.fake_embed import FakeEmbedder, use_fake_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "articles"
@@ -87,6 +99,76 @@ def settings(tmp_path: Path, articles: Path) -> Settings:
     return Settings(articles_dir=articles, index_dir=tmp_path / "index")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m fast`` alone (make test-fast), a test module that never names the mark is
+    not imported: importing the app's and the fuzzers' tests (streamlit, schemathesis)
+    would cost more than the fast tests' own run."""
+    if config.option.markexpr != "fast" or not collection_path.name.startswith("test_"):
+        return None
+    if collection_path.suffix != ".py":
+        return None
+    if "pytest.mark.fast" in collection_path.read_text(encoding="utf-8"):
+        return None  # not False: that would overrule --ignore and the like
+    return True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("fast") and "embedder" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked fast but asks for the real model (the `embedder` "
+                "fixture): use `fake_embedder`, or drop the fast mark"
+            )
+
+
+_fast_test: list[str] = []  # the fast test running now, if any
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """A fast test's setup (including module and session fixtures it is first to use),
+    call and teardown run with the fake model in every Embedder."""
+    if not item.get_closest_marker("fast"):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        use_fake_model(patch)
+        _fast_test.append(item.nodeid)
+        try:
+            yield
+        finally:
+            _fast_test.clear()
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> FakeEmbedder:
+    """The fast tier's deterministic embedder (tests/fake_embed.py)."""
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fake_indexed(tmp_path_factory: pytest.TempPathFactory, fake_embedder: FakeEmbedder) -> Settings:
+    """The five sample articles indexed with the fake embedder, once per run. Read it
+    only: a test that adds, changes or removes articles builds its own."""
+    from rag.indexer import sync
+
+    root = tmp_path_factory.mktemp("fake-index")
+    shutil.copytree(SAMPLE, root / "articles")
+    settings = Settings(articles_dir=root / "articles", index_dir=root / "index")
+    sync(settings, embedder=fake_embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def fake_pipeline(fake_indexed: Settings, fake_embedder: FakeEmbedder):
+    """A :class:`rag.pipeline.Pipeline` over :func:`fake_indexed`, shared by the run."""
+    from rag.pipeline import Pipeline
+
+    pipe = Pipeline(fake_indexed, embedder=fake_embedder)
+    yield pipe
+    pipe.close()
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled model, loaded once for the whole run."""
@@ -101,6 +183,11 @@ def run_rag(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess."""
+    if _fast_test:
+        pytest.fail(
+            f"{_fast_test[0]} is marked fast but starts `rag` in a subprocess, which loads "
+            "the real model: call rag.cli.main([...]) in-process (see tests/test_cli.py)"
+        )
     return subprocess.run(
         [*RAG, *args],
         capture_output=True,
@@ -109,6 +196,42 @@ def run_rag(
         cwd=cwd,
         timeout=timeout,
     )
+
+
+@dataclass
+class Ran:
+    """What a `rag` command did, as :func:`run_rag`'s CompletedProcess reports it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def rag_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """``rag_cli(*args, env=..., stdin=...)``: `rag ARGS` in-process (``rag.cli.main``) with
+    those RAG_* variables and that standard input; its exit code and output. No process
+    to start: what the fast tier runs instead of :func:`run_rag`."""
+    from rag.cli import main
+
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Ran:
+        capsys.readouterr()  # what ran before is not this command's output
+        with monkeypatch.context() as patch:
+            for key, value in (env or {}).items():
+                patch.setenv(key, value)
+            if stdin is not None:
+                patch.setattr(sys, "stdin", io.StringIO(stdin))
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse refusing the arguments
+                code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+
+    return run
+
+
+RagCli = Callable[..., Ran]
 
 
 def free_port() -> int:

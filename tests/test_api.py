@@ -1,5 +1,7 @@
-"""The HTTP API against a real `rag serve` (uvicorn) on a free loopback port; and the
-answer's reading-step fields in-process over fake answers."""
+"""The HTTP API's contracts — status codes, JSON shapes, errors, uploads — in the fast
+tier, in-process (FastAPI's TestClient) over the sample articles embedded by the fake
+embedder, and the answer's reading-step fields over fake answers; the token check
+against a real `rag serve` (uvicorn) on a free loopback port."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from fastapi.testclient import TestClient
 from rag.api import create_app
 from rag.settings import Settings
 from tests import fake_answers as fake
-from tests.conftest import RAG, SAMPLE, free_port, run_rag
+from tests.conftest import RAG, SAMPLE, free_port
 
 integration = pytest.mark.integration
 
@@ -49,20 +51,23 @@ def start_server(root: Path, token: str | None = None) -> tuple[subprocess.Popen
     pytest.fail("rag serve did not start")
 
 
+fast = pytest.mark.fast
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("api")
-    shutil.copytree(SAMPLE, root / "articles")
-    env = {"RAG_ARTICLES_DIR": str(root / "articles"), "RAG_INDEX_DIR": str(root / "index")}
-    assert run_rag("index", env=env).returncode == 0
-    process, base = start_server(root)
-    with httpx.Client(base_url=base, timeout=120) as client:
-        yield client, root
-    process.terminate()
-    process.wait(timeout=30)
+def server(fake_indexed: Settings, fake_pipeline):
+    """The API over the fake-embedded sample index (read only: see ``writable``)."""
+    return TestClient(create_app(fake_indexed, fake_pipeline)), fake_indexed.articles_dir.parent
 
 
-@integration
+@pytest.fixture
+def writable(tmp_path: Path, articles: Path):
+    """The API over this test's own copy of the sample articles, not yet indexed."""
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index")
+    return TestClient(create_app(settings)), tmp_path
+
+
+@fast
 def test_health_and_openapi(server):
     client, _ = server
     health = client.get("/health").json()
@@ -73,7 +78,7 @@ def test_health_and_openapi(server):
     assert client.get("/docs").status_code == 200
 
 
-@integration
+@fast
 def test_ask(server):
     client, _ = server
     response = client.post(
@@ -90,7 +95,7 @@ def test_ask(server):
     assert {p["source"] for p in filtered["passages"]} == {"washingtontimes.com"}
 
 
-@integration
+@fast
 def test_timeline(server):
     client, _ = server
     response = client.get("/timeline", params={"q": "Michael Hart"})
@@ -104,7 +109,7 @@ def test_timeline(server):
     assert client.get("/timeline", params={"q": "Michael Hart", "k": 0}).status_code == 422
 
 
-@integration
+@fast
 def test_entities(server):
     client, _ = server
     people = client.get("/entities", params={"type": "PERSON"}).json()
@@ -115,7 +120,7 @@ def test_entities(server):
     assert client.get("/entities", params={"type": "ANIMAL"}).status_code == 422
 
 
-@integration
+@fast
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
@@ -136,7 +141,7 @@ def test_bad_input_is_a_4xx_with_a_message(server, body, status, words):
     assert words in response.json()["error"]
 
 
-@integration
+@fast
 def test_articles(server):
     client, _ = server
     listing = client.get("/articles").json()
@@ -147,7 +152,7 @@ def test_articles(server):
     assert missing.status_code == 404 and "rag articles" in missing.json()["error"]
 
 
-@integration
+@fast
 def test_chat_streams_and_rewrites_follow_ups(server):
     client, _ = server
 
@@ -177,9 +182,11 @@ def test_chat_streams_and_rewrites_follow_ups(server):
     assert "touris" in answer["answer"]
 
 
-@integration
-def test_upload_then_index_then_ask(server):
-    client, root = server
+@fast
+def test_upload_then_index_then_ask(writable):
+    client, root = writable
+    first = client.post("/index")
+    assert first.status_code == 200 and len(first.json()["added"]) == 5
     text = (
         "Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
         "had told her China was becoming uninvestable because of raids and fines.\n"
@@ -197,10 +204,11 @@ def test_upload_then_index_then_ask(server):
     answer = client.post(
         "/ask", json={"question": "Which country did companies call uninvestable?"}
     ).json()
-    assert "uninvestable" in answer["answer"]
+    assert answer["passages"][0]["path"] == "005_raimondo.txt"
+    assert "uninvestable" in answer["passages"][0]["text"]
 
 
-@integration
+@fast
 @pytest.mark.parametrize(
     ("name", "status"),
     [
@@ -213,8 +221,8 @@ def test_upload_then_index_then_ask(server):
         ("noextension", 415),
     ],
 )
-def test_uploads_cannot_escape_the_articles_folder(server, name, status):
-    client, root = server
+def test_uploads_cannot_escape_the_articles_folder(writable, name, status):
+    client, root = writable
     before = sorted(p.name for p in (root / "articles").iterdir())
     response = client.post(
         "/articles", files=[("files", (name, b"Some article text here.", "text/plain"))]
@@ -224,9 +232,9 @@ def test_uploads_cannot_escape_the_articles_folder(server, name, status):
     assert not (root / "etc").exists()
 
 
-@integration
-def test_oversized_upload_is_refused(server):
-    client, root = server
+@fast
+def test_oversized_upload_is_refused(writable):
+    client, root = writable
     big = b"word " * (3 * 1024 * 1024)  # 15 MB, over the 10 MB default
     response = client.post("/articles", files=[("files", ("big.txt", big, "text/plain"))])
     assert response.status_code == 413 and "RAG_MAX_FILE_MB" in response.json()["error"]
@@ -262,7 +270,7 @@ def test_token_protects_every_route_but_health(tmp_path: Path):
         process.wait(timeout=30)
 
 
-@integration
+@fast
 def test_unknown_routes_and_methods_are_json_errors_too(server):
     client, _ = server
     missing = client.get("/no-such-route")
@@ -286,6 +294,7 @@ def sse(text: str) -> list[tuple[str, object]]:
     return events
 
 
+@fast
 def test_ask_and_chat_answers_carry_short_answers_verdict_and_confidence(tmp_path: Path):
     reply = fake.answer(
         "Did they attend late Friday?",
@@ -322,6 +331,7 @@ def test_ask_and_chat_answers_carry_short_answers_verdict_and_confidence(tmp_pat
     assert final[1]["short_answers"][0]["resolved"] == "Friday, 17 November 2023"
 
 
+@fast
 def test_an_abstention_says_what_was_missing(tmp_path: Path):
     missing = "no article gives a number of smartphones shipped by Huawei in 2023"
     reply = fake.answer("How many?", abstained=True, missing=missing, confidence=0.12)
@@ -331,6 +341,7 @@ def test_an_abstention_says_what_was_missing(tmp_path: Path):
     assert answer["confidence"] == 0.12
 
 
+@fast
 def test_the_openapi_schema_documents_the_answer(tmp_path: Path):
     spec = fake_client(tmp_path, fake.answer()).get("/openapi.json").json()
     ok = spec["paths"]["/ask"]["post"]["responses"]["200"]["content"]["application/json"]
@@ -348,6 +359,7 @@ def test_the_openapi_schema_documents_the_answer(tmp_path: Path):
     assert {"text", "status", "n", "score", "published_at"} == set(schemas["Claim"]["properties"])
 
 
+@fast
 def test_chat_with_an_unknown_session_is_a_404(tmp_path: Path):
     """Issue 13 item 7: an unknown session_id silently started a new session, and a
     follow-up ("and what about him?") was answered without its history."""
@@ -363,6 +375,7 @@ def test_chat_with_an_unknown_session_is_a_404(tmp_path: Path):
     assert again.status_code == 200 and sse(again.text)[-1][1]["session_id"] == session
 
 
+@fast
 @pytest.mark.parametrize("k", [0, -1, 101])
 def test_k_out_of_range_is_refused_as_the_cli_refuses_it(tmp_path: Path, k: int, capsys):
     """Issue 13 item 6: `rag ask --k 0` silently used 5 (and `rag eval --k 0` 10) while the

@@ -1,4 +1,6 @@
-"""The HTTP API under hostile input, in-process (ASGI) over a real index and model.
+"""The HTTP API under hostile input, in-process (ASGI) over a real index (Chroma, BM25,
+spaCy) of articles the fake embedder embeds: what is checked is the API's handling of
+requests, which no vector changes.
 
 - Fuzzed from its own OpenAPI spec with Schemathesis: no request may make it answer 5xx.
 - With RAG_API_TOKEN set, every route in the spec but /health refuses a missing,
@@ -24,14 +26,13 @@ from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import SAMPLE
-
-pytestmark = pytest.mark.integration
+from tests.fake_embed import FakeEmbedder
 
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory, embedder):
+def api(tmp_path_factory, fake_embedder: FakeEmbedder):
     """An app over the indexed sample corpus, small upload limits, no token."""
     root = tmp_path_factory.mktemp("api-security")
     shutil.copytree(SAMPLE, root / "articles")
@@ -41,8 +42,8 @@ def api(tmp_path_factory, embedder):
         max_file_mb=0.05,
         max_upload_files=3,
     )
-    sync(settings, embedder=embedder)
-    pipeline = Pipeline(settings, embedder=embedder)
+    sync(settings, embedder=fake_embedder)
+    pipeline = Pipeline(settings, embedder=fake_embedder)
     app = create_app(settings, pipeline)
     yield app, root
     pipeline.close()

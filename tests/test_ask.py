@@ -1,4 +1,10 @@
-"""The ask side end to end on the sample corpus: real model, real Chroma, real BM25."""
+"""The ask side end to end on the sample corpus: real Chroma, real BM25, real spaCy.
+
+Tests of what the real model judges (which sentence answers, when to abstain, which
+articles are copies) embed with it (``integration``); the contracts — filters, the
+answer's shape, exact citation spans, streaming, errors, the CLI's `ask` and `chat` —
+run in the fast tier over the same articles embedded by the fake embedder.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import Embedder
 from rag.errors import FilterError, InvalidQuestionError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.results import Answer, Filters, Passage
 from rag.retrieve import _take_turns
 from rag.settings import Settings
-from tests.conftest import SAMPLE, rag_env, run_rag
+from tests.conftest import SAMPLE, RagCli
+from tests.fake_embed import FakeEmbedder
 
-pytestmark = pytest.mark.integration
+integration = pytest.mark.integration
+fast = pytest.mark.fast
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +55,7 @@ def assert_quotes_are_exact(pipeline: Pipeline, answer: Answer) -> None:
         assert f"[{c.n}]" in answer.answer
 
 
+@integration
 def test_answer_leads_with_the_sentence_that_holds_it(pipeline: Pipeline):
     answer = pipeline.ask("Which companies attended the Friday meeting?")
     assert not answer.abstained
@@ -65,25 +73,23 @@ def test_answer_leads_with_the_sentence_that_holds_it(pipeline: Pipeline):
     )
 
 
-class SlowToLoad(Embedder):
-    """The session's real model, behind a load that takes ``seconds`` the first time."""
+class SlowToLoad(FakeEmbedder):
+    """The fake model, behind a load that takes ``seconds`` the first time."""
 
-    def __init__(self, real: Embedder, seconds: float) -> None:
-        super().__init__(real.settings)
-        self.real, self.seconds = real, seconds
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
 
-    @property
-    def model(self):  # type: ignore[override]
-        if self._model is None:
-            time.sleep(self.seconds)
-            self._model = self.real.model
-        return self._model
+    def _load(self):  # type: ignore[no-untyped-def]
+        time.sleep(self.seconds)
+        return super()._load()
 
 
-def test_model_load_is_timed_apart_from_the_embedding(indexed: Settings, embedder):
+@fast
+def test_model_load_is_timed_apart_from_the_embedding(fake_indexed: Settings):
     """Issue 13 item 8: a cold `rag ask` spent seconds loading the model and called it
     "embed". The load is its own figure, first; the next question loads nothing."""
-    pipe = Pipeline(indexed, embedder=SlowToLoad(embedder, 0.8))
+    pipe = Pipeline(fake_indexed, embedder=SlowToLoad(0.8))
     try:
         first = pipe.ask("Which companies attended the Friday meeting?").timings
         second = pipe.ask("What did Li Qiang hope for?").timings
@@ -95,6 +101,7 @@ def test_model_load_is_timed_apart_from_the_embedding(indexed: Settings, embedde
     assert first["total"] == pytest.approx(sum(v for k, v in first.items() if k != "total"), abs=1)
 
 
+@integration
 def test_a_copy_alone_holds_the_li_qiang_paragraph(pipeline: Pipeline):
     answer = pipeline.ask("What did Li Qiang hope for?")
     assert "concrete actions" in answer.answer
@@ -106,6 +113,7 @@ def test_a_copy_alone_holds_the_li_qiang_paragraph(pipeline: Pipeline):
     assert_quotes_are_exact(pipeline, answer)
 
 
+@integration
 def test_duplicates_collapse_to_the_original_with_also_reported_by(pipeline: Pipeline):
     answer = pipeline.ask("What did Raimondo say about de-risking?")
     first = answer.citations[0]
@@ -117,6 +125,7 @@ def test_duplicates_collapse_to_the_original_with_also_reported_by(pipeline: Pip
     assert len(cited) == len(set(p.chunk_id for p in answer.passages))
 
 
+@integration
 def test_unanswerable_question_abstains_and_lists_closest_articles(pipeline: Pipeline):
     for question in ("Who won the 2022 World Cup?", "What did Biden say about Ukraine aid?"):
         answer = pipeline.ask(question)
@@ -126,6 +135,7 @@ def test_unanswerable_question_abstains_and_lists_closest_articles(pipeline: Pip
         assert answer.closest_articles
 
 
+@integration
 def test_conflicting_sources_are_shown_side_by_side(pipeline: Pipeline):
     answer = pipeline.ask("Which ministry does Zhang Guangjun belong to?")
     assert answer.conflict
@@ -136,7 +146,49 @@ def test_conflicting_sources_are_shown_side_by_side(pipeline: Pipeline):
     assert_quotes_are_exact(pipeline, answer)
 
 
-def test_explicit_filters(pipeline: Pipeline):
+# The fast tier's questions: each answered from the sample articles by the fake embedder
+# too (what a question should be answered with is the real model's tests' subject).
+ANSWERED = [
+    "Which companies attended the Friday meeting?",
+    "What did Li Qiang hope for?",
+    "Who is the president of AmCham China?",
+    "How many foreign students were in China during the pandemic?",
+]
+
+
+@fast
+@pytest.mark.parametrize("question", ANSWERED)
+@pytest.mark.parametrize("k", [2, 5])
+def test_an_answer_cites_exact_spans_of_the_passages_it_was_given(
+    fake_pipeline: Pipeline, question: str, k: int
+):
+    answer = fake_pipeline.ask(question, k=k)
+    texts = fake_pipeline.catalog.texts
+    assert not answer.abstained and answer.citations and answer.engine == "extractive"
+    assert answer.question == question and answer.settings_hash
+    assert 1 <= len({p.chunk_id for p in answer.passages}) == len(answer.passages)
+    for p in answer.passages:  # every passage is a span of its article, scored
+        assert texts[p.article_id][p.char_start : p.char_end] == p.text and p.score is not None
+    given = {p.article_id for p in answer.passages}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert c.article_id in given
+        assert texts[c.article_id][c.char_start : c.char_end] == c.quote
+        assert f"[{c.n}]" in answer.answer
+    for s in answer.short_answers:  # the short answers are spans too, each cited
+        assert texts[s.article_id][s.start : s.end] == s.text
+        assert f"[{s.n}]" in answer.answer
+    assert {"load", "embed", "retrieve_dense", "retrieve_lexical", "answer", "total"} <= set(
+        answer.timings
+    )
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["citations"][0]["quote"] == answer.citations[0].quote
+    assert {"answer", "citations", "passages", "abstained", "short_answers", "verdict"} <= set(data)
+
+
+@fast
+def test_explicit_filters(fake_pipeline: Pipeline):
+    pipeline = fake_pipeline
     only = pipeline.ask("What was discussed?", filters=Filters(sources=["washingtontimes.com"]))
     assert {p.source for p in only.passages} == {"washingtontimes.com"}
     ids = [next(a for a in pipeline.catalog.articles.values() if a.path.startswith("001")).id]
@@ -148,14 +200,40 @@ def test_explicit_filters(pipeline: Pipeline):
         pipeline.ask("What was discussed?", filters=Filters(since=date(2023, 1, 1)))
 
 
-def test_a_named_outlet_boosts_its_articles(pipeline: Pipeline):
-    answer = pipeline.ask("What did the washingtontimes article say about chips?")
+@fast
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        (
+            Filters(sources=["Washington Post"]),
+            "no indexed article is from 'Washington Post'; the closest outlets are "
+            "washingtontimes.com",
+        ),
+        (Filters(article_ids=["nope"]), "no indexed article has the id 'nope'"),
+        (
+            Filters(since=date(2023, 12, 1), until=date(2023, 11, 1)),
+            "the date range is reversed: since 2023-12-01 is after until 2023-11-01",
+        ),
+    ],
+)
+def test_filters_no_article_passes_are_refused_with_what_there_is(
+    fake_pipeline: Pipeline, filters: Filters, message: str
+):
+    with pytest.raises(FilterError) as refused:
+        fake_pipeline.ask("What was discussed?", filters=filters)
+    assert str(refused.value).startswith(message) and refused.value.exit_code == 2
+
+
+@fast
+def test_a_named_outlet_boosts_its_articles(fake_pipeline: Pipeline):
+    answer = fake_pipeline.ask("What did the washingtontimes article say about chips?")
     assert answer.passages[0].source == "washingtontimes.com"
     assert answer.passages[0].boosted
 
 
-def test_stream_yields_the_answer_text_then_the_result(pipeline: Pipeline):
-    pieces = list(pipeline.ask_stream("Who is the president of AmCham China?"))
+@fast
+def test_stream_yields_the_answer_text_then_the_result(fake_pipeline: Pipeline):
+    pieces = list(fake_pipeline.ask_stream("Who is the president of AmCham China?"))
     result = pieces[-1]
     assert isinstance(result, Answer)
     assert all(isinstance(p, str) for p in pieces[:-1]) and len(pieces) > 2
@@ -163,34 +241,51 @@ def test_stream_yields_the_answer_text_then_the_result(pipeline: Pipeline):
     assert "Michael Hart" in result.answer
 
 
-def test_bad_questions_are_refused(pipeline: Pipeline):
+@fast
+def test_bad_questions_are_refused(fake_pipeline: Pipeline):
     with pytest.raises(InvalidQuestionError, match="empty"):
-        pipeline.ask("   ")
+        fake_pipeline.ask("   ")
     with pytest.raises(InvalidQuestionError, match="RAG_MAX_QUESTION_CHARS"):
-        pipeline.ask("why " * 1000)
+        fake_pipeline.ask("why " * 1000)
+    with pytest.raises(InvalidQuestionError, match="English"):
+        fake_pipeline.ask("¿Qué empresas asistieron a la reunión del viernes con el ministerio?")
 
 
-def test_new_articles_are_searchable_after_rag_index(tmp_path: Path, articles: Path, embedder):
+@fast
+def test_new_articles_are_searchable_after_rag_index(
+    tmp_path: Path, articles: Path, fake_embedder: FakeEmbedder
+):
     settings = Settings(articles_dir=articles, index_dir=tmp_path / "index")
-    sync(settings, embedder=embedder)
-    pipe = Pipeline(settings, embedder=embedder)
+    sync(settings, embedder=fake_embedder)
+    pipe = Pipeline(settings, embedder=fake_embedder)
     (articles / "005.txt").write_text(
         "Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
         "had told her China was becoming uninvestable because of raids and fines.\n"
     )
-    sync(settings, embedder=embedder)
-    answer = pipe.ask("Which country did companies call uninvestable?")
-    assert "uninvestable" in answer.answer
-    assert pipe.catalog.articles[answer.citations[0].article_id].path == "005.txt"
+    sync(settings, embedder=fake_embedder)
+    # The running pipeline sees the new article (whether it answers is the model's call).
+    found = pipe.ask("Which country did companies call uninvestable?").passages[0]
+    assert found.path == "005.txt" and "uninvestable" in found.text
     pipe.close()
 
 
-def test_cli_ask(indexed: Settings):
-    env = {"RAG_ARTICLES_DIR": str(indexed.articles_dir), "RAG_INDEX_DIR": str(indexed.index_dir)}
-    text = run_rag("ask", "How many foreign students were in China during the pandemic?", env=env)
+def index_env(settings: Settings) -> dict[str, str]:
+    return {
+        "RAG_ARTICLES_DIR": str(settings.articles_dir),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+    }
+
+
+@fast
+def test_cli_ask(fake_indexed: Settings, rag_cli: RagCli):
+    env = index_env(fake_indexed)
+    question = "How many foreign students were in China during the pandemic?"
+    text = rag_cli("ask", question, env=env)
     assert text.returncode == 0, text.stderr
     assert "fell close to zero" in text.stdout and "[1]" in text.stdout
-    data = json.loads(run_rag("ask", "Who is Hu Heping?", "--json", "--k", "3", env=env).stdout)
+    assert text.stderr == ""  # no server to use (conftest holds RAG_API_PORT closed)
+    ran = rag_cli("ask", "Who is the president of AmCham China?", "--json", "--k", "3", env=env)
+    data = json.loads(ran.stdout)
     assert {"answer", "citations", "passages", "abstained", "timings", "settings_hash"} <= set(data)
     assert len(data["passages"]) <= 3
     assert {
@@ -206,29 +301,27 @@ def test_cli_ask(indexed: Settings):
         "score",
         "also_reported_by",
     } <= set(data["citations"][0])
-    empty = run_rag("ask", "", env=env)
-    assert empty.returncode == 1 and "empty" in empty.stderr
+    empty = rag_cli("ask", "", env=env)
+    assert empty.returncode == 1 and empty.stdout == ""
+    assert empty.stderr == "error: the question is empty; ask something about the articles\n"
+    refused = rag_cli("ask", "Who?", "--source", "The Verge", "--article", "x", env=env)
+    assert refused.returncode == 2 and "no indexed article is from 'The Verge'" in refused.stderr
 
 
-def test_cli_chat_session(indexed: Settings):
-    import subprocess
-    import sys
-
-    env = rag_env(RAG_ARTICLES_DIR=str(indexed.articles_dir), RAG_INDEX_DIR=str(indexed.index_dir))
-    result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "chat"],
-        input="What did Raimondo say about de-risking?\nand what did she say about tourism?\n\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+@fast
+def test_cli_chat_session(fake_indexed: Settings, rag_cli: RagCli):
+    result = rag_cli(
+        "chat",
+        env=index_env(fake_indexed),
+        stdin="What did Li Qiang hope for?\nand what did he say about Taiwan?\n\n",
     )
     assert result.returncode == 0, result.stderr
-    assert "de-risking" in result.stdout
-    assert "(What did Raimondo say about tourism?)" in result.stdout
-    assert result.stdout.count("[1]") >= 2
+    assert "concrete actions" in result.stdout
+    assert "(What did Li Qiang say about Taiwan?)" in result.stdout
+    assert result.stdout.count("[1]") >= 2  # the answer's marker and its citation's line
 
 
+@fast
 def test_outlets_a_question_names_take_turns_at_the_top():
     def passage(n: int, source: str | None) -> Passage:
         return Passage(f"a{n}:0000", f"a{n}", "text", 0, 4, "t", source, None, None, "p", f"a{n}")
@@ -238,6 +331,7 @@ def test_outlets_a_question_names_take_turns_at_the_top():
     assert [p.article_id for p in turns] == ["a1", "a4", "a2", "a3"]
 
 
+@fast
 def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
     from types import SimpleNamespace
 
@@ -273,6 +367,7 @@ def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
     ]
 
 
+@fast
 def test_quotes_around_an_outlet_name_do_not_split_into_claims():
     from rag.claims import split_claims
 

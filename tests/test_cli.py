@@ -1,6 +1,8 @@
-"""The `rag` command as a user runs it: real processes, real output, real exit codes;
-and `rag ask`'s display of short answers, verdicts and abstentions, in-process over
-fake answers."""
+"""The `rag` command's contracts — exit codes, output, --json, error lines — in-process
+(``rag.cli.main``) in the fast tier, over articles the fake embedder indexes, and
+`rag ask`'s display of short answers, verdicts and abstentions over fake answers; as
+real processes where the process is the subject (a closed pipe, the model folder, what
+a command imports, answering through a running `rag serve`)."""
 
 from __future__ import annotations
 
@@ -14,83 +16,94 @@ import pytest
 
 import rag.pipeline
 from rag.cli import main
+from rag.errors import ConfigError
 from tests import fake_answers as fake
-from tests.conftest import NO_SERVER_PORT, RAG, SAMPLE, rag_env, run_rag
+from tests.conftest import NO_SERVER_PORT, RAG, SAMPLE, RagCli, rag_env, run_rag
 
 integration = pytest.mark.integration
+fast = pytest.mark.fast
 
 
 def env_for(tmp_path: Path, articles: Path) -> dict[str, str]:
     return {"RAG_ARTICLES_DIR": str(articles), "RAG_INDEX_DIR": str(tmp_path / "index")}
 
 
-@integration
-def test_index_articles_status_show(tmp_path: Path, articles: Path):
+@fast
+def test_index_articles_status_show(tmp_path: Path, articles: Path, rag_cli: RagCli):
     env = env_for(tmp_path, articles)
-    result = run_rag("index", "--json", env=env)
+    result = rag_cli("index", "--json", env=env)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert len(summary["added"]) == 5 and summary["duplicate_clusters"] == 1
+    assert len(summary["added"]) == 5 and summary["chunks_embedded"] == summary["chunks"] > 5
+    assert summary["embedding"] == "fake fp32"  # the fast tier's model (tests/fake_embed.py)
+    # (which articles are copies is the real model's call: tests/test_index.py, test_dedup.py)
 
-    plain = run_rag("index", env=env)
+    plain = rag_cli("index", env=env)
     assert plain.returncode == 0
     assert "added 0, updated 0, removed 0, renamed 0, unchanged 5, skipped 0" in plain.stdout
     assert "chunks embedded 0" in plain.stdout
 
-    listing = json.loads(run_rag("articles", "--json", env=env).stdout)
+    listing = json.loads(rag_cli("articles", "--json", env=env).stdout)
     assert [a["path"] for a in listing] == sorted(p.name for p in articles.iterdir())
-    table = run_rag("articles", env=env).stdout
-    assert "Vice Minister Zhang Guangjun Meets AmCham" in table and "canonical" in table
+    table = rag_cli("articles", env=env).stdout.splitlines()
+    assert table[0].split() == ["ID", "FILE", "TITLE", "SOURCE", "DATE", "CHUNKS", "CLUSTER"]
+    assert len(table) == 6 and "Vice Minister Zhang Guangjun Meets AmCham" in table[2]
 
-    status = json.loads(run_rag("status", "--json", env=env).stdout)
+    status = json.loads(rag_cli("status", "--json", env=env).stdout)
     assert status["articles"] == 5
     assert status["chunks"] == status["chunks_in_chroma"] == summary["chunks"]
     assert status["backend"] == "embedded" and status["interrupted"] is False
 
-    shown = run_rag("articles", "show", "003_fe8ac2ac26afd88f.txt", env=env)
+    shown = rag_cli("articles", "show", "003_fe8ac2ac26afd88f.txt", env=env)
     assert shown.returncode == 0
     assert "washingtontimes.com" in shown.stdout and "Li Qiang" in shown.stdout
-    one = json.loads(run_rag("articles", "show", listing[0]["id"][:6], "--json", env=env).stdout)
+    one = json.loads(rag_cli("articles", "show", listing[0]["id"][:6], "--json", env=env).stdout)
     assert one["id"] == listing[0]["id"] and one["text"].startswith("Senior officials")
 
 
-@integration
-def test_errors_are_one_actionable_line(tmp_path: Path, articles: Path):
+@fast
+def test_errors_are_one_actionable_line(tmp_path: Path, articles: Path, rag_cli: RagCli):
     env = env_for(tmp_path, articles)
-    missing = run_rag("index", str(tmp_path / "nowhere"), env=env)
-    assert missing.returncode == 1
+    missing = rag_cli("index", str(tmp_path / "nowhere"), env=env)
+    assert missing.returncode == 1 and missing.stdout == ""
     assert missing.stderr.strip().count("\n") == 0
     assert "does not exist" in missing.stderr and "rag index DIR" in missing.stderr
 
-    unknown = run_rag("articles", "show", "zzzz", env=env)
+    unknown = rag_cli("articles", "show", "zzzz", env=env)
     assert unknown.returncode == 1 and "rag articles" in unknown.stderr
 
-    bad = run_rag("status", env={**env, "RAG_CHUNK_TOKENS": "lots"})
+    bad = rag_cli("status", env={**env, "RAG_CHUNK_TOKENS": "lots"})
     assert bad.returncode == 2 and "RAG_CHUNK_TOKENS" in bad.stderr
 
-    debug = run_rag("--debug", "index", str(tmp_path / "nowhere"), env=env)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    wrong = rag_cli("ask", "Who?", "--engine", "gpt-9", env=env)
+    assert wrong.returncode == 2 and "invalid choice: 'gpt-9'" in wrong.stderr
+
+    # --debug: the exception itself, for its traceback (a process prints it on stderr)
+    with pytest.raises(ConfigError, match="does not exist"):
+        rag_cli("--debug", "index", str(tmp_path / "nowhere"), env=env)
 
 
-@integration
-def test_strict_fails_on_any_skip(tmp_path: Path, articles: Path):
+@fast
+def test_strict_fails_on_any_skip(tmp_path: Path, articles: Path, rag_cli: RagCli):
     (articles / "empty.txt").write_text("")
-    result = run_rag("index", "--strict", env=env_for(tmp_path, articles))
+    result = rag_cli("index", "--strict", env=env_for(tmp_path, articles))
     assert result.returncode == 1
     assert "empty.txt: empty file" in result.stderr
-    listing = run_rag("articles", "--json", env=env_for(tmp_path, articles))
+    listing = rag_cli("articles", "--json", env=env_for(tmp_path, articles))
     assert json.loads(listing.stdout) == []
 
 
-@integration
-def test_empty_index_says_what_to_do(tmp_path: Path, articles: Path):
+@fast
+def test_empty_index_says_what_to_do(tmp_path: Path, articles: Path, rag_cli: RagCli):
     env = env_for(tmp_path, articles)
-    status = run_rag("status", env=env, cwd=tmp_path).stdout
+    status = rag_cli("status", env=env).stdout  # run in tmp_path (conftest)
     assert "run `rag index`" in status
     # where it looked and what it would index, as absolute paths
     index = Path(env["RAG_INDEX_DIR"]).resolve()
     assert f"The index at {index} is empty" in status and str(articles.resolve()) in status
-    assert "rag index" in run_rag("articles", env=env).stdout
+    assert "rag index" in rag_cli("articles", env=env).stdout
+    asked = rag_cli("ask", "Who attended?", env=env)
+    assert asked.returncode == 1 and f"the index at {index} is empty" in asked.stderr
 
 
 @integration
@@ -109,6 +122,7 @@ def ask(monkeypatch, capsys, reply, *args: str, tty: bool = False) -> str:
     return capsys.readouterr().out
 
 
+@fast
 def test_ask_prints_the_short_answer_first(monkeypatch, capsys):
     reply = fake.answer(
         shorts=[fake.short("IBM"), fake.short("late Friday", "DATE", "Friday, 17 November 2023")]
@@ -120,11 +134,13 @@ def test_ask_prints_the_short_answer_first(monkeypatch, capsys):
     assert "\033[" not in "\n".join(lines)  # no escape codes in a pipe
 
 
+@fast
 def test_ask_highlights_the_short_answer_on_a_terminal(monkeypatch, capsys):
     out = ask(monkeypatch, capsys, fake.answer(shorts=[fake.short("Pfizer")]), tty=True)
     assert out.startswith("\033[1mPfizer\033[0m [1]\n")
 
 
+@fast
 def test_ask_prints_the_verdict_and_each_claim(monkeypatch, capsys):
     verdict = fake.verdict("no", "supported", "contradicted", "missing")
     out = ask(monkeypatch, capsys, fake.answer("Did they all attend?", verdict=verdict))
@@ -141,6 +157,7 @@ def test_ask_prints_the_verdict_and_each_claim(monkeypatch, capsys):
     assert ask(monkeypatch, capsys, yes).startswith("Yes — weighed the claims\n\n")
 
 
+@fast
 def test_ask_as_of_is_the_day_relative_dates_count_from(monkeypatch, capsys):
     pipelines: list[fake.FakePipeline] = []
 
@@ -157,6 +174,7 @@ def test_ask_as_of_is_the_day_relative_dates_count_from(monkeypatch, capsys):
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
+@fast
 def test_ask_says_what_an_abstention_missed(monkeypatch, capsys):
     missing = "no article gives a number of smartphones shipped by Huawei in 2023"
     reply = fake.answer("How many phones did Huawei ship?", abstained=True, missing=missing)
@@ -167,6 +185,7 @@ def test_ask_says_what_an_abstention_missed(monkeypatch, capsys):
     assert "Missing" not in ask(monkeypatch, capsys, bare)
 
 
+@fast
 def test_ask_json_carries_the_new_fields(monkeypatch, capsys):
     reply = fake.answer(
         "Did they attend?",
@@ -357,6 +376,7 @@ def test_no_server_costs_nothing_and_loads_no_torch(tmp_path: Path):
     assert alone.stderr.startswith("error: the index at ")
 
 
+@fast
 def test_a_servers_errors_come_back_as_ours():
     from rag import errors, remote
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rag.chat import MAX_TURNS, Turn, condense
 from rag.conversation import Conversation
 from rag.results import Answer
 from tests import fake_answers as fake
+
+pytestmark = pytest.mark.fast
 
 
 class Pipeline(fake.FakePipeline):

@@ -1,4 +1,6 @@
-"""The evaluation harness on the seed gold set, as CI runs it: real model, real index."""
+"""The evaluation harness: on the seed gold set as CI runs it (real model, real index);
+its scoring, report and refusals in the fast tier, over fake answers and the fake
+embedder."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from rag.cli import main
 from rag.evaluate import check_floors, correct, short_scores, token_f1
 from rag.gold import GoldQuestion, load_gold
 from tests import fake_answers as fake
-from tests.conftest import ROOT, SAMPLE, run_rag
+from tests.conftest import ROOT, SAMPLE, RagCli, run_rag
+
+fast = pytest.mark.fast
 
 # Just under what the extractive engine measures on eval/gold/seeds.jsonl (see README).
 FLOORS = ["answer_correct=0.75", "citation_recall=0.85", "hit@4=0.95", "mrr@10=0.8"]
 
 
+@fast
 def test_answer_scoring_rules():
     listing = GoldQuestion("a", "Which?", ["IBM", "Microsoft"], "list", match="all")
     assert correct(listing, "IBM, Microsoft and Pfizer attended.")
@@ -117,6 +122,7 @@ def run_on(tmp_path: Path, golds: list[str], reply) -> dict:
     return evaluate.run(fake.FakePipeline(reply), gold, name="yn")
 
 
+@fast
 def test_a_constant_yes_is_not_rewarded_on_a_skewed_yes_no_set(tmp_path: Path):
     record = run_on(tmp_path, ["Yes"] * 8 + ["no"] * 2, always("yes"))
     overall = record["summary"]["overall"]
@@ -140,6 +146,7 @@ def test_a_constant_yes_is_not_rewarded_on_a_skewed_yes_no_set(tmp_path: Path):
     assert cannot["yes_no_balanced_accuracy"] == 0.0 and cannot["yes_no_cannot_tell"] == 1.0
 
 
+@fast
 def test_yes_no_without_a_verdict_is_read_from_the_text(tmp_path: Path):
     replies = {
         "Did 0 happen?": fake.answer("Did 0 happen?", "No, it was postponed [1]."),
@@ -169,6 +176,7 @@ def test_yes_no_without_a_verdict_is_read_from_the_text(tmp_path: Path):
     assert only_yes["yes_no_always_yes_balanced_accuracy"] == 1.0
 
 
+@fast
 def test_short_answers_are_scored_and_long_sentences_are_not(tmp_path: Path):
     who = GoldQuestion("w", "Who is the president?", ["Michael Hart"], "factoid")
     listing = GoldQuestion("l", "Which?", ["IBM", "Microsoft", "Pfizer"], "list", match="all")
@@ -206,6 +214,7 @@ def test_short_answers_are_scored_and_long_sentences_are_not(tmp_path: Path):
     assert record["summary"]["by_type"]["list"]["short_f1"] == 1.0
 
 
+@fast
 def test_confidence_is_calibrated_against_answerable(tmp_path: Path):
     confidences = {"q0": 0.95, "q1": 0.92, "q2": 0.35, "f1": 0.05, "u1": 0.31}
     questions = {f"Did {i} happen?": f"q{i}" for i in range(3)}
@@ -246,6 +255,7 @@ def test_confidence_is_calibrated_against_answerable(tmp_path: Path):
     assert "confidence_brier" not in bare["summary"]["overall"]
 
 
+@fast
 def test_the_report_shows_the_confusion_matrix_baseline_and_reliability(tmp_path: Path):
     record = run_on(tmp_path, ["yes"] * 3 + ["no"], always("yes", confidence=0.85))
     path = evaluate.write(record, tmp_path / "runs")
@@ -276,6 +286,7 @@ def fake_eval(monkeypatch: pytest.MonkeyPatch, reply) -> None:
     )
 
 
+@fast
 def test_rag_eval_prints_the_yes_no_table_next_to_the_baseline(tmp_path, monkeypatch, capsys):
     fake_eval(monkeypatch, always("yes", confidence=0.7))
     gold = yes_no_gold(tmp_path / "yn.jsonl", ["yes", "yes", "yes", "no"])
@@ -311,6 +322,7 @@ def test_rag_eval_prints_the_yes_no_table_next_to_the_baseline(tmp_path, monkeyp
 # --- gold evidence the index does not hold (issue 13 item 18) -------------------------------
 
 
+@fast
 def test_rag_eval_refuses_a_gold_set_the_index_holds_no_evidence_for(tmp_path, monkeypatch, capsys):
     fake_eval(monkeypatch, always("yes"))
     other = fake.gold_citing(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
@@ -330,8 +342,8 @@ def test_rag_eval_refuses_a_gold_set_the_index_holds_no_evidence_for(tmp_path, m
     assert json.loads(captured.out)["overall"]["questions"] == 2
 
 
-@pytest.mark.integration
-def test_rag_eval_checks_the_evidence_after_indexing_its_corpus(tmp_path: Path):
+@fast
+def test_rag_eval_checks_the_evidence_after_indexing_its_corpus(tmp_path: Path, rag_cli: RagCli):
     """`--corpus` indexes first: the check sees what that run indexed."""
     corpus = tmp_path / "tiny"
     corpus.mkdir()
@@ -339,7 +351,7 @@ def test_rag_eval_checks_the_evidence_after_indexing_its_corpus(tmp_path: Path):
     (corpus / first.name).write_text(first.read_text())
     out = tmp_path / "runs"
     elsewhere = fake.gold_citing(tmp_path / "elsewhere.jsonl", ["001_567c3a3b59d5760a.txt"])
-    refused = run_rag("eval", "--corpus", str(corpus), "--gold", str(elsewhere), "--out", str(out))
+    refused = rag_cli("eval", "--corpus", str(corpus), "--gold", str(elsewhere), "--out", str(out))
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "error: 0 of 1 evidence articles of elsewhere.jsonl are in this index" in (
         refused.stderr
@@ -347,7 +359,7 @@ def test_rag_eval_checks_the_evidence_after_indexing_its_corpus(tmp_path: Path):
     assert "Traceback" not in refused.stderr and not list(out.glob("*.json"))
     # The same corpus and a set citing its article: indexed, checked, run.
     here = fake.gold_citing(tmp_path / "here.jsonl", [first.name])
-    ran = run_rag("eval", "--corpus", str(corpus), "--gold", str(here), "--out", str(out), "--json")
+    ran = rag_cli("eval", "--corpus", str(corpus), "--gold", str(here), "--out", str(out), "--json")
     assert ran.returncode == 0, ran.stderr
     assert "evidence articles" not in ran.stderr
     assert json.loads(ran.stdout)["overall"]["questions"] == 1

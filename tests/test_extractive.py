@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from rag.extractive import SENTENCE_BATCH, Candidate, ExtractiveEngine
 from rag.results import Passage
 from rag.settings import Settings
+
+pytestmark = pytest.mark.fast
 
 QUOTE = "Raimondo said the United States wants to de-risk, not decouple, from China."
 

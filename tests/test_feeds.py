@@ -1,5 +1,7 @@
 """Feeds against a real HTTP server on a loopback port: the feed list, pulls
-(conditional requests, changed items, each failure with its reason)."""
+(conditional requests, changed items, each failure with its reason), and what they
+add indexed, cited with its title, outlet, date and URL — `rag add`, `rag feeds pull`
+and POST /articles/url in-process. All in the fast tier, over the fake embedder."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from rag.errors import ConfigError, NotFoundError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import run_rag
+from tests.conftest import RagCli
+from tests.fake_embed import FakeEmbedder
 from tests.web_server import (
     BRIDGE_STORY,
     PORT_STORY,
@@ -29,6 +32,8 @@ from tests.web_server import (
     saved,
     serve,
 )
+
+pytestmark = pytest.mark.fast
 
 
 @pytest.fixture
@@ -297,11 +302,13 @@ def test_the_schedule_pulls_at_once_then_hands_over_the_reports(settings: Settin
     assert schedule.error is None
 
 
-# --- into the index, and answered from (real model, real Chroma) ---------------------
+# --- into the index, and answered from (the fake embedder, real Chroma) --------------
 
 
-@pytest.mark.integration
-def test_pulled_items_are_indexed_cited_and_updated(settings: Settings, site: Site, embedder):
+def test_pulled_items_are_indexed_cited_and_updated(
+    settings: Settings, site: Site, fake_embedder: FakeEmbedder
+):
+    embedder = fake_embedder
     rss_url, atom_url = news_site(site)
     feeds.add(settings, rss_url, name="harbour")
     feeds.add(settings, atom_url, name="city")
@@ -358,8 +365,9 @@ def test_pulled_items_are_indexed_cited_and_updated(settings: Settings, site: Si
         pipeline.close()
 
 
-@pytest.mark.integration
-def test_rag_add_and_rag_feeds_pull_from_the_command_line(tmp_path: Path, site: Site):
+def test_rag_add_and_rag_feeds_pull_from_the_command_line(
+    tmp_path: Path, site: Site, rag_cli: RagCli
+):
     rss_url, _ = news_site(site)
     env = {
         "RAG_ARTICLES_DIR": str(tmp_path / "articles"),
@@ -367,14 +375,14 @@ def test_rag_add_and_rag_feeds_pull_from_the_command_line(tmp_path: Path, site: 
         "RAG_FETCH_ALLOW_PRIVATE": "true",
         "RAG_FETCH_HOST_DELAY": "0",
     }
-    assert run_rag("feeds", "add", rss_url, "--name", "harbour", env=env).returncode == 0
-    pulled = run_rag("feeds", "pull", env=env)
+    assert rag_cli("feeds", "add", rss_url, "--name", "harbour", env=env).returncode == 0
+    pulled = rag_cli("feeds", "pull", env=env)
     assert pulled.returncode == 0, pulled.stderr
     assert "harbour: 2 items — 1 added, 1 failed" in pulled.stdout
     assert "HTTP 404 Not Found" in pulled.stdout and "added 1" in pulled.stdout
 
     bridge = site.url("/bridge.html")
-    added = run_rag("add", bridge, site.url("/port.html"), "ftp://example.com/x", env=env)
+    added = rag_cli("add", bridge, site.url("/port.html"), "ftp://example.com/x", env=env)
     assert added.returncode == 1  # one link failed; the others were still handled
     lines = added.stdout.splitlines()
     assert lines[0].split() == ["added", bridge, "→", lines[0].split()[-1]]
@@ -382,7 +390,7 @@ def test_rag_add_and_rag_feeds_pull_from_the_command_line(tmp_path: Path, site: 
     assert "failed" in lines[2] and "only http and https links are fetched" in lines[2]
     assert "added 1" in added.stdout
 
-    answer = run_rag("ask", "When will the Elm Street bridge close?", "--json", env=env)
+    answer = rag_cli("ask", "When will the Elm Street bridge close?", "--json", env=env)
     assert answer.returncode == 0, answer.stderr
     data = json.loads(answer.stdout)
     assert "March" in data["answer"]
@@ -390,8 +398,10 @@ def test_rag_add_and_rag_feeds_pull_from_the_command_line(tmp_path: Path, site: 
     assert data["citations"][0]["source"] == "City Desk"
 
 
-@pytest.mark.integration
-def test_post_articles_url_fetches_saves_and_indexes(settings: Settings, site: Site, embedder):
+def test_post_articles_url_fetches_saves_and_indexes(
+    settings: Settings, site: Site, fake_embedder: FakeEmbedder
+):
+    embedder = fake_embedder
     from fastapi.testclient import TestClient
 
     from rag.api import create_app

@@ -25,6 +25,7 @@ from rag.loaders import read_file
 from rag.settings import Settings
 from tests import fake_answers as fake
 from tests.conftest import ROOT
+from tests.fake_embed import FakeEmbedder
 
 STORY = (
     "Port strike ends after talks\n\nDock workers in Rotterdam returned to work on Monday after "
@@ -128,8 +129,11 @@ def test_an_unreadable_subfolder_is_a_skip_and_its_siblings_are_read(tmp_path: P
     ]
 
 
-@pytest.mark.integration
-def test_sync_skips_hostile_entries_and_indexes_the_rest(tmp_path: Path, embedder, monkeypatch):
+@pytest.mark.fast
+def test_sync_skips_hostile_entries_and_indexes_the_rest(
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch
+):
+    embedder = fake_embedder
     folder = hostile(tmp_path / "articles")
     settings = Settings(articles_dir=folder, index_dir=tmp_path / "index")
 
@@ -145,14 +149,15 @@ def test_sync_skips_hostile_entries_and_indexes_the_rest(tmp_path: Path, embedde
     assert [a["path"] for a in list_articles(settings)] == ["story.txt"]
 
 
-@pytest.mark.integration
+@pytest.mark.fast
 def test_rag_index_and_post_index_skip_a_symlink_loop(
-    tmp_path: Path, embedder, monkeypatch, capsys
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch, capsys
 ):
     """The trial's reproduction: `rag index` printed a raw RuntimeError and exited 1,
     `POST /index` answered a bare 500, and nothing was indexed."""
     folder = hostile(tmp_path / "articles")
     index = tmp_path / "index"
+    embedder = fake_embedder
     monkeypatch.setattr(rag.indexer, "Embedder", lambda settings: embedder)
     monkeypatch.setenv("RAG_INDEX_DIR", str(index))
     assert main(["index", str(folder)]) == 0

@@ -1,4 +1,7 @@
-"""The llm engine against a local OpenAI-compatible server with scripted replies."""
+"""The llm engine against a local OpenAI-compatible server with scripted replies: the
+mechanics (fenced passages, markers, streaming, flagged claims, abstention), over
+articles the fake embedder indexes. Not in the fast tier: importing llama-index's
+client takes longer (4 s of CPU, 11 s on a busy machine) than the fast tests' run."""
 
 from __future__ import annotations
 
@@ -14,9 +17,8 @@ from rag.pipeline import Pipeline
 from rag.results import Answer
 from rag.settings import Settings
 from tests.conftest import SAMPLE
+from tests.fake_embed import FakeEmbedder
 from tests.fake_llm import FakeLLM
-
-pytestmark = pytest.mark.integration
 
 INJECTED = (
     "Trade talks update\n\nOfficials met in Geneva to discuss soybean tariffs and port fees. "
@@ -32,7 +34,7 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, embedder, fake):
+def pipeline(tmp_path_factory, fake_embedder: FakeEmbedder, fake):
     root = tmp_path_factory.mktemp("llm")
     shutil.copytree(SAMPLE, root / "articles")
     (root / "articles" / "006_injected.txt").write_text(INJECTED)
@@ -43,8 +45,8 @@ def pipeline(tmp_path_factory, embedder, fake):
         llm_model="fake-model",
         engine="llm",
     )
-    sync(settings, embedder=embedder)
-    pipe = Pipeline(settings, embedder=embedder)
+    sync(settings, embedder=fake_embedder)
+    pipe = Pipeline(settings, embedder=fake_embedder)
     yield pipe
     pipe.close()
 

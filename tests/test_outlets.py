@@ -1,6 +1,7 @@
 """Outlet names and filters (issue 13, item 3): a site name with its tagline is one outlet,
 filters match it by any of its names, and filters no article passes are refused with
-what the index holds instead."""
+what the index holds instead. Filters are contracts, not the model's judgement: the
+fast tier, over articles the fake embedder indexes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from rag.pipeline import Pipeline
 from rag.query import Mentions
 from rag.results import Filters
 from rag.settings import Settings
-from tests.conftest import run_rag
+from tests.conftest import RagCli
+from tests.fake_embed import FakeEmbedder
+
+pytestmark = pytest.mark.fast
 
 # Source names as the MultiHop-RAG corpus stores them.
 MULTIHOP = [
@@ -73,20 +77,20 @@ RECORDS = [
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory, embedder) -> Settings:
+def indexed(tmp_path_factory, fake_embedder: FakeEmbedder) -> Settings:
     root = tmp_path_factory.mktemp("outlets")
     folder = root / "articles"
     folder.mkdir()
     (folder / "cnbc.html").write_text(CNBC_PAGE)
     (folder / "sport.jsonl").write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n")
     settings = Settings(articles_dir=folder, index_dir=root / "index")
-    sync(settings, embedder=embedder)
+    sync(settings, embedder=fake_embedder)
     return settings
 
 
 @pytest.fixture(scope="module")
-def pipeline(indexed: Settings, embedder):
-    pipe = Pipeline(indexed, embedder=embedder)
+def pipeline(indexed: Settings, fake_embedder: FakeEmbedder):
+    pipe = Pipeline(indexed, embedder=fake_embedder)
     yield pipe
     pipe.close()
 
@@ -150,7 +154,6 @@ def test_an_html_site_name_is_stored_as_its_outlet(tmp_path: Path):
 # --- filters ---------------------------------------------------------------------
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(
     ("named", "expected"),
     [
@@ -167,7 +170,6 @@ def test_a_source_filter_matches_any_name_of_the_outlet(pipeline, named, expecte
     assert sources_of(pipeline, "What happened?", Filters(sources=named)) == expected
 
 
-@pytest.mark.integration
 def test_a_source_no_article_is_from_is_refused_with_the_closest_outlets(pipeline):
     with pytest.raises(FilterError, match=r"no indexed article is from 'CNBX'.*CNBC"):
         pipeline.ask("What happened?", filters=Filters(sources=["CNBX"]))
@@ -175,7 +177,6 @@ def test_a_source_no_article_is_from_is_refused_with_the_closest_outlets(pipelin
         pipeline.ask("What happened?", filters=Filters(sources=["Independant"]))
 
 
-@pytest.mark.integration
 def test_a_date_range_no_article_falls_in_is_refused(pipeline):
     with pytest.raises(FilterError, match="reversed: since 2023-12-01 is after until 2023-11-01"):
         pipeline.ask(
@@ -201,23 +202,21 @@ def test_a_date_range_no_article_falls_in_is_refused(pipeline):
     assert kept == {"The Independent - Sports", "The Independent - Travel"}
 
 
-@pytest.mark.integration
 def test_a_named_outlet_boosts_its_articles_by_its_short_name(pipeline):
     answer = pipeline.ask("What did CNBC report about retail sales?")
     assert answer.passages[0].source == "CNBC" and answer.passages[0].boosted
 
 
-@pytest.mark.integration
-def test_cli_and_api_refuse_filters_no_article_passes(indexed: Settings, pipeline):
+def test_cli_and_api_refuse_filters_no_article_passes(indexed: Settings, pipeline, rag_cli: RagCli):
     env = {"RAG_ARTICLES_DIR": str(indexed.articles_dir), "RAG_INDEX_DIR": str(indexed.index_dir)}
-    reversed_range = run_rag(
+    reversed_range = rag_cli(
         "ask", "What happened?", "--since", "2023-12-01", "--until", "2023-11-01", env=env
     )
     assert reversed_range.returncode == 2, reversed_range.stderr
     assert "reversed" in reversed_range.stderr and "Traceback" not in reversed_range.stderr
-    unknown = run_rag("ask", "What happened?", "--source", "CNBX", env=env)
+    unknown = rag_cli("ask", "What happened?", "--source", "CNBX", env=env)
     assert unknown.returncode == 2 and "CNBC" in unknown.stderr
-    found = run_rag("ask", "What happened to retail sales?", "--source", "cnbc", env=env)
+    found = rag_cli("ask", "What happened to retail sales?", "--source", "cnbc", env=env)
     assert found.returncode == 0, found.stderr
     assert "Not found" not in found.stdout and "0.1 percent" in found.stdout
 

@@ -6,9 +6,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 
 from rag.retrieve import Retriever
 from rag.settings import Settings
+
+pytestmark = pytest.mark.fast
 
 ARTICLES = [f"a{i:03d}" for i in range(200)]
 CHUNKS = [f"{a}:{n:04d}" for a in ARTICLES for n in range(5)]

@@ -1,9 +1,10 @@
 """Timelines: dated events about a topic, oldest first (``rag timeline``, ``GET
 /timeline``, the app's Timeline page).
 
-Fast: a sentence's day from its dates, anchored to its article's day. Integration
-(real model, spaCy and Chroma) on a few dated articles written here: events in
-order, each dated by the day its sentence names, quotes exact, copies folded.
+All in the fast tier: a sentence's day from its dates, anchored to its article's day;
+and, over a few dated articles written here (the fake embedder, real spaCy and
+Chroma), events in order, each dated by the day its sentence names, quotes exact,
+copies folded, and `rag timeline` in-process.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import pytest
 from rag.pipeline import Pipeline
 from rag.relative_dates import event_day
 from rag.timeline import _surname, topic_words
-from tests.conftest import run_rag
+from tests.conftest import RagCli
 from tests.dated_articles import DATED, indexed
+from tests.fake_embed import FakeEmbedder
+
+pytestmark = pytest.mark.fast
 
 ARTICLES = {
     **{name: DATED[name] for name in ("fired.json", "hired.json", "back.json")},
@@ -73,13 +77,12 @@ def test_the_words_of_a_request_that_name_its_topic():
 
 
 @pytest.fixture(scope="module")
-def dated(tmp_path_factory, embedder):
-    pipe = indexed(tmp_path_factory.mktemp("timeline"), embedder, ARTICLES)
+def dated(tmp_path_factory, fake_embedder: FakeEmbedder):
+    pipe = indexed(tmp_path_factory.mktemp("timeline"), fake_embedder, ARTICLES)
     yield pipe
     pipe.close()
 
 
-@pytest.mark.integration
 def test_events_in_order_each_dated_by_the_day_it_names(dated: Pipeline):
     found = dated.timeline("Sam Altman")
     days = [e.day for e in found.events]
@@ -99,16 +102,15 @@ def test_events_in_order_each_dated_by_the_day_it_names(dated: Pipeline):
     assert sum(c["articles"] for c in found.coverage) == 5
 
 
-@pytest.mark.integration
-def test_rag_timeline_prints_the_events_and_their_json(dated: Pipeline):
+def test_rag_timeline_prints_the_events_and_their_json(dated: Pipeline, rag_cli: RagCli):
     env = {
         "RAG_ARTICLES_DIR": str(dated.settings.articles_dir),
         "RAG_INDEX_DIR": str(dated.settings.index_dir),
     }
-    shown = run_rag("timeline", "Sam Altman", env=env)
+    shown = rag_cli("timeline", "Sam Altman", env=env)
     assert shown.returncode == 0, shown.stderr
     assert "Tue 16 May 2023" in shown.stdout and "“late Friday” in an article of" in shown.stdout
-    data = json.loads(run_rag("timeline", "Sam Altman", "--json", env=env).stdout)
+    data = json.loads(rag_cli("timeline", "Sam Altman", "--json", env=env).stdout)
     assert data["events"][0]["day"] == "2023-05-16"
-    nothing = run_rag("timeline", "Sam Altman", "--until", "2023-01-01", env=env)
+    nothing = rag_cli("timeline", "Sam Altman", "--until", "2023-01-01", env=env)
     assert nothing.returncode != 0 and "2023-01-01" in nothing.stderr

@@ -1,4 +1,5 @@
-"""Who's who (`rag entities`, `GET /entities`): the forms of one name are one entity."""
+"""Who's who (`rag entities`, `GET /entities`): the forms of one name are one entity.
+In the fast tier: the entities are spaCy's, whatever embeds the articles."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 
 import pytest
 
+from rag.settings import Settings
 from rag.whos_who import _groups, listing, profile
-from tests.conftest import run_rag
+from tests.conftest import RagCli
+
+pytestmark = pytest.mark.fast
 
 ROWS = [
     ("a1", "PERSON", "Gina Raimondo", "gina raimondo"),
@@ -45,26 +49,17 @@ def test_the_forms_of_one_name_are_one_entity():
     assert "apple" in by_home and by_home["magic keyboard apple"].norms == {"magic keyboard apple"}
 
 
-@pytest.mark.integration
-def test_rag_entities_lists_and_profiles(tmp_path, embedder):
-    import shutil
-
-    from rag.indexer import sync
-    from rag.settings import Settings
-    from tests.conftest import SAMPLE
-
-    shutil.copytree(SAMPLE, tmp_path / "articles")
-    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index")
-    sync(settings, embedder=embedder)
+def test_rag_entities_lists_and_profiles(fake_indexed: Settings, rag_cli: RagCli):
+    settings = fake_indexed  # the sample articles; their entities are spaCy's, not the model's
     people = listing(settings, "PERSON")
     names = [e.name for e in people]
     assert "Gina Raimondo" in names and "Raimondo" not in names
     assert all(e.kind == "PERSON" for e in people)
     env = {"RAG_ARTICLES_DIR": str(settings.articles_dir), "RAG_INDEX_DIR": str(settings.index_dir)}
-    shown = run_rag("entities", "--type", "PERSON", env=env)
+    shown = rag_cli("entities", "--type", "PERSON", env=env)
     assert shown.returncode == 0 and "Gina Raimondo" in shown.stdout
-    one = json.loads(run_rag("entities", "raimondo", "--json", env=env).stdout)
+    one = json.loads(rag_cli("entities", "raimondo", "--json", env=env).stdout)
     assert one["entity"]["name"] == "Gina Raimondo" and len(one["articles"]) >= 3
     assert profile(settings, "Gina Raimondo").entity.articles == one["entity"]["articles"]
-    missing = run_rag("entities", "raimond", env=env)
+    missing = rag_cli("entities", "raimond", env=env)
     assert missing.returncode == 1 and "did you mean Gina Raimondo" in missing.stderr
