@@ -123,6 +123,10 @@ _HOW_MUCH = re.compile(
     re.I,
 )
 _WHO_IS_NAME = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*){1,4}\??$")
+# "Who will replace Kenwright?", "Which company will buy …?": someone still to come.
+_FUTURE_WHO = re.compile(r"^(?:who|whom|which(?:\s+[\w-]+){1,3}?)\s+(?:will|shall)\b", re.I)
+# "When was the first World Cup?": a time already past.
+_PAST_WHEN = re.compile(r"^when\s+(?:was|were|did|had)\b", re.I)
 _FUTURE_WHEN = re.compile(
     r"^when\s+(?:will|shall)\b|^when\s+(?:is|are)\b.*\b(?:expected|due|set|scheduled|going|"
     r"planned|planning)\s+to\b",
@@ -140,6 +144,7 @@ class Expected:
     speaker: str | None = None  # for what_said: whose words
     head: str | None = None  # for which/what X: X
     future: bool = False  # "When will …": a time before the article's day cannot answer
+    past: bool = False  # "When was …": a time the article still looks forward to cannot
     title: str | None = None  # "Which US senators …": senator (a key of TITLES)
     title_words: tuple[str, ...] = ()  # the word making it: "Commerce" of "Commerce Secretary"
     base: bool = False  # "Where is X based / headquartered?": the place X is based in
@@ -268,14 +273,27 @@ def expected_answer(question: str) -> Expected:
         return Expected("how_many", labels, head=counted or head)
     if kind == "when":
         future = bool(_FUTURE_WHEN.match(q))
-        return Expected("list" if is_list else "when", TIMES, head=head, future=future)
+        return Expected(
+            "list" if is_list else "when",
+            TIMES,
+            head=head,
+            future=future,
+            past=bool(_PAST_WHEN.match(q)),
+        )
     if kind == "where":
         based = bool(re.search(r"\b(?:based|headquartered|headquarters)\b", q, re.I))
         return Expected("list" if is_list else "where", PLACES, head=head, base=based)
     if labels:
         kind = "list" if is_list else ("who" if labels == PEOPLE else "which")
         title, qualifiers = _title(q) if labels == PEOPLE else (None, ())
-        return Expected(kind, labels, head=head, title=title, title_words=qualifiers)
+        return Expected(
+            kind,
+            labels,
+            head=head,
+            title=title,
+            title_words=qualifiers,
+            future=bool(_FUTURE_WHO.match(q)),
+        )
     if re.match(r"^(?:who|whom)\b", q, re.I) or kind == "who":
         title, qualifiers = _title(q)
         return Expected(
@@ -285,6 +303,7 @@ def expected_answer(question: str) -> Expected:
             head=head,
             title=title,
             title_words=qualifiers,
+            future=bool(_FUTURE_WHO.match(q)),
         )
     if is_list:
         return Expected("list", (), head=head)

@@ -843,7 +843,7 @@ class ExtractiveEngine:
             return f"no article quotes {expected.speaker} on “{about.group(1) if about else topic}”"
         if what and signals["answer_type_missing"]:
             head = f" of {expected.head}" if expected.kind == "how_many" and expected.head else ""
-            what = "a date still to come" if expected.future else what
+            what = f"{what} still to come" if expected.future else what
             return f"no article gives {what}{head} for “{topic}”"
         return f"the closest passages do not answer “{topic}”"
 
@@ -866,9 +866,11 @@ class ExtractiveEngine:
                     candidate.text if candidate else "",
                 )
             )
-        if claims.order and about_events(question, claims):
+        events = claims.order is not None and about_events(question, claims)
+        if events:
             self._date_events(evidence, best)
-        answer, reason, p_yes = decide(question, claims, evidence, load_models().get("yes"))
+        model = load_models().get("yes")
+        answer, reason, p_yes = decide(question, claims, evidence, model, events=events)
         cited = list(dict.fromkeys(c for c in best if c is not None))
         number = {c: n for n, c in enumerate(cited, start=1)}
         citations = [

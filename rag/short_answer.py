@@ -29,6 +29,8 @@ from rag.word_forms import base
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
+# Fit of a time a sentence looks forward to, for a question about the past.
+STILL_TO_COME = 0.3
 # Weight of a name that reports what a sentence says ("…, Zhao shared") as an answer.
 REPORTER = 0.6
 VOTERS = 8
@@ -268,8 +270,6 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
         return 0.0
     if expected.kind == "when" and _DURATION.fullmatch(entity.text.strip()):
         return DURATION_FIT  # "after days of turmoil", "faces decades in prison": no time
-    if expected.title and entity.label == "PERSON":
-        return _title_fit(expected, sentence, entity)
     if expected.future:
         # "When will Xi visit?" is not answered by a visit already made: only a sentence
         # speaking of the future answers, with a time not before its article's day
@@ -278,6 +278,13 @@ def _fit(expected: Expected, sentence: Sentence, entity: Entity) -> float:
         published = sentence.published
         if published and before_publication(entity.text, published, sentence.text):
             return 0.0
+    if expected.title and entity.label == "PERSON":
+        return _title_fit(expected, sentence, entity)
+    if expected.past and FUTURE.search(sentence.text):
+        # "When was the first World Cup?" is not answered by the one still to be held
+        published = sentence.published
+        if published and not before_publication(entity.text, published, sentence.text):
+            return STILL_TO_COME
     if expected.head == "age":
         # "how old": "73 years old", "aged 73", "Sutch, 73," — not a year or a span of time
         if _AGE.search(entity.text + sentence.text[end : end + 10]):

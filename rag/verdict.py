@@ -140,20 +140,30 @@ def figures_differ(claim: str, sentence: str) -> bool:
 
 
 def decide(
-    question: str, claims: Claims, evidence: list[Evidence], model: Logistic | None
+    question: str,
+    claims: Claims,
+    evidence: list[Evidence],
+    model: Logistic | None,
+    *,
+    events: bool = False,
 ) -> tuple[str, str, float]:
     """The verdict ("yes" | "no" | "cannot tell"), its reason, and P(yes).
 
     A question that makes one plain claim (no outlet, no order in time, no change or
     disagreement asserted: "Did Binance agree to pay $10 billion?") is decided by its
     evidence alone: no when the evidence gives other figures or negates it, else yes.
-    The fitted model is for the comparisons and presuppositions of the rest."""
+    The fitted model is for the comparisons and presuppositions of the rest. Two
+    ``events`` ordered in time (:func:`about_events`) that no days put in order cannot
+    be told."""
     missing = [e for e in evidence if not e.found or e.support < MISSING]
     if missing:
         what = missing[0].claim
         where = f"from {what.source} " if what.source else ""
         return "cannot tell", f"no article {where}supports: {what.text}", 0.5
     holds = order_holds(claims, evidence)
+    if holds is None and events:
+        # two events ("… fired before … hired him?") the evidence gives no days to order
+        return "cannot tell", "the articles give no days that put the two in order", 0.5
     if holds is not None:
         days = [(_when(e.published_at) or datetime.min).date() for e in evidence[:2]]
         if any(e.dated_by for e in evidence[:2]):

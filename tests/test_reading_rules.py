@@ -882,3 +882,54 @@ def test_events_a_question_orders_are_two_claims_dated_by_what_the_evidence_says
         "the first happened on 17 November 2023 (“late Friday”), "
         "the second on 20 November 2023 (published)"
     )
+
+
+def test_who_will_wants_someone_still_to_come():
+    question = "Who will replace Eddie Jones as Wallabies coach?"
+    wanted = expected_answer(question)
+    assert wanted.future and wanted.labels == PEOPLE
+    past = sentence(
+        "Jones was named Wallabies coach as replacement for Dave Rennie.",
+        1.0,
+        ("Dave Rennie", "PERSON"),
+    )
+    assert best_entity(wanted, [past], question) is None
+    ahead = sentence(
+        "Scott Robertson will take over as coach next year.", 0.9, ("Scott Robertson", "PERSON")
+    )
+    pick = best_entity(wanted, [past, ahead], question)
+    assert pick is not None and pick.text == "Scott Robertson"
+    assert not expected_answer("Who replaced Eddie Jones?").future
+
+
+def test_when_was_is_not_answered_by_a_time_still_to_come():
+    question = "When was the first Cricket World Cup?"
+    wanted = expected_answer(question)
+    assert wanted.past
+    ahead = Sentence(
+        "The Cricket World Cup will be held in India from October 5 to November 19.",
+        0,
+        1.0,
+        [Entity(49, 73, "DATE", "October 5 to November 19", "october 5 to november 19")],
+        date(2023, 10, 1),
+    )
+    gone = Sentence(
+        "England hosted the first World Cup in 1975.",
+        200,
+        0.8,
+        [Entity(238, 242, "DATE", "1975", "1975")],
+        date(2023, 10, 1),
+    )
+    pick = best_entity(wanted, [ahead, gone], question)
+    assert pick is not None and pick.text == "1975"
+
+
+def test_two_events_no_day_puts_in_order_cannot_be_told():
+    question = "Was Sam Altman fired before Microsoft hired him?"
+    claims = split_claims(question, [])
+    same_day = [
+        Evidence(claims.claims[0], 0.8, "2023-11-20", True, "Altman was fired."),
+        Evidence(claims.claims[1], 0.8, "2023-11-20", True, "Microsoft hired him."),
+    ]
+    answer, reason, _ = decide(question, claims, same_day, None, events=True)
+    assert answer == "cannot tell" and "no days" in reason
