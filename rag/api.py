@@ -1,5 +1,5 @@
-"""The HTTP API (FastAPI): ask, chat (server-sent events), articles, uploads, links, index,
-health.
+"""The HTTP API (FastAPI): ask, chat (server-sent events), articles, uploads, links, feeds,
+index, health.
 
     rag serve [--host 127.0.0.1] [--port 8000]     OpenAPI at /docs
 
@@ -34,6 +34,7 @@ from rag.chat import Sessions
 from rag.conversation import Conversation
 from rag.errors import (
     ConfigError,
+    ConflictError,
     IndexLockedError,
     InvalidQuestionError,
     ModelError,
@@ -49,10 +50,12 @@ from rag.pipeline import Pipeline
 from rag.results import MAX_K, Answer, Filters, check_k
 from rag.settings import Settings, get_settings
 
+# The first class the error is an instance of decides: subclasses before their bases.
 _STATUS = {
     InvalidQuestionError: 422,
     NotFoundError: 404,
     IndexLockedError: 409,
+    ConflictError: 409,
     ConfigError: 400,
     SkippedInputError: 422,
     StoreError: 503,
@@ -94,6 +97,27 @@ class LinksRequest(BaseModel):
         description="http(s) links to news articles, fetched and saved into the articles folder.",
     )
     index: bool = Field(True, description="Index what was saved (false: POST /index later).")
+
+
+class FeedRequest(BaseModel):
+    url: str = Field(..., min_length=1, max_length=2000, description="An RSS or Atom feed's URL.")
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        description="What to call it (default: its site's name, as `rag feeds add` does).",
+    )
+
+
+class PullRequest(BaseModel):
+    names: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The feeds to pull, by name or URL (default: every feed on the list).",
+    )
+    index: bool = Field(
+        default=True, description="Index what was saved (false: POST /index later)."
+    )
 
 
 class ChatRequest(AskRequest):
@@ -290,6 +314,41 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             summary = await asyncio.to_thread(update_index)
         return {
             "links": [o.to_dict() for o in outcomes],
+            "index": summary,
+            **({"next": "POST /index to add them to the index"} if changed and not summary else {}),
+        }
+
+    @app.get("/feeds", dependencies=guarded)
+    def list_feeds() -> list[dict[str, Any]]:
+        """The feeds on the list (``feeds.json`` beside the index), each with its last
+        pull's summary, as ``rag feeds list --json`` gives them."""
+        return [asdict(feed) for feed in feeds.load(settings)]
+
+    @app.post("/feeds", dependencies=guarded, status_code=201)
+    def add_feed(body: FeedRequest) -> dict[str, Any]:
+        """Put a feed on the list (``rag feeds add``); a URL or name on it already is a 409.
+        Nothing is fetched until ``POST /feeds/pull``."""
+        feed = feeds.add(settings, body.url, body.name)
+        return {"feed": asdict(feed), "next": "POST /feeds/pull to fetch its items"}
+
+    @app.delete("/feeds/{name}", dependencies=guarded)
+    def remove_feed(name: str) -> dict[str, Any]:
+        """Take a feed off the list (``rag feeds remove``); the articles it added stay."""
+        return {"removed": asdict(feeds.remove(settings, name))}
+
+    @app.post("/feeds/pull", dependencies=guarded)
+    async def pull_feeds(body: PullRequest | None = None) -> dict[str, Any]:
+        """Pull the feeds (``rag feeds pull``): save their new and changed items into the
+        articles folder and index them. A feed that fails has its reason in its report
+        and the rest go on; an unknown name is a 404, before anything is fetched."""
+        body = body or PullRequest()
+        reports = await asyncio.to_thread(feeds.pull, settings, body.names or None)
+        changed = any(r.changed for r in reports)
+        summary = None
+        if changed and body.index:
+            summary = await asyncio.to_thread(update_index)
+        return {
+            "feeds": [r.to_dict() for r in reports],
             "index": summary,
             **({"next": "POST /index to add them to the index"} if changed and not summary else {}),
         }

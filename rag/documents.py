@@ -1,4 +1,5 @@
-"""The text of PDF and Word (.docx) files, with the title, date and author they carry.
+"""The text of PDF and Word (.docx) files, with the title, date and author they carry,
+and the page inside a saved web page (.mhtml).
 
 A PDF's text layer is read with pypdf, page by page. Its lines are where the page
 wrapped them, so they are joined back into paragraphs: a word hyphenated at a line's
@@ -9,13 +10,20 @@ Bare page numbers are dropped. A .docx keeps its own paragraphs; tables are read
 cell by cell, in document order.
 
 What comes out is plain text with a blank line between paragraphs, read further by
-:mod:`rag.loaders` as any text article is. A file that cannot be read raises
+:mod:`rag.loaders` as any text article is. A saved page (.mhtml, .mht: a browser's
+"Save page as… single file") is a MIME message: its HTML part, decoded from its
+transfer encoding and charset, is read by :mod:`rag.loaders` as any HTML article is,
+with the address the page was saved from. A file that cannot be read raises
 :class:`DocumentError` with one line a user can act on: a scanned PDF without a
 text layer, one locked with a password, a file that is not what its name says.
 """
 
 from __future__ import annotations
 
+import codecs
+import email
+import email.errors
+import email.policy
 import io
 import logging
 import re
@@ -277,3 +285,72 @@ def _blocks(document: Any) -> Any:
         if text:
             style = block.style.name if block.style is not None else ""
             yield text, style
+
+
+# --- saved web pages (.mhtml) ----------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
+# Parts whose transfer encoding could not be undone: what they hold is not the page.
+_UNDECODABLE = (email.errors.InvalidBase64LengthDefect, email.errors.InvalidBase64CharactersDefect)
+_SAVE_AGAIN = "open the page and save it again (Save page as… Webpage, Single File)"
+
+
+@dataclass
+class SavedPage:
+    """The HTML of a saved web page and the address it was saved from."""
+
+    html: str
+    url: str | None
+
+
+def read_mhtml(data: bytes) -> SavedPage:
+    """The page of a ``.mhtml`` / ``.mht`` file: the root ``text/html`` part (the one the
+    ``start`` parameter names, else the first), decoded from quoted-printable or base64
+    and from its charset (the part's header, else the page's ``<meta charset>``, else
+    UTF-8 or Windows-1252), with the address from ``Snapshot-Content-Location`` (Chrome,
+    Edge) or the part's ``Content-Location``."""
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        parts = [part for part in message.walk() if part.get_content_type() == "text/html"]
+    except Exception as exc:  # the parser is lenient; anything it raises is damage
+        raise DocumentError(f"damaged .mhtml ({_why(exc)}); {_SAVE_AGAIN}") from None
+    if any(isinstance(d, email.errors.CloseBoundaryNotFoundDefect) for d in message.defects):
+        raise DocumentError(
+            f"damaged .mhtml: it ends inside its parts (cut short while saving or copying); "
+            f"{_SAVE_AGAIN}"
+        )
+    if not parts:
+        found = message.get_content_type() if message.get("Content-Type") else "no MIME headers"
+        raise DocumentError(f"not a saved web page: no HTML part ({found}); {_SAVE_AGAIN}")
+    start = message.get_param("start") if message.is_multipart() else None
+    root = next((p for p in parts if start and _cid(p.get("Content-ID")) == _cid(start)), parts[0])
+    body = root.get_payload(decode=True)
+    if not isinstance(body, bytes) or any(isinstance(d, _UNDECODABLE) for d in root.defects):
+        raise DocumentError(f"damaged .mhtml: its page's base64 cannot be decoded; {_SAVE_AGAIN}")
+    html = _decode_page(body, root.get_content_charset())
+    url = "".join(str(message.get("Snapshot-Content-Location") or "").split()) or "".join(
+        str(root.get("Content-Location") or "").split()
+    )
+    return SavedPage(html, url or None)
+
+
+def _cid(value: object) -> str:
+    return str(value or "").strip().strip("<>")
+
+
+def _decode_page(body: bytes, charset: str | None) -> str:
+    if not charset:
+        declared = _META_CHARSET.search(body[:4096])
+        charset = declared.group(1).decode("ascii") if declared else None
+    if charset:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            charset = None
+    if charset:
+        # A page saved with a wrong charset still has its words: the bad bytes become "�".
+        return body.decode(charset, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")

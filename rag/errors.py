@@ -2,6 +2,7 @@
 
     RagError                  anything the CLI reports as one line and exit code 1
     ├── ConfigError           a setting is invalid or points nowhere
+    │   ├── ConflictError     a feed of that name or address is on the list already
     │   ├── ExposedError      a non-loopback address without a credential (exit code 2)
     │   └── GoldMismatchError a gold set none of whose evidence articles is in the index
     │                         (exit code 2)
@@ -32,6 +33,10 @@ class RagError(Exception):
 
 class ConfigError(RagError):
     pass
+
+
+class ConflictError(ConfigError):
+    """What was asked to be added is there already (the API answers 409)."""
 
 
 class ExposedError(ConfigError):

@@ -44,7 +44,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from rag.errors import ConfigError, FetchError, NotFoundError
+from rag.errors import ConfigError, ConflictError, FetchError, NotFoundError
 from rag.fetch import FEED, HTML, Fetcher, check_url, normal_url
 from rag.links import Outcome, WebFolder
 from rag.metadata import source_from_url
@@ -56,6 +56,9 @@ FILE = "feeds.json"
 _NAME = re.compile(r"^\w(?:[\w .&'’-]{0,58}[\w.])?$")
 _log = logging.getLogger("rag.feeds")
 _lock = threading.Lock()  # one writer of feeds.json per process (the schedule, a request)
+# One pull at a time per process: the schedule and a request pulling together would fetch
+# and save the same new items twice.
+_pulling = threading.Lock()
 
 
 @dataclass
@@ -154,7 +157,7 @@ def add(settings: Settings, url: str, name: str | None = None) -> Feed:
         feeds = load(settings)
         for feed in feeds:
             if normal_url(feed.url) == normal_url(url):
-                raise ConfigError(f"{url} is on the list already, as {feed.name}")
+                raise ConflictError(f"{url} is on the list already, as {feed.name}")
         if name is not None:
             if not _NAME.match(name):
                 raise ConfigError(
@@ -162,7 +165,7 @@ def add(settings: Settings, url: str, name: str | None = None) -> Feed:
                     ". _ - & ' (up to 60 characters)"
                 )
             if any(f.name == name for f in feeds):
-                raise ConfigError(f"a feed called {name} is on the list already; pick another")
+                raise ConflictError(f"a feed called {name} is on the list already; pick another")
         else:
             base = re.sub(r"[^\w.-]+", "-", source_from_url(url) or "feed")[:36]
             taken = {f.name for f in feeds}
@@ -215,26 +218,28 @@ def pull(
     fetcher: Fetcher | None = None,
 ) -> list[PullReport]:
     """Pull every feed on the list (or those ``names``), save new and changed items; each
-    feed's conditional-request headers and summary are written back to the list."""
-    feeds = load(settings)
-    chosen = [find(feeds, n) for n in names] if names else feeds
-    own = fetcher is None
-    fetcher = fetcher or Fetcher(settings)
-    web = WebFolder(settings)
-    reports = []
-    try:
-        for feed in chosen:
-            reports.append(_pull_one(settings, feed, fetcher, web))
-    finally:
-        if own:
-            fetcher.close()
-    with _lock:
-        # Read again: a feed added or removed while this pull ran stays added or removed.
-        latest = {f.name: f for f in load(settings)}
-        for feed in chosen:
-            if feed.name in latest:
-                latest[feed.name] = feed
-        save(settings, latest.values())
+    feed's conditional-request headers and summary are written back to the list. A pull
+    started while another runs in this process waits for it."""
+    with _pulling:
+        feeds = load(settings)
+        chosen = [find(feeds, n) for n in names] if names else feeds
+        own = fetcher is None
+        fetcher = fetcher or Fetcher(settings)
+        web = WebFolder(settings)
+        reports = []
+        try:
+            for feed in chosen:
+                reports.append(_pull_one(settings, feed, fetcher, web))
+        finally:
+            if own:
+                fetcher.close()
+        with _lock:
+            # Read again: a feed added or removed while this pull ran stays added or removed.
+            latest = {f.name: f for f in load(settings)}
+            for feed in chosen:
+                if feed.name in latest:
+                    latest[feed.name] = feed
+            save(settings, latest.values())
     return reports
 
 

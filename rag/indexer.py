@@ -385,7 +385,7 @@ def sync(
     if not folder.exists():
         raise ConfigError(
             f"articles folder {folder} does not exist; create it and add .txt, .md, .html, "
-            ".json, .jsonl, .pdf or .docx files, or name another folder (or one file): "
+            ".json, .jsonl, .pdf, .docx or .mhtml files, or name another folder (or one file): "
             "rag index DIR"
         )
     with IndexLock(settings.index_dir, wait=wait):

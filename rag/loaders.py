@@ -1,4 +1,5 @@
-"""Read a folder of articles: .txt, .md, .html/.htm, .json, .jsonl, .pdf and .docx.
+"""Read a folder of articles: .txt, .md, .html/.htm, .json, .jsonl, .pdf, .docx and
+saved web pages (.mhtml/.mht).
 
 Every file either yields articles or a :class:`Skip` with a one-line reason;
 one bad file, or one bad JSON line, never stops the rest.
@@ -19,7 +20,7 @@ from bs4 import BeautifulSoup, Tag
 
 from rag.articles import Article, Skip
 from rag.clean import clean_text
-from rag.documents import DocumentError, read_docx, read_pdf
+from rag.documents import DocumentError, read_docx, read_mhtml, read_pdf
 from rag.folder import os_problem, special_kind, walk
 from rag.folder_defaults import is_defaults_file
 from rag.html_text import page_text
@@ -34,7 +35,8 @@ from rag.outlets import outlet_name
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 # Read as bytes by rag/documents.py, not decoded as text.
-DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})
+SAVED_PAGE_SUFFIXES = frozenset({".mhtml", ".mht"})
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"}) | SAVED_PAGE_SUFFIXES
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCUMENT_SUFFIXES
 MIN_WORDS = 5
 UNTITLED = "(untitled)"
@@ -155,8 +157,12 @@ def read_plain(text: str, path: str) -> Article:
 
 def read_document(data: bytes, suffix: str, path: str) -> Article:
     """A PDF or .docx → Article: the title the file's properties give, else its headline
-    line; the day its first lines give (the publication), else the file's creation date."""
+    line; the day its first lines give (the publication), else the file's creation date.
+    A saved web page → its HTML page, read as :func:`read_html` reads one."""
     try:
+        if suffix in SAVED_PAGE_SUFFIXES:
+            page = read_mhtml(data)
+            return read_html(page.html, path, url=page.url)
         document = read_pdf(data) if suffix == ".pdf" else read_docx(data)
     except DocumentError as exc:
         raise Unreadable(str(exc)) from None
@@ -185,7 +191,9 @@ def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
     return None
 
 
-def read_html(text: str, path: str) -> Article:
+def read_html(text: str, path: str, *, url: str | None = None) -> Article:
+    """An HTML page → Article. ``url`` is the address the page was saved from (a saved
+    page's own); without it, the page's canonical link or ``og:url``."""
     soup = BeautifulSoup(text, "html.parser")
     title = _meta(soup, "og:title", "twitter:title")
     if not title and soup.title and soup.title.string:
@@ -200,9 +208,11 @@ def read_html(text: str, path: str) -> Article:
     time_tag = soup.find("time", attrs={"datetime": True})
     if not published and isinstance(time_tag, Tag):
         published = str(time_tag["datetime"])
-    canonical = soup.find("link", attrs={"rel": "canonical"})
-    url = str(canonical["href"]) if isinstance(canonical, Tag) and canonical.get("href") else None
-    url = url or _meta(soup, "og:url")
+    if not url:
+        canonical = soup.find("link", attrs={"rel": "canonical"})
+        if isinstance(canonical, Tag) and canonical.get("href"):
+            url = str(canonical["href"])
+        url = url or _meta(soup, "og:url")
 
     body, heading = page_text(text, soup)
     return _make_article(
@@ -290,7 +300,7 @@ def read_file(file: Path, rel: str, max_bytes: int) -> FileResult:
             Skip(
                 rel,
                 f"unsupported file type {suffix or '(none)'}; "
-                "use .txt, .md, .html, .json, .jsonl, .pdf or .docx",
+                "use .txt, .md, .html, .json, .jsonl, .pdf, .docx or .mhtml",
             )
         )
         return result

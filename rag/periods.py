@@ -1,13 +1,30 @@
 """The stretch of time a question asks about, as a range of publication days.
 
 "What happened yesterday?", "… in the past 3 days", "… this week", "… since
-Monday", "… last week", "… in October", "… in Q3 2023", "… between 20 and 26
-November" each name a range, counted from a reference day (today, or the
-``as_of`` day an archive is asked about as of). A short recent window (up to
+Monday", "… on Tuesday", "… last night", "… last week", "… in October", "… in
+late October", "… in Q3 2023", "… in 2023", "… between 20 and 26 November"
+each name a range, counted from a reference day (today, or the ``as_of`` day an
+archive is asked about as of). A short recent window (up to
 :data:`STRICT_DAYS` days) is about the news of those days, so retrieval keeps
-to articles published in it; a longer or named one ("in October", "last
-year") may as well be the time of the events an article reports later, so its
-articles are only ranked up.
+to articles published in it; a longer or named one ("in October", "in late
+October", "last year") may as well be the time of the events an article
+reports later, so its articles are only ranked up.
+
+Vague ones get fixed windows: "in recent days" is the past
+:data:`RECENT_DAYS` days (strict); "recently", "lately" and "in recent weeks"
+the past :data:`RECENTLY_DAYS` days, ranked up only ("recently" and "lately"
+only closing the question: "Which company, recently fined by the EU, …"
+describes the company), as is a quarter named
+without its year ("in Q4", "during the fourth quarter": the latest such quarter
+begun by the reference day; not a game's, nor a company's results', which are
+published after it). Those two give way to any other phrase the
+question holds ("revenue for the third quarter last Wednesday" is last
+Wednesday). A month's "early", "mid-" and "late" are its days 1–10, 11–20 and
+21 to its end. "On Monday" is the latest Monday up to the reference day (the
+day itself included), unless the question speaks of the future ("will",
+"next") or of a day that comes back ("every Monday", "his usual news
+conference on Monday"); "this morning" and "tonight" are the day itself, "last night" it and
+the day before (last night's news is mostly published the next morning).
 
 >>> period_in("What did Binance say yesterday?", date(2023, 11, 22)).describe()
 'on 21 November 2023'
@@ -26,10 +43,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rag.query import MONTHS, mentioned_dates
-from rag.relative_dates import WEEKDAYS
+from rag.relative_dates import FUTURE, WEEKDAYS
 
 # Ranges up to this many days restrict retrieval; longer ones rank their articles up.
 STRICT_DAYS = 15  # two weeks back, and the day itself
+RECENT_DAYS = 7  # "in recent days": a week, as "the past few days" is about
+RECENTLY_DAYS = 30  # "recently", "lately": a month, ranked up only (never restricts)
 _NUMBERS = {
     "a": 1,
     "an": 1,
@@ -66,6 +85,28 @@ _ONE_AGO = re.compile(rf"\b(?<!since )(?<!from ){_COUNT}\s+(day|week)s?\s+ago\b"
 _DAY_BEFORE = re.compile(r"\bthe day before yesterday\b", re.I)
 _WEEKEND = re.compile(r"\b(this|last|past|over the)\s+weekend\b", re.I)
 _LAST = re.compile(r"\b(?<!the )(last|this|previous|past)\s+(day|week|month|year)\b", re.I)
+_EARLIER = re.compile(r"\bearlier\s+(this)\s+(week|month|year)\b", re.I)
+_PART_OF_DAY = re.compile(
+    r"\b(?:this\s+(?:morning|afternoon|evening)|(?<!the )last\s+night)\b", re.I
+)
+_RECENT_DAYS = re.compile(r"\b(?:in|over|during)\s+(?:the\s+)?recent\s+days\b", re.I)
+# "What has OpenAI done recently?" -- "recently" closing the question or a clause; one
+# describing whom the question asks about ("Which company, recently fined by the EU, …",
+# "the player who has recently been traded") names no period.
+_RECENTLY = re.compile(
+    r"\b(?:(?:recently|lately)(?=\s*(?:[?.!;]|$))|(?:in|over|during)\s+(?:the\s+)?recent\s+weeks\b)",
+    re.I,
+)
+# A day that comes back ("his usual weekly news conference on Monday") is not a day past.
+_HABIT = re.compile(r"\b(?:usual(?:ly)?|weekly|every|each|regular(?:ly)?)\b[^,;?]*$", re.I)
+# "on Monday", "late on Tuesday" -- not "on Monday Night Football", "on Monday, November
+# 20" (a written-out date says the day) or "on Monday last week".
+_ON_WEEKDAY = re.compile(
+    rf"\bon\s+({'|'.join(WEEKDAYS)})\b(?!\s+(?-i:[A-Z]))(?!,?\s+(?:the\s+)?\d)"
+    rf"(?!,?\s+(?:{'|'.join(sorted(MONTHS, key=len, reverse=True))})\b)"
+    r"(?!\s+(?:last|next|this)\s+week)",
+    re.I,
+)
 # In lower case, or opening the question: "Business Today" and "USA Today" are outlets.
 _DAY = re.compile(
     r"(?:^|(?<=[\s,(]))((?:since )?(?:today|tonight|yesterday))\b"
@@ -76,11 +117,32 @@ _LAST_WEEKDAY = re.compile(rf"\blast\s+({'|'.join(WEEKDAYS)})\b", re.I)
 _QUARTER = re.compile(
     r"\b(?:Q([1-4])|(first|second|third|fourth)\s+quarter)(?:\s+of)?\s+(\d{4})\b", re.I
 )
-_IN_MONTH = re.compile(
-    rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?"
-    r"(?!\s*\d)",
+# A quarter without its year, after "in"/"during" -- not a game's ("tied the game in the
+# fourth quarter") nor a company's results' (its "net income in Q3" is published after the
+# quarter; "Q4 earnings guidance" is no period either).
+_QUARTER_ALONE = re.compile(
+    r"\b(?:in|during|throughout|over)\s+(?:the\s+)?(?:Q([1-4])|(first|second|third|fourth)"
+    r"\s+quarter)\b(?!,?\s+(?:of\s+)?\d)",
     re.I,
 )
+_NOT_CALENDAR_QUARTER = re.compile(
+    r"\b(?:game|games|touchdowns?|field goals?|quarterbacks?|overtime|halftime|NFL|NBA|NCAA|"
+    r"interceptions?|rushing|yards|scored|tied|points|earn(?:ed|s)?|earnings|results|revenues?|"
+    r"income|sales|profits?|loss|losses|margins?|guidance|forecast|outlook|EPS|GDP|financial|"
+    r"performance)\b",
+    re.I,
+)
+_IN_MONTH = re.compile(
+    rf"\b(?:in|during|throughout)\s+({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?(?!\s*\d)",
+    re.I,
+)
+# "mid-November", "in early December 2023", "late Oct." -- a third of the month.
+_PART_OF_MONTH = re.compile(
+    rf"\b(?:(in|during|throughout|since|from)\s+)?(?:the\s+)?(early|mid|late)(?:-|\s+|-\s*)"
+    rf"({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?(?!\s*\d)",
+    re.I,
+)
+_IN_YEAR = re.compile(r"\b(?:in|during|throughout)\s+((?:19|20)\d\d)\b(?![-–/]\d)(?!\s*\d)", re.I)
 _DATEISH = (
     rf"(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:{_MONTH})\.?)?|(?:{_MONTH})\.?\s+\d{{1,2}}"
     rf"(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?"
@@ -167,6 +229,31 @@ def _month(month: int, year: int | None, today: date) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _part_of_month(part: str, month: int, year: int | None, today: date) -> tuple[date, date]:
+    """Days 1–10 ("early"), 11–20 ("mid") or 21 to the end ("late") of a month: of the
+    year given, else the latest such stretch begun by ``today``."""
+    first, last = {"early": (1, 10), "mid": (11, 20)}.get(part.lower(), (21, 31))
+    if year is None:
+        year = today.year if (month, first) <= (today.month, today.day) else today.year - 1
+    return date(year, month, first), date(year, month, min(last, _month_end(year, month)))
+
+
+def _month_end(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _quarter(quarter: int, year: int | None, today: date) -> tuple[date, date]:
+    """A calendar quarter: of the year given, else the latest one begun by ``today`` (the
+    current one, or the last such one that ended)."""
+    if year is None:
+        year = today.year if 3 * quarter - 2 <= today.month else today.year - 1
+    return date(year, 3 * quarter - 2, 1), date(year, 3 * quarter, _month_end(year, 3 * quarter))
+
+
+def _weekday_on_or_before(today: date, name: str) -> date:
+    return today - timedelta(days=(today.weekday() - WEEKDAYS.index(name.lower())) % 7)
+
+
 def _weekday_before(today: date, name: str) -> date:
     back = (today.weekday() - WEEKDAYS.index(name.lower())) % 7 or 7
     return today - timedelta(days=back)
@@ -229,11 +316,12 @@ def _between(match: re.Match[str], today: date) -> tuple[date, date] | None:
 def period_in(question: str, today: date) -> Period | None:
     """The range of days the question asks about, counted from ``today``; None when it
     names none. The first such phrase decides."""
-    found: list[tuple[int, date, date, str]] = []
+    # (weak, start, since, until, phrase): a weak phrase counts only when nothing else does
+    found: list[tuple[bool, int, date, date, str]] = []
 
-    def add(match: re.Match[str], span: tuple[date, date] | None) -> None:
+    def add(match: re.Match[str], span: tuple[date, date] | None, weak: bool = False) -> None:
         if span is not None and span[0] <= span[1]:
-            found.append((match.start(), span[0], span[1], match.group(0)))
+            found.append((weak, match.start(), span[0], span[1], match.group(0)))
 
     for m in _BETWEEN.finditer(question):
         add(m, _between(m, today))
@@ -255,7 +343,21 @@ def period_in(question: str, today: date) -> Period | None:
         add(m, (_back(today, m.group(2), _count(m.group(1))), today))
     for m in _AGO.finditer(question):
         add(m, (_back(today, m.group(2), _count(m.group(1))), today))
-    taken = [(start, start + len(phrase)) for start, _, _, phrase in found]
+    for m in _EARLIER.finditer(question):
+        add(m, _calendar(today, m.group(2), m.group(1)))
+    for m in _RECENT_DAYS.finditer(question):
+        add(m, (_back(today, "day", RECENT_DAYS), today))
+    for m in _RECENTLY.finditer(question):
+        add(m, (_back(today, "day", RECENTLY_DAYS), today), weak=True)
+    for m in _PART_OF_DAY.finditer(question):
+        night = m.group(0).lower().startswith("last")
+        add(m, (today - timedelta(days=1) if night else today, today))
+    if not FUTURE.search(question):
+        for m in _ON_WEEKDAY.finditer(question):
+            if not _HABIT.search(question[: m.start()]):
+                day = _weekday_on_or_before(today, m.group(1))
+                add(m, (day, day))
+    taken = [(start, start + len(phrase)) for _, start, _, _, phrase in found]
     for m in _LAST.finditer(question):
         if not any(a <= m.start() < b for a, b in taken):
             add(m, _calendar(today, m.group(2), m.group(1)))
@@ -273,16 +375,34 @@ def period_in(question: str, today: date) -> Period | None:
         add(m, (day, day))
     for m in _QUARTER.finditer(question):
         quarter = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()]
-        year = int(m.group(3))
-        last = date(year, 3 * quarter, calendar.monthrange(year, 3 * quarter)[1])
-        add(m, (date(year, 3 * quarter - 2, 1), last))
+        add(m, _quarter(quarter, int(m.group(3)), today))
+    if not _NOT_CALENDAR_QUARTER.search(question):
+        for m in _QUARTER_ALONE.finditer(question):
+            quarter = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()]
+            add(m, _quarter(quarter, None, today), weak=True)
+    for m in _PART_OF_MONTH.finditer(question):
+        if m.group(3) == "may":
+            continue  # "too late may …": the verb
+        year = int(m.group(4)) if m.group(4) else None
+        span = _part_of_month(m.group(2), MONTHS[m.group(3).lower()], year, today)
+        if (m.group(1) or "").lower() in ("since", "from"):
+            span = (span[0], today)
+        add(m, span)
     for m in _IN_MONTH.finditer(question):
         add(m, _month(MONTHS[m.group(1).lower()], int(m.group(2)) if m.group(2) else None, today))
+    for m in _IN_YEAR.finditer(question):
+        year = int(m.group(1))
+        add(m, (date(year, 1, 1), date(year, 12, 31)))
     if not found:
         return None
-    _, since, until, phrase = min(found, key=lambda f: f[0])
+    _, _, since, until, phrase = min(found, key=lambda f: (f[0], f[1]))
     until = min(until, today) if since <= today else until
-    strict = (until - since).days + 1 <= STRICT_DAYS and not _IN_MONTH.fullmatch(phrase)
+    # A named month, or a part of one, may be when events happened: ranked up, never kept
+    # to ("since mid-November" is the news since then, and kept to when short).
+    named = _IN_MONTH.fullmatch(phrase) or (
+        _PART_OF_MONTH.fullmatch(phrase) and not phrase.lower().startswith(("since", "from"))
+    )
+    strict = (until - since).days + 1 <= STRICT_DAYS and not named
     return Period(since, until, phrase.strip(), strict)
 
 

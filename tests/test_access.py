@@ -237,7 +237,7 @@ def test_the_app_asks_for_its_token_before_any_write_action(monkeypatch, tmp_pat
     assert [t.label for t in at.text_input] == ["Access token"]
     assert write_actions(at) == [] and len(at.chat_input) == 0
     # The other pages are not served at all before the token is given.
-    for page in ("pages/library.py", "pages/chat.py", "pages/evaluation.py"):
+    for page in ("screens/library.py", "screens/chat.py", "screens/evaluation.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
     at.text_input(key="rag_access_token").input("biscuits")  # sent with the form
@@ -245,7 +245,7 @@ def test_the_app_asks_for_its_token_before_any_write_action(monkeypatch, tmp_pat
     assert "not the access token" in at.error[0].value
     assert write_actions(at) == []
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/library.py")
+        at.switch_page("screens/library.py")
     assert not (tmp_path / "index").exists()  # nothing was indexed
 
     at.text_input(key="rag_access_token").input(TOKEN)
@@ -253,11 +253,11 @@ def test_the_app_asks_for_its_token_before_any_write_action(monkeypatch, tmp_pat
     assert not at.exception, at.exception
     assert "Access token" not in [t.label for t in at.text_input]  # the chat page now
     at.run()  # AppTest learns the pages registered after the sign-in
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert not at.exception, at.exception
     assert {"Update index", "Rebuild from scratch…", "upload"} <= set(write_actions(at))
     # Signed in for this browser session: every page opens.
-    at.switch_page("pages/evaluation.py").run()
+    at.switch_page("screens/evaluation.py").run()
     assert not at.exception and "Access token" not in [t.label for t in at.text_input]
 
 
@@ -267,15 +267,15 @@ def test_the_app_beyond_loopback_without_a_token_opens_nothing(monkeypatch, tmp_
     assert "no access token" in at.error[0].value and "RAG_UI_TOKEN" in at.error[0].value
     assert write_actions(at) == [] and len(at.chat_input) == 0
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/library.py")
+        at.switch_page("screens/library.py")
     at = open_app(monkeypatch, tmp_path, RAG_UI_INSECURE="true")
     assert "Open to the network" in at.sidebar.warning[0].value
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert "Update index" in write_actions(at)
 
 
 def test_the_app_on_loopback_needs_no_token(monkeypatch, tmp_path: Path):
     at = open_app(monkeypatch, tmp_path)
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert "Update index" in write_actions(at)
     assert Settings().ui_token is None

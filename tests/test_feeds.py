@@ -431,3 +431,115 @@ def test_post_articles_url_fetches_saves_and_indexes(
     assert answer["answer"].startswith("Ana Ruiz [1]")
     assert answer["citations"][0]["url"] == urls[0]
     pipeline.close()
+
+
+# --- the feed routes of the HTTP API -------------------------------------------------
+
+AUTH = {"Authorization": "Bearer s3cret"}
+
+
+@pytest.fixture
+def api(settings: Settings):
+    """The API with a token, no model loaded (a pull with ``index: false`` needs none)."""
+    from fastapi.testclient import TestClient
+
+    from rag.api import create_app
+
+    guarded = settings.model_copy(update={"api_token": "s3cret"})
+    with TestClient(create_app(guarded)) as client:
+        yield client
+
+
+def test_the_feed_routes_add_list_pull_and_remove(settings: Settings, site: Site, api):
+    rss_url, atom_url = news_site(site)
+    for method, path in [("GET", "/feeds"), ("POST", "/feeds"), ("POST", "/feeds/pull")]:
+        assert api.request(method, path).status_code == 401, path  # as every write route
+    assert api.delete("/feeds/harbour").status_code == 401
+    assert api.get("/feeds", headers=AUTH).json() == []
+
+    added = api.post("/feeds", json={"url": rss_url, "name": "harbour"}, headers=AUTH)
+    assert added.status_code == 201, added.text
+    assert added.json()["feed"]["name"] == "harbour"
+    assert added.json()["next"] == "POST /feeds/pull to fetch its items"
+    assert api.post("/feeds", json={"url": atom_url}, headers=AUTH).json()["feed"]["name"] == (
+        "127.0.0.1"
+    )
+    assert [f.name for f in feeds.load(settings)] == ["harbour", "127.0.0.1"]  # the CLI's list
+
+    refused = {
+        "again": (api.post("/feeds", json={"url": rss_url}, headers=AUTH), 409, "on the list"),
+        "taken": (
+            api.post("/feeds", json={"url": site.url("/x.xml"), "name": "harbour"}, headers=AUTH),
+            409,
+            "a feed called harbour is on the list already",
+        ),
+        "scheme": (
+            api.post("/feeds", json={"url": "file:///etc/passwd"}, headers=AUTH),
+            400,
+            "only http and https",
+        ),
+        "name": (
+            api.post("/feeds", json={"url": site.url("/y.xml"), "name": "../x"}, headers=AUTH),
+            400,
+            "not allowed",
+        ),
+        "no url": (api.post("/feeds", json={"name": "x"}, headers=AUTH), 422, "url"),
+        "unknown pull": (
+            api.post("/feeds/pull", json={"names": ["nope"]}, headers=AUTH),
+            404,
+            "no feed called 'nope'",
+        ),
+        "unknown remove": (api.delete("/feeds/nope", headers=AUTH), 404, "no feed called 'nope'"),
+    }
+    for what, (response, status, words) in refused.items():
+        assert response.status_code == status, (what, response.text)
+        assert words in response.json()["error"], (what, response.text)
+    assert len(feeds.load(settings)) == 2 and not site.seen("/rss.xml")  # nothing fetched
+
+    pulled = api.post("/feeds/pull", json={"names": ["harbour"], "index": False}, headers=AUTH)
+    assert pulled.status_code == 200, pulled.text
+    body = pulled.json()
+    (report,) = body["feeds"]
+    assert report["feed"] == "harbour" and report["status"] == "pulled"
+    assert [(i["status"], i["reason"]) for i in report["items"]] == [
+        ("added", ""),
+        ("failed", "HTTP 404 Not Found"),
+    ]
+    assert body["index"] is None and body["next"] == "POST /index to add them to the index"
+    assert len(saved(settings)) == 1 and not site.seen("/atom.xml")
+    listed = {f["name"]: f for f in api.get("/feeds", headers=AUTH).json()}
+    assert listed["harbour"]["last_pull"]["summary"] == report["summary"]
+
+    again = api.post("/feeds/pull", json={"index": False}, headers=AUTH).json()  # every feed
+    assert {r["feed"]: r["status"] for r in again["feeds"]} == {
+        "harbour": "not modified",
+        "127.0.0.1": "pulled",
+    }
+
+    removed = api.delete("/feeds/harbour", headers=AUTH)
+    assert removed.status_code == 200 and removed.json()["removed"]["url"] == rss_url
+    assert [f.name for f in feeds.load(settings)] == ["127.0.0.1"]
+    assert len(saved(settings)) == 2  # what it added stays
+
+
+def test_post_feeds_pull_indexes_what_it_saved(
+    settings: Settings, site: Site, fake_embedder: FakeEmbedder
+):
+    from fastapi.testclient import TestClient
+
+    from rag.api import create_app
+
+    rss_url, _ = news_site(site)
+    pipeline = Pipeline(settings, embedder=fake_embedder)
+    try:
+        with TestClient(create_app(settings, pipeline)) as client:
+            assert client.post("/feeds", json={"url": rss_url}).status_code == 201
+            body = client.post("/feeds/pull").json()  # no body: every feed, indexed
+            assert body["index"]["added"] == [f"web/{n}" for n in saved(settings)]
+            assert "next" not in body
+            answer = client.post("/ask", json={"question": "Who leads the dock workers' union?"})
+            assert answer.json()["answer"].startswith("Ana Ruiz [1]")
+            again = client.post("/feeds/pull").json()
+            assert again["feeds"][0]["status"] == "not modified" and again["index"] is None
+    finally:
+        pipeline.close()

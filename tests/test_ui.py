@@ -238,7 +238,7 @@ def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
     article = next(a for a in list_articles(shared) if a["path"] == "006_council.txt")
     at = app(monkeypatch, shared)
     at.query_params["article"] = article["id"]
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert not at.exception
     view = next(h for h in html(at) if 'id="cited"' in h or "Riverside" in h)
     assert "&lt;script&gt;" in view and "<script" not in view
@@ -251,9 +251,9 @@ def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, t
     assert "The index is empty" in at.info[0].value
     assert "Library" in at.info[0].value and "rag index" in at.info[0].value
     assert len(at.chat_input) == 0
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert not at.exception and "No articles are indexed yet" in at.info[0].value
-    at.switch_page("pages/evaluation.py").run()
+    at.switch_page("screens/evaluation.py").run()
     assert not at.exception
 
 
@@ -298,7 +298,7 @@ def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared
 
 @integration
 def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: Settings):
-    at = app(monkeypatch, shared, "pages/library.py")
+    at = app(monkeypatch, shared, "screens/library.py")
     table = at.dataframe[0].value
     assert len(table) == 6
     assert set(table["Duplicate cluster"]) >= {"-"}
@@ -323,7 +323,7 @@ def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, s
     start = get_article(shared, article["id"])["text"].index(quote)
     at = app(monkeypatch, shared)
     at.query_params.update(article=article["id"], start=str(start), end=str(start + len(quote)))
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert not at.exception
     view = next(h for h in html(at) if 'id="cited"' in h)
     assert f'<mark id="cited">{quote}</mark>' in view
@@ -332,7 +332,7 @@ def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, s
 
 @integration
 def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, shared: Settings):
-    at = app(monkeypatch, shared, "pages/timeline.py")
+    at = app(monkeypatch, shared, "screens/timeline.py")
     at.text_input[0].input("Michael Hart")
     button(at, "Show the timeline").click().run()
     assert not at.exception, at.exception
@@ -349,7 +349,7 @@ def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, share
 
 @integration
 def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
-    at = app(monkeypatch, shared, "pages/entities.py")
+    at = app(monkeypatch, shared, "screens/entities.py")
     table = at.dataframe[0].value
     assert "Gina Raimondo" in set(table["Name"]) and "Raimondo" not in set(table["Name"])
     at.segmented_control(key="entities_kind").set_value("People").run()
@@ -365,7 +365,7 @@ def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
 def test_a_timeline_link_opens_with_its_topic(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared)
     at.query_params["topic"] = "Michael Hart"
-    at.switch_page("pages/timeline.py").run()
+    at.switch_page("screens/timeline.py").run()
     assert not at.exception, at.exception
     assert at.text_input[0].value == "Michael Hart"
     assert "Fri 14 July 2023" in " ".join(m.value for m in at.markdown)
@@ -373,7 +373,7 @@ def test_a_timeline_link_opens_with_its_topic(monkeypatch, shared: Settings):
 
 @integration
 def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
-    at = app(monkeypatch, fresh, "pages/library.py")
+    at = app(monkeypatch, fresh, "screens/library.py")
     text = (
         "Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
         "had told her China was becoming uninvestable because of raids and fines.\n"
@@ -391,14 +391,14 @@ def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
     assert "already exists" in at.error[0].value
     assert (fresh.articles_dir / "005_raimondo.txt").read_text() == text
     # And the chat page answers from it.
-    at.switch_page("pages/chat.py").run()
+    at.switch_page("screens/chat.py").run()
     at = ask(at, "Which country did companies call uninvestable?")
     assert "uninvestable" in text_of(at.chat_message[1])
 
 
 @integration
 def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
-    at = app(monkeypatch, fresh, "pages/library.py")
+    at = app(monkeypatch, fresh, "screens/library.py")
     with IndexLock(fresh.index_dir):
         button(at, "Update index").click().run()
     assert "Another index update is running" in at.error[0].value
@@ -409,7 +409,7 @@ def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
 
 @integration
 def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
-    at = app(monkeypatch, fresh, "pages/library.py")
+    at = app(monkeypatch, fresh, "screens/library.py")
     button(at, "Rebuild from scratch…").click().run()
     assert "drops the index" in at.warning[0].value
     button(at, "Cancel").click().run()
@@ -427,7 +427,7 @@ def test_update_and_upload_report_under_the_button_pressed(monkeypatch, fresh: S
     whose button was pressed, not at the top of the page."""
     (fresh.articles_dir / "loop-a").symlink_to("loop-b")
     (fresh.articles_dir / "loop-b").symlink_to("loop-a")
-    at = app(monkeypatch, fresh, "pages/library.py")
+    at = app(monkeypatch, fresh, "screens/library.py")
     button(at, "Update index").click().run()
     assert not at.exception, at.exception
     updating, adding = section(at, "library-update"), section(at, "library-add")
@@ -467,7 +467,7 @@ def test_the_articles_table_shows_long_titles_and_file_names_whole(monkeypatch, 
         "agrees to pay $4.3 billion to settle with the Justice Department"
     )
     settings = index(tmp_path, embedder, {name: f"{title}\n\n{SCRIPT_ARTICLE}"})
-    at = app(monkeypatch, settings, "pages/library.py")
+    at = app(monkeypatch, settings, "screens/library.py")
     grid = at.dataframe[0]
     assert name in list(grid.value["File"]) and title in list(grid.value["Title"])
     assert grid.proto.row_height > 64
@@ -485,7 +485,7 @@ def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings
     from rag import uploads
     from rag.errors import UploadError
 
-    at = app(monkeypatch, fresh, "pages/library.py")
+    at = app(monkeypatch, fresh, "screens/library.py")
     odt = "application/vnd.oasis.opendocument.text"
     at.file_uploader[0].upload("notes.odt", b"PK\x03\x04", odt).run()
     assert not at.exception, at.exception
@@ -503,7 +503,7 @@ def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings
 def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh: Settings):
     """Issue 13 item 16: a message or an article shown above a heading moved it, and the
     browser showed the heading twice while the next run (an update) went on."""
-    at = app(monkeypatch, fresh, "pages/library.py")
+    at = app(monkeypatch, fresh, "screens/library.py")
 
     def headings() -> list[tuple[int, ...]]:
         return [place_of(at, "subheader", h) for h in ("Add articles", "Update the index")]
@@ -518,7 +518,7 @@ def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh:
     button(at, "Cancel").click().run()
     article = list_articles(fresh)[0]
     at.query_params["article"] = article["id"]
-    at.switch_page("pages/library.py").run()
+    at.switch_page("screens/library.py").run()
     assert not at.exception and any(b.label == "Close the article" for b in at.button)
     assert headings() == first
 
@@ -544,7 +544,7 @@ def test_links_and_feeds_are_added_from_the_library(monkeypatch, fresh: Settings
         feed_url = site.page(
             "/rss.xml", rss("City Desk", items), content_type="application/rss+xml"
         )
-        at = app(monkeypatch, fresh, "pages/library.py")
+        at = app(monkeypatch, fresh, "screens/library.py")
         assert "No feeds yet" in text_of(section(at, "library-feeds"))
 
         at.text_area[0].input(f"{port}\n{site.url('/gone.html')}").run()
@@ -601,7 +601,7 @@ def gold_subset(folder: Path, ids: set[str]) -> Path:
 @integration
 def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp_path):
     gold = gold_subset(tmp_path, {"s03", "s09", "s37", "s40", "s44"})
-    at = app(monkeypatch, shared, "pages/evaluation.py")
+    at = app(monkeypatch, shared, "screens/evaluation.py")
     at.selectbox(key="eval_gold_choice").select("Another file…").run()
     at.text_input(key="eval_gold_path").input(str(gold)).run()
     button(at, "Run the gold set").click().run()
@@ -677,7 +677,7 @@ def store_two_runs(folder: Path) -> Path:
 @integration
 def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
     store_two_runs(tmp_path)
-    at = app(monkeypatch, shared, "pages/evaluation.py")
+    at = app(monkeypatch, shared, "screens/evaluation.py")
     metrics, flipped = at.dataframe[-2].value, at.dataframe[-1].value
     row = metrics[metrics["metric"] == "answer_correct"].iloc[0]
     assert (row["old"], row["new"], row["delta"]) == (0.5, 1.0, 0.5)
@@ -690,7 +690,7 @@ def test_the_picker_is_a_new_widget_for_each_run_shown(faked, tmp_path):
     before ("q1 — ✗") beside a panel saying "✓ correct"; a picker made for each run
     carries that run's label."""
     store_two_runs(tmp_path)
-    at = start("pages/evaluation.py")
+    at = start("screens/evaluation.py")
     assert at.selectbox(key="eval_show").value.name == "new.json"
     before = pick(at)
     assert before.options[0] == "q1 — ✓ q1?" and "✓ correct" in " ".join(
@@ -720,7 +720,7 @@ def test_evaluation_charts_leave_the_mouse_wheel_to_the_page(faked, tmp_path):
     evaluate.write(
         evaluate.run(fake.FakePipeline(reply), gold, name="yn"), tmp_path / "eval" / "runs"
     )
-    at = start("pages/evaluation.py")
+    at = start("screens/evaluation.py")
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 3  # by type, latency, reliability
 
@@ -737,7 +737,7 @@ def test_evaluation_charts_leave_the_mouse_wheel_to_the_page(faked, tmp_path):
 def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(faked, tmp_path):
     """Issue 13 item 18: not a run of zeros under a grey caption, but what to do."""
     faked.reply = fake.answer(shorts=[fake.short("IBM")])
-    at = start("pages/evaluation.py")
+    at = start("screens/evaluation.py")
     at.selectbox(key="eval_gold_choice").select("Another file…").run()
     other = fake.gold_citing(tmp_path / "other.jsonl", ["mh-0c6a1b9e5713", "mh-1d2e3f4a5b6c"])
     at.text_input(key="eval_gold_path").input(str(other)).run()
@@ -909,7 +909,7 @@ def test_evaluation_shows_the_yes_no_matrix_and_the_reliability_plot(faked, tmp_
 
     record = evaluate.run(fake.FakePipeline(reply), gold, name="yn")
     evaluate.write(record, tmp_path / "eval" / "runs")
-    at = start("pages/evaluation.py")
+    at = start("screens/evaluation.py")
     labels = {m.label: m.value for m in at.metric}
     assert labels["Yes/no balanced accuracy"] == "0.500"
     assert "balanced accuracy 0.500 (always “yes”: 0.500)" in " ".join(c.value for c in at.caption)

@@ -241,3 +241,39 @@ def test_evaluation_picker_follows_the_run_and_charts_let_the_page_scroll(
             page.screenshot(path=tmp_path / "evaluation.png")
         finally:
             browser.close()
+
+
+# Every navigation entry the page shows, from its first paint: recorded as the DOM changes,
+# so one shown for a moment and replaced is caught too.
+NAV_SEEN = """
+window.__navSeen = [];
+new MutationObserver(() => {
+  for (const link of document.querySelectorAll('[data-testid="stSidebarNavLink"]')) {
+    const text = link.textContent.trim();
+    if (!window.__navSeen.includes(text)) window.__navSeen.push(text);
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
+def test_a_deep_link_shows_only_the_apps_own_navigation(app_url: str, tmp_path: Path):
+    """A page opened fresh by its address (/library) never shows Streamlit's automatic
+    page list ("app, chat, entities …") before the app's navigation: the page scripts
+    are in ui/screens/, which Streamlit does not list, and keep their URL paths."""
+    expect, sync_playwright = playwright_or_skip()
+    titles = ["Chat", "Library", "Timeline", "Who's who", "Evaluation"]
+    with sync_playwright() as p:
+        browser, page = browser_page(p, {"width": 1280, "height": 800})
+        try:
+            page.add_init_script(NAV_SEEN)  # run again on every page load
+            for path, heading in [("library", "Library"), ("entities", "Who's who")]:
+                page.goto(f"{app_url}/{path}", wait_until="commit")
+                expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=120_000)
+                expect(page).to_have_url(f"{app_url}/{path}")
+                page.screenshot(path=tmp_path / f"deep-link-{path}.png")
+                seen = page.evaluate("window.__navSeen")
+                # Each entry is its icon's name and its title ("forumChat"), and no other.
+                assert len(seen) == len(titles), (path, seen)
+                assert all(e.endswith(t) for e, t in zip(seen, titles, strict=True)), seen
+        finally:
+            browser.close()

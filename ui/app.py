@@ -1,7 +1,10 @@
 """The Streamlit app: ``rag ui`` (or ``streamlit run ui/app.py``).
 
 Five pages over one shared engine (``ui/engine.py``): chat, library, timeline,
-who's who, evaluation.
+who's who, evaluation. Their scripts are in ``ui/screens/``, named here: Streamlit
+would list the scripts of a ``pages/`` folder beside this one as a navigation of its
+own ("app, chat, entities …"), shown on a deep link (``/library``) until this script
+has run and ``st.navigation`` replaced it. The URL paths come from the file names.
 """
 
 from __future__ import annotations

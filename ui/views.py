@@ -17,11 +17,11 @@ from rag.extractive import NOT_FOUND
 from rag.highlight import escape_markdown, excerpt, segments, segments_html, to_html
 from rag.results import Answer, Citation, Passage, ShortAnswer, Verdict
 
-CHAT = "pages/chat.py"
-LIBRARY = "pages/library.py"
-EVALUATION = "pages/evaluation.py"
-TIMELINE = "pages/timeline.py"
-ENTITIES = "pages/entities.py"
+CHAT = "screens/chat.py"
+LIBRARY = "screens/library.py"
+EVALUATION = "screens/evaluation.py"
+TIMELINE = "screens/timeline.py"
+ENTITIES = "screens/entities.py"
 
 STYLE = """
 <style>

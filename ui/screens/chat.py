@@ -207,7 +207,7 @@ st.title("Ask the articles")
 if not articles:
     st.info(
         "**The index is empty.** Add articles first: upload them on the Library page, "
-        "or put .txt, .md, .html, .json, .jsonl, .pdf or .docx files into "
+        "or put .txt, .md, .html, .json, .jsonl, .pdf, .docx or .mhtml files into "
         f"`{base.articles_dir.resolve()}` "
         "and click **Update index** there (or run `rag index`).",
         icon=":material/info:",

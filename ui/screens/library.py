@@ -484,7 +484,7 @@ with st.container(key="library-articles"):
     else:
         st.info(
             "**No articles are indexed yet.** Upload files below, or put .txt, .md, .html, "
-            ".json, .jsonl, .pdf or .docx files into "
+            ".json, .jsonl, .pdf, .docx or .mhtml files into "
             f"`{settings.articles_dir.resolve()}` and click **Update index**.",
             icon=":material/info:",
         )
