@@ -228,3 +228,19 @@ def test_relevant_passages_are_put_in_date_order_and_the_rest_follow():
     ranked = [old, undated, new, weak]
     assert [p.chunk_id for p in by_date(ranked, newest=True)] == ["new", "old", "undated", "weak"]
     assert [p.chunk_id for p in by_date(ranked, newest=False)] == ["old", "new", "undated", "weak"]
+
+
+def test_a_weekday_no_article_was_published_on_is_left_without_a_note():
+    from rag.pipeline import _period
+    from rag.retrieve import Retrieval
+
+    today = date(2026, 11, 30)
+    info = QuestionInfo("q", "who")
+    monday = period_in("Which vice minister met Hart on Monday?", today)
+    last_week = period_in("Who met Hart last week?", today)
+    assert monday is not None and last_week is not None
+    # "on Monday" with no article from that day is mostly the articles' own Monday
+    quiet = _period(Retrieval([], info, period=monday, period_searched=False), True)
+    assert quiet is not None and quiet["note"] == "" and not quiet["restricted"]
+    told = _period(Retrieval([], info, period=last_week, period_searched=False), True)
+    assert told is not None and told["note"].startswith("No article was published")
