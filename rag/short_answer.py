@@ -22,7 +22,7 @@ from typing import Protocol, TypeVar
 
 from rag.answer_type import AMOUNTS, TITLES, Expected
 from rag.lexical import tokens
-from rag.nlp import NAMES, Entity, normalise, untitled
+from rag.nlp import NAMES, PLACES, Entity, normalise, untitled
 from rag.query import mentioned_dates
 from rag.relative_dates import FUTURE, WEEKDAYS, before_publication
 from rag.word_forms import base
@@ -184,6 +184,7 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
     for e in mentions:
         if (
             e.label in NAMES
+            and _kind(e.label) == _kind(pick.label)  # "U.S." is no fuller "the U.S. SEC"
             and e.norm != short
             and same_name(short, e.norm, person)
             and _a_name(e.norm)
@@ -194,6 +195,11 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
         return None
     best = max(counts, key=lambda n: (counts[n], len(n)))
     return shown[best] if shown[best] != _display(pick.text) else None
+
+
+def _kind(label: str) -> str:
+    """A person, a place, or another kind of name (organisations, works, events …)."""
+    return "person" if label == "PERSON" else "place" if label in PLACES else "other"
 
 
 def _display(text: str) -> str:

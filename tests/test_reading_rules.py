@@ -839,6 +839,11 @@ def test_a_tag_the_index_mostly_disagrees_with_takes_the_index_label():
     )
     assert [e.label for e in found] == ["ORG", "PERSON"]  # 3 of 5 is no clear majority
     assert relabelled([binance], {"binance": {"ORG": 2}}) == [binance]  # too few to tell
+    # a place in fewer than half its mentions is no place
+    mixed = {"binance": {"GPE": 14, "PERSON": 12, "ORG": 11}}
+    assert relabelled([binance], mixed)[0].label == "PERSON"
+    seattle = Entity(0, 7, "GPE", "Seattle", "seattle")
+    assert relabelled([seattle], {"seattle": {"GPE": 9, "ORG": 2}}) == [seattle]
 
 
 def test_the_name_reporting_an_office_is_not_given_it():
@@ -933,3 +938,19 @@ def test_two_events_no_day_puts_in_order_cannot_be_told():
     ]
     answer, reason, _ = decide(question, claims, same_day, None, events=True)
     assert answer == "cannot tell" and "no days" in reason
+
+
+def test_a_place_is_not_shown_with_an_organisation_named_after_it():
+    from rag.short_answer import Pick, full_name
+
+    said = sentence("Zhao pleaded guilty in the U.S. on Tuesday.", 1.0, ("U.S.", "GPE"))
+    us = said.entities[0]
+    pick = Pick(said, us.start, us.end, us.text, us.label)
+    sec = Entity(
+        90,
+        133,
+        "ORG",
+        "the U.S. Securities and Exchange Commission",
+        "u.s. securities and exchange commission",
+    )
+    assert full_name(pick, [us, sec]) is None
