@@ -428,21 +428,23 @@ def sync(
             tagger = _Tagger(settings, manifest, summary)
             indexed = manifest.paths()
             new = any(a not in indexed for a in scan.articles)
+            model = (embedder or Embedder(settings)) if new else None
             if verify or tagger.needed() or new:
                 # Before any write: a pipeline that cannot load changes nothing. The
-                # embedding model, when there is text to embed, loads meanwhile.
+                # embedding model, when there is text to embed, loads meanwhile, or first
+                # when it imports torch (spaCy's import may hide torch: rag.nlp).
+                if model is not None and model.imports_torch():
+                    _load_model(model, summary)
                 with tagger.loading():
-                    if new:
-                        embedder = embedder or Embedder(settings)
-                        with summary.timed("model load"):
-                            embedder.load()  # so that "embedding" is the encoding alone
+                    if model is not None:
+                        _load_model(model, summary)
             _apply(
                 settings,
                 scan,
                 store,
                 manifest,
                 summary,
-                embedder,
+                model,
                 tagger,
                 progress,
                 force_clusters=was_dirty or verify,
@@ -465,6 +467,12 @@ def sync(
                 store.close()
     summary.seconds = round(time.perf_counter() - began, 3)
     return summary
+
+
+def _load_model(embedder: Embedder, summary: IndexSummary) -> None:
+    """Load the embedding model now, so that "embedding" is the encoding alone."""
+    with summary.timed("model load"):
+        embedder.load()
 
 
 def _apply(

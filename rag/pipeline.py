@@ -64,6 +64,8 @@ class Pipeline:
         builds its session, which leaves the interpreter free). About a second on first
         use, most of a cold `rag ask`; at once afterwards. :meth:`ask_stream` calls it
         and reports its time as ``load``."""
+        if self.embedder.imports_torch():
+            self.embedder.load()  # first: spaCy's import may hide torch (rag.nlp)
         with self.engines[engine or self.settings.engine].loading():
             self.embedder.load()
 

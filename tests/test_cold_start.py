@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from rag import nlp
 from rag.errors import ModelError
 from rag.lexical import _Weights
 from rag.settings import Settings
-from tests.conftest import SAMPLE, rag_env, run_rag
+from tests.conftest import ROOT, SAMPLE, rag_env, run_rag
 
 QUESTION = "Which companies attended the Friday meeting with the MIIT?"
 # Heavy modules no question needs: the torch runtime, the index build's (scipy, bm25s,
@@ -131,6 +132,57 @@ def test_adding_an_article_loads_both_models_each_timed(indexed: Settings):
     shown = run_rag("articles", "show", "006.txt", "--json", env=env)
     names = {e["text"] for e in json.loads(shown.stdout)["entities"]}
     assert {"Geneva", "Boeing", "Airbus"} <= names
+
+
+@pytest.mark.integration
+def test_a_model_that_imports_torch_loads_before_spacy(indexed: Settings):
+    """spaCy's import hides torch when spaCy does not need it; a torch model (or an
+    export still to build) loads first, so its import of torch is never refused."""
+    from rag.embed import Embedder
+
+    assert not Embedder(indexed).imports_torch()  # onnxruntime, export cached
+    assert Embedder(indexed.model_copy(update={"embed_runtime": "torch"})).imports_torch()
+    elsewhere = indexed.model_copy(update={"cache_dir": indexed.index_dir / "no-export"})
+    assert Embedder(elsewhere).imports_torch()
+    env = rag_env(
+        RAG_ARTICLES_DIR=str(indexed.articles_dir),
+        RAG_INDEX_DIR=str(indexed.index_dir),
+        RAG_EMBED_RUNTIME="torch",
+        RAG_EMBED_PRECISION="fp32",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "--local", "--json", QUESTION],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["short_answers"][0]["text"] == "IBM"
+
+
+@pytest.mark.integration
+def test_the_apps_first_answer_waits_for_no_model(indexed: Settings, monkeypatch):
+    """The app loads the models while the page is read and the question typed."""
+    from streamlit import config as st_config
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RAG_ARTICLES_DIR", str(indexed.articles_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(indexed.index_dir))
+    address = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")  # as `rag ui` serves it
+    try:
+        at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=300).run()
+        warming = [t for t in threading.enumerate() if t.name == "rag-warm-up"]
+        assert warming, "the first page starts loading the models"
+        for thread in warming:
+            thread.join(300)
+        at.chat_input[0].set_value(QUESTION).run()
+        assert not at.exception, at.exception
+    finally:
+        st_config.set_option("server.address", address)
+    footer = next(c.value for c in at.caption if "extractive engine ·" in c.value)
+    assert "loading the models" not in footer, footer
 
 
 def test_spacy_loads_without_its_command_line_which_still_imports_after():
