@@ -21,7 +21,8 @@ machine is shared: read the figures with the load average beside them.
 
 ``--code`` names checkouts to compare (default: this one), e.g. one of the previous
 commit (``git archive HEAD~3 | tar -x -C /tmp/before``): their runs alternate, so
-each sees the same load. CPU seconds vary less with load than wall-clock ones.
+each sees the same load. CPU seconds count onnxruntime's threads spinning while they
+wait: on an idle machine they exceed the wall-clock time.
 """
 
 from __future__ import annotations
