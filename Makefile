@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint install index bench bench-scale bench-load lock clean ui
+.PHONY: run test test-fast lint install index bench bench-cold bench-scale bench-load lock clean ui
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ ui: install
 
 bench: install
 	$(BIN)/python bench/index_throughput.py
+
+# Cold start: rag ask, rag index (nothing to do, +1 article) and the app's first answer,
+# each in fresh processes (README, "Cold start").
+bench-cold: install
+	$(BIN)/python bench/cold_start.py
 
 # Scale benchmark at 1k, 10k and 100k synthetic chunks; corpora and indexes under
 # /tmp/newsdesk-scale, built once and reused. The first run embeds 11k chunks on the CPU

@@ -28,9 +28,12 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -85,6 +88,8 @@ BLOCK_ROWS = 512
 
 def _word_matrix(words: Sequence[np.ndarray]) -> sparse.csr_matrix:
     """Articles × words incidence (1 where the article has the word)."""
+    from scipy import sparse  # a third of a second, paid only when articles are compared
+
     lengths = np.fromiter((len(w) for w in words), np.int64, count=len(words))
     flat = np.concatenate(words) if len(words) else np.zeros(0, np.uint64)
     _, columns = np.unique(flat, return_inverse=True)

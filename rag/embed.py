@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -182,16 +183,38 @@ class Embedder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._model: Encoder | None = None
+        # Loaded once when several threads ask at once: the app's warm-up and its first
+        # question, a server's first requests.
+        self._lock = threading.Lock()
 
     @property
     def model(self) -> Encoder:
         if self._model is None:
-            self._model = self._load()
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
         return self._model
 
     def load(self) -> None:
         """Loads the model now (so that a later timing is the encoding alone)."""
         self.model  # noqa: B018
+
+    def imports_torch(self) -> bool:
+        """Whether loading the model would import torch: the torch runtime, or an
+        onnxruntime export not built yet (the export runs torch). Such a model loads
+        before spaCy, whose import hides torch when spaCy does not need it (rag.nlp);
+        one that does not loads beside it."""
+        if self._model is not None:
+            return False
+        from rag.onnx_export import Layout, is_exported
+
+        try:
+            runtime, _ = runtime_plan(self.settings)
+            if runtime == "torch":
+                return True
+            return not is_exported(Layout(model_path(self.settings)), self.settings.cache_path)
+        except ModelError:
+            return True  # the load raises it, before anything else
 
     def _load(self) -> Encoder:
         path = model_path(self.settings)

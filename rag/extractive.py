@@ -205,9 +205,12 @@ class ExtractiveEngine:
     def nlp(self) -> Any:
         return nlp.load(self.settings.spacy_model)
 
-    def load(self) -> None:
-        """Load the spaCy pipeline that tags each question's names (seconds, once)."""
-        self.nlp  # noqa: B018 - loads it
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
+        """Load the spaCy pipeline that tags each question's names (a second, once) in a
+        thread while the body runs; loaded, or its error raised, after the body."""
+        with nlp.loading_while(self.settings.spacy_model):
+            yield
 
     def tag(self, found: list[Candidate]) -> None:
         """Give each candidate its named entities: from the index (tagged by ``rag index``),

@@ -83,8 +83,10 @@ class IndexSummary:
         try:
             yield
         finally:
-            spent = self.stages.get(stage, 0.0) + time.perf_counter() - began
-            self.stages[stage] = round(spent, 3)
+            self.add(stage, time.perf_counter() - began)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = round(self.stages.get(stage, 0.0) + seconds, 3)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -135,10 +137,22 @@ class _Tagger:
         self.id = ""
 
     def load(self) -> None:
+        with self.loading():
+            pass
+
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
+        """Load the pipeline in a thread while the body runs (the embedding model loading:
+        onnxruntime builds its session without holding the interpreter); loaded, and
+        recorded in the manifest, after the body. Its time is "spacy load", whatever
+        ran beside it."""
         if self.nlp is not None:
+            yield
             return
-        with self.summary.timed("spacy load"):
-            self.nlp = nlp.load(self.name)
+        with nlp.loading_while(self.name) as pending:
+            yield
+        self.summary.add("spacy load", pending.seconds)
+        self.nlp = pending.wait()
         described = nlp.describe(self.name, self.nlp)
         self.id = described["id"]
         if self.manifest.entities_pipeline() != described:
@@ -413,15 +427,24 @@ def sync(
                 )
             tagger = _Tagger(settings, manifest, summary)
             indexed = manifest.paths()
-            if verify or tagger.needed() or any(a not in indexed for a in scan.articles):
-                tagger.load()  # before any write: a pipeline that cannot load changes nothing
+            new = any(a not in indexed for a in scan.articles)
+            model = (embedder or Embedder(settings)) if new else None
+            if verify or tagger.needed() or new:
+                # Before any write: a pipeline that cannot load changes nothing. The
+                # embedding model, when there is text to embed, loads meanwhile, or first
+                # when it imports torch (spaCy's import may hide torch: rag.nlp).
+                if model is not None and model.imports_torch():
+                    _load_model(model, summary)
+                with tagger.loading():
+                    if model is not None:
+                        _load_model(model, summary)
             _apply(
                 settings,
                 scan,
                 store,
                 manifest,
                 summary,
-                embedder,
+                model,
                 tagger,
                 progress,
                 force_clusters=was_dirty or verify,
@@ -444,6 +467,12 @@ def sync(
                 store.close()
     summary.seconds = round(time.perf_counter() - began, 3)
     return summary
+
+
+def _load_model(embedder: Embedder, summary: IndexSummary) -> None:
+    """Load the embedding model now, so that "embedding" is the encoding alone."""
+    with summary.timed("model load"):
+        embedder.load()
 
 
 def _apply(
@@ -525,8 +554,6 @@ def _embed_new(
     split = chunker(settings)
     with summary.timed("chunking"):
         planned = [(a, split.chunk(a)) for a in articles if a is not None]
-    with summary.timed("model load"):
-        embedder.load()  # so that "embedding" is the encoding alone
     summary.embedding = embedder.describe()
     with tagger.ahead([article.text for article, _ in planned]) as ahead:
         _embed_batches(

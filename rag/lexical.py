@@ -194,10 +194,10 @@ class LexicalIndex:
         index = self._current()
         if index is None or index.model is None or k <= 0:
             return []
-        words = [t for t in tokens(query) if t in index.model.vocab_dict]
+        words = [t for t in tokens(query) if t in index.model.vocab]
         if not words:
             return []
-        scores = index.model.get_scores(words)
+        scores = index.model.scores(words)
         if articles is not None:
             codes = [index.article_codes[a] for a in articles if a in index.article_codes]
             mask = np.isin(index.chunk_articles, np.asarray(codes, dtype=np.int64))
@@ -236,20 +236,51 @@ def _bm25_matrix(
 
 
 @dataclass(frozen=True)
+class _Weights:
+    """A build's BM25 weights as bm25s saves them (``model.save``: the term-major CSC
+    arrays and the vocabulary), scored as ``bm25s.BM25.get_scores`` scores them, in the
+    same float32 order, without importing bm25s: it imports scipy, a fifth of a second
+    of a cold question that only an index build needs."""
+
+    vocab: dict[str, int]
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    num_docs: int
+
+    @classmethod
+    def read(cls, folder: Path) -> _Weights:
+        params = json.loads((folder / "params.index.json").read_text())
+        return cls(
+            json.loads((folder / "vocab.index.json").read_text()),
+            np.load(folder / "data.csc.index.npy"),
+            np.load(folder / "indices.csc.index.npy"),
+            np.load(folder / "indptr.csc.index.npy"),
+            int(params["num_docs"]),
+        )
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Each document's BM25 score for ``words`` (all in the vocabulary)."""
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        for term in (self.vocab[w] for w in words):
+            start, end = self.indptr[term], self.indptr[term + 1]
+            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        return scores
+
+
+@dataclass(frozen=True)
 class _Loaded:
-    """One loaded build: the bm25s model, its chunk ids and each chunk's article."""
+    """One loaded build: its BM25 weights, its chunk ids and each chunk's article."""
 
     target: str
     generation: int
     ids: list[str]
     chunk_articles: np.ndarray  # article code of each chunk, for filters
     article_codes: dict[str, int]
-    model: Any
+    model: _Weights | None
 
     @classmethod
     def read(cls, folder: Path) -> _Loaded:
-        import bm25s
-
         meta = json.loads((folder / "meta.json").read_text())
         ids: list[str] = meta["ids"]
         article_codes: dict[str, int] = {}
@@ -258,5 +289,5 @@ class _Loaded:
             dtype=np.int64,
             count=len(ids),
         )
-        model = bm25s.BM25.load(str(folder), show_progress=False) if ids else None
+        model = _Weights.read(folder) if ids else None
         return cls(folder.name, int(meta["generation"]), ids, chunk_articles, article_codes, model)

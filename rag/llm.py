@@ -16,6 +16,7 @@ written inside an article is quoted, not followed. After generation:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -137,8 +138,10 @@ class LLMEngine:
         self.catalog = catalog
         self._llm = llm
 
-    def load(self) -> None:
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
         """Nothing to load: the model runs behind its endpoint, reached on first use."""
+        yield
 
     @property
     def llm(self) -> Any:

@@ -14,16 +14,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from bs4 import BeautifulSoup, Tag
+from typing import TYPE_CHECKING, Any
 
 from rag.articles import Article, Skip
 from rag.clean import clean_text
 from rag.documents import DocumentError, read_docx, read_mhtml, read_pdf
 from rag.folder import os_problem, special_kind, walk
 from rag.folder_defaults import is_defaults_file
-from rag.html_text import page_text
 from rag.metadata import (
     fallback_title,
     normalise_source,
@@ -32,6 +29,9 @@ from rag.metadata import (
     source_from_url,
 )
 from rag.outlets import outlet_name
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
 # Read as bytes by rag/documents.py, not decoded as text.
@@ -184,6 +184,8 @@ def read_document(data: bytes, suffix: str, path: str) -> Article:
 
 
 def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
+    from bs4 import Tag
+
     for key in keys:
         tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
         if isinstance(tag, Tag) and tag.get("content"):
@@ -194,6 +196,12 @@ def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
 def read_html(text: str, path: str, *, url: str | None = None) -> Article:
     """An HTML page → Article. ``url`` is the address the page was saved from (a saved
     page's own); without it, the page's canonical link or ``og:url``."""
+    # bs4 and trafilatura are half a second of imports, paid only when a page is read
+    # (not by `rag index` with nothing to do, nor by `rag ask`).
+    from bs4 import BeautifulSoup, Tag
+
+    from rag.html_text import page_text
+
     soup = BeautifulSoup(text, "html.parser")
     title = _meta(soup, "og:title", "twitter:title")
     if not title and soup.title and soup.title.string:

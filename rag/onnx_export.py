@@ -96,12 +96,19 @@ class Layout:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def is_exported(layout: Layout, cache: Path) -> bool:
+    """Whether ``cache`` holds a complete export of the model (none is needed, nor torch)."""
+    folder = cache / "onnx" / layout.key()
+    model = folder / MODEL
+    done = _read_json(folder / DONE)
+    return isinstance(done, dict) and model.is_file() and done.get("bytes") == model.stat().st_size
+
+
 def cached_export(layout: Layout, cache: Path) -> Path:
     """The model's ONNX file under ``cache``, exported first if there is no complete one."""
     folder = cache / "onnx" / layout.key()
     model = folder / MODEL
-    done = _read_json(folder / DONE)
-    if isinstance(done, dict) and model.is_file() and done.get("bytes") == model.stat().st_size:
+    if is_exported(layout, cache):
         return model
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -61,10 +61,14 @@ class Pipeline:
 
     def load(self, engine: str | None = None) -> None:
         """Load the models a question needs: the embedding model, and the spaCy pipeline
-        for the extractive engine. Seconds on first use (most of a cold `rag ask`); at
-        once afterwards. :meth:`ask_stream` calls it and reports its time as ``load``."""
-        self.embedder.load()
-        self.engines[engine or self.settings.engine].load()
+        for the extractive engine, side by side (spaCy's in a thread while onnxruntime
+        builds its session, which leaves the interpreter free). About a second on first
+        use, most of a cold `rag ask`; at once afterwards. :meth:`ask_stream` calls it
+        and reports its time as ``load``."""
+        if self.embedder.imports_torch():
+            self.embedder.load()  # first: spaCy's import may hide torch (rag.nlp)
+        with self.engines[engine or self.settings.engine].loading():
+            self.embedder.load()
 
     def close(self) -> None:
         self.store.close()

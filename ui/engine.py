@@ -21,7 +21,7 @@ from rag.errors import IndexLockedError, RagError
 from rag.indexer import IndexSummary, Progress, sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
-from rag.store import ChunkStore
+from rag.store import ChunkStore, import_chromadb
 
 # Chunks embedded per batch during an update from the app: small enough that the
 # progress bar moves every few seconds on a laptop CPU.
@@ -45,7 +45,21 @@ def _store(where: str, collection: str, _settings: Settings) -> ChunkStore:
 
 @st.cache_resource(show_spinner="Opening the index…", max_entries=8)
 def _pipeline(key: str, _settings: Settings) -> Pipeline:
-    return Pipeline(_settings, embedder=embedder(_settings), store=store(_settings))
+    pipe = Pipeline(_settings, embedder=embedder(_settings), store=store(_settings))
+    threading.Thread(target=_warm_up, args=(pipe,), name="rag-warm-up", daemon=True).start()
+    return pipe
+
+
+def _warm_up(pipe: Pipeline) -> None:
+    """Load the models and import Chroma while the page is read and the question typed,
+    so that the first answer waits for none of it (README, "Cold start"). A question
+    arriving meanwhile waits for what is still loading, not for a second load. Nothing
+    is opened or written: an empty index stays untouched."""
+    try:
+        pipe.load()
+        import_chromadb()
+    except RagError:
+        return  # the first question loads again and shows the error
 
 
 def embedder(s: Settings) -> Embedder:
