@@ -311,9 +311,7 @@ def plausible(entity: Entity) -> bool:
 def relabelled(found: list[Entity], labels: dict[str, dict[str, int]]) -> list[Entity]:
     """``found`` with each name given the label most of its tags in the index have
     (``labels``: norm → label → count), where one holds :data:`MAJORITY` of three or
-    more: "Binance" tagged GPE once and ORG everywhere else is an organisation. A name
-    tagged a place here but not in most of its mentions takes its commonest other
-    label."""
+    more: "Binance" tagged GPE once and ORG everywhere else is an organisation."""
     out = []
     for e in found:
         counts = labels.get(e.norm, {}) if e.label in NAMES else {}
@@ -321,13 +319,6 @@ def relabelled(found: list[Entity], labels: dict[str, dict[str, int]]) -> list[E
         top = max(counts, key=counts.__getitem__) if counts else e.label
         if total >= 3 and top != e.label and counts[top] >= MAJORITY * total:
             e = Entity(e.start, e.end, top, e.text, e.norm)
-        elif total >= 3 and e.label in PLACES:
-            # a place is a place in most of its mentions: "Binance" tagged GPE 14 times
-            # of 38 (and PERSON 12, ORG 11) is no place to answer "where" with
-            others = {label: n for label, n in counts.items() if label not in PLACES}
-            if others and sum(others.values()) > total / 2:
-                label = max(others, key=others.__getitem__)
-                e = Entity(e.start, e.end, label, e.text, e.norm)
         out.append(e)
     return out
 

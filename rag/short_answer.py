@@ -184,7 +184,8 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
     for e in mentions:
         if (
             e.label in NAMES
-            and _kind(e.label) == _kind(pick.label)  # "U.S." is no fuller "the U.S. SEC"
+            # a place's fuller name is a place: "U.S." is no fuller "the U.S. SEC"
+            and (pick.label not in PLACES or e.label in PLACES)
             and e.norm != short
             and same_name(short, e.norm, person)
             and _a_name(e.norm)
@@ -195,11 +196,6 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
         return None
     best = max(counts, key=lambda n: (counts[n], len(n)))
     return shown[best] if shown[best] != _display(pick.text) else None
-
-
-def _kind(label: str) -> str:
-    """A person, a place, or another kind of name (organisations, works, events …)."""
-    return "person" if label == "PERSON" else "place" if label in PLACES else "other"
 
 
 def _display(text: str) -> str:
