@@ -147,7 +147,7 @@ class Pipeline:
                 hint = (
                     f"the closest outlets are {', '.join(near)}"
                     if near
-                    else f"the index has {len(catalog.outlets)} outlets"
+                    else _outlets(len(catalog.outlets))
                 )
                 raise FilterError(
                     f"no indexed article is from {source!r}; {hint} "
@@ -301,6 +301,13 @@ class Pipeline:
         engine = self.engines["extractive"]
         assert isinstance(engine, ExtractiveEngine)
         return timeline.build(topic, retrieval.passages, engine)
+
+
+def _outlets(count: int) -> str:
+    """How many outlets the index has, in words ("the index has 1 outlet")."""
+    if count == 0:
+        return "no indexed article names its outlet"
+    return f"the index has {count} outlet{'' if count == 1 else 's'}"
 
 
 _ON_WEEKDAY = re.compile(r"on\s+\w+day$", re.I)

@@ -244,3 +244,11 @@ def test_an_outlets_name_and_its_host_find_each_other():
     assert outlet_keys("The Independent - Sports") & outlet_keys("independent.co.uk")
     assert not outlet_keys("The Verge") & outlet_keys("TechCrunch")
     assert "street" not in outlet_keys("Thestreet")  # a name's own "the" is kept
+
+
+def test_the_count_of_outlets_reads_as_words():
+    from rag.pipeline import _outlets
+
+    assert _outlets(1) == "the index has 1 outlet"
+    assert _outlets(3) == "the index has 3 outlets"
+    assert _outlets(0) == "no indexed article names its outlet"
