@@ -918,9 +918,7 @@ class ExtractiveEngine:
             if c is None:
                 continue
             spans = [e.text for e in c.entities if e.label in ("DATE", "TIME")]
-            told = event_day(c.text, spans, c.published)
-            if told is not None:
-                item.published_at, item.dated_by = told[0].isoformat(), told[1]
+            item.told = event_day(c.text, spans, c.published)
 
     def _evidence(self, claim: ClaimText, found: list[Candidate]) -> tuple[Candidate | None, float]:
         """The sentence that best supports ``claim``: from the outlet it names (and the day

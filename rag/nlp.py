@@ -286,7 +286,6 @@ def people(found: Iterable[Entity]) -> set[str]:
     return {e.norm for e in found if e.label == "PERSON" and " " in e.norm}
 
 
-PLACES = frozenset({"GPE", "LOC", "FAC"})
 # Words that open a sentence, never end a name ("Pool B. However").
 _OPENERS = frozenset("however but meanwhile still yet also then now and the this that so".split())
 # The share of an indexed name's tags one label must hold to stand for the name.

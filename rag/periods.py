@@ -161,6 +161,12 @@ class Period:
     phrase: str  # as the question says it: "in the past 3 days"
     strict: bool  # restricts retrieval (else ranks its articles up)
 
+    @property
+    def on_a_weekday(self) -> bool:
+        """Whether the question named one weekday ("on Monday"): over an archive, mostly
+        its articles' own Monday rather than the latest."""
+        return re.fullmatch(rf"on\s+(?:{'|'.join(WEEKDAYS)})", self.phrase, re.I) is not None
+
     def describe(self) -> str:
         """ "on 21 November 2023", "from 13 to 19 November 2023", "from 28 October to
         3 November 2023", "from 30 December 2022 to 5 January 2023"."""

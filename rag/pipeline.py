@@ -8,7 +8,6 @@ the stream yields the answer text piece by piece first.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -310,9 +309,6 @@ def _outlets(count: int) -> str:
     return f"the index has {count} outlet{'' if count == 1 else 's'}"
 
 
-_ON_WEEKDAY = re.compile(r"on\s+\w+day$", re.I)
-
-
 def _period(retrieval: Retrieval, dated: bool) -> dict[str, Any] | None:
     """What the answer says of the days the question names: which ones were searched
     ("Searched articles published from 13 to 19 November 2023."), or that none was
@@ -324,7 +320,7 @@ def _period(retrieval: Retrieval, dated: bool) -> dict[str, Any] | None:
     note = ""
     if retrieval.period_searched:
         note = f"Searched articles published {period.describe()} ({period.phrase})."
-    elif retrieval.period_searched is False and _ON_WEEKDAY.match(period.phrase):
+    elif retrieval.period_searched is False and period.on_a_weekday:
         pass  # no article from that Monday: "on Monday" mostly means an article's own Monday
     elif retrieval.period_searched is False and not dated:
         note = (

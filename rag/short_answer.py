@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, TypeVar
 
-from rag.answer_type import AMOUNTS, TITLES, Expected
+from rag.answer_type import AMOUNTS, PLACES, TITLES, Expected
 from rag.lexical import tokens
-from rag.nlp import NAMES, PLACES, Entity, normalise, untitled
+from rag.nlp import NAMES, Entity, normalise, untitled
 from rag.query import mentioned_dates
 from rag.relative_dates import FUTURE, WEEKDAYS, before_publication
 from rag.word_forms import base
@@ -70,17 +70,14 @@ TOPIC_SHARE = 0.5
 ACTED_ON = 0.25
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|;)\s*")
 _QUOTE = re.compile(r"[“\"]([^”\"]{12,}?)[”\"]")
+# Verbs that report what someone said.
+_REPORTS = "said says told added wrote stated noted explained announced tweeted posted".split()
 _SAID = re.compile(
-    r"\b(?:said|says|told|added|warned|wrote|stated|argued|noted|explained|according to|"
-    r"insisted|claimed|announced|declared|tweeted|posted)\b",
+    rf"\b(?:{'|'.join(_REPORTS)}|warned|argued|according to|insisted|claimed|declared)\b",
     re.I,
 )
 # A reporting verb right after a name: the name is who tells, not who is told of.
-_SAYS_NEXT = re.compile(
-    r"\s+(?:said|says|told|added|wrote|stated|noted|explained|announced|shared|confirmed|"
-    r"revealed|tweeted|posted)\b",
-    re.I,
-)
+_SAYS_NEXT = re.compile(rf"\s+(?:{'|'.join(_REPORTS)}|shared|confirmed|revealed)\b", re.I)
 _PRONOUN_SAID = re.compile(r"\b(?:he|she|they)\s+(?:said|says|added|told|warned|wrote)\b", re.I)
 _REPORTED = re.compile(r"\b(?:said|says|told \w+|warned|argued|stated|noted)\s+(?:that\s+)?", re.I)
 

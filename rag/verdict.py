@@ -56,7 +56,15 @@ class Evidence:
     published_at: str | None = None
     found: bool = False
     sentence: str = ""
-    dated_by: str | None = None  # the words of the sentence giving its day, when they do
+    # The day its sentence tells of and the words giving it ("late Friday"), when they do
+    told: tuple[date, str] | None = None
+
+    @property
+    def when(self) -> datetime | None:
+        """The day it tells of, else when its article was published."""
+        if self.told is not None:
+            return datetime.combine(self.told[0], datetime.min.time())
+        return _when(self.published_at)
 
 
 # Words of a question about reports, not events: "Did TechCrunch report … before …?"
@@ -89,7 +97,7 @@ def order_holds(claims: Claims, evidence: list[Evidence]) -> bool | None:
     (after) the second's; None when there is no order to check or a date is missing."""
     if claims.order is None or len(evidence) < 2:
         return None
-    first, second = _when(evidence[0].published_at), _when(evidence[1].published_at)
+    first, second = evidence[0].when, evidence[1].when
     if first is None or second is None:
         return None
     if first.tzinfo is None or second.tzinfo is None:
@@ -165,9 +173,9 @@ def decide(
         # two events ("… fired before … hired him?") the evidence gives no days to order
         return "cannot tell", "the articles give no days that put the two in order", 0.5
     if holds is not None:
-        days = [(_when(e.published_at) or datetime.min).date() for e in evidence[:2]]
-        if any(e.dated_by for e in evidence[:2]):
-            told = [f" (“{e.dated_by}”)" if e.dated_by else " (published)" for e in evidence[:2]]
+        days = [(e.when or datetime.min).date() for e in evidence[:2]]
+        if any(e.told for e in evidence[:2]):
+            told = [f" (“{e.told[1]}”)" if e.told else " (published)" for e in evidence[:2]]
             reason = (
                 f"the first happened on {_day(days[0])}{told[0]}, "
                 f"the second on {_day(days[1])}{told[1]}"

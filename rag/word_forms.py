@@ -9,11 +9,16 @@ and countries' adjectives ("Chinese"), each mapped to the word it stands for.
 
 from __future__ import annotations
 
+
+def _by_form(forms_of: dict[str, str]) -> dict[str, str]:
+    """{form: word} from {word: its forms, space-separated}."""
+    return {form: word for word, forms in forms_of.items() for form in forms.split()}
+
+
 # Past forms news writes that no ending rule reaches, by the verb ("met" stems with
 # "meeting").
-_PAST = {
-    w: b
-    for b, forms in {
+_PAST = _by_form(
+    {
         "meet": "met",
         "say": "said",
         "tell": "told",
@@ -51,13 +56,11 @@ _PAST = {
         "find": "found",
         "keep": "kept",
         "steal": "stole stolen",
-    }.items()
-    for w in forms.split()
-}
+    }
+)
 # Adjectives of countries, by the country ("Chinese" stems with "China").
-_COUNTRIES = {
-    w: b
-    for b, forms in {
+_COUNTRIES = _by_form(
+    {
         "china": "chinese",
         "japan": "japanese",
         "britain": "british",
@@ -77,9 +80,8 @@ _COUNTRIES = {
         "spain": "spanish",
         "taiwan": "taiwanese",
         "iran": "iranian",
-    }.items()
-    for w in forms.split()
-}
+    }
+)
 BASE = {**_PAST, **_COUNTRIES}
 
 

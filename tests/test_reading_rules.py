@@ -871,10 +871,10 @@ def test_events_a_question_orders_are_two_claims_dated_by_what_the_evidence_says
         Evidence(
             claims.claims[0],
             0.8,
-            "2023-11-17",
+            "2023-11-18T09:00:00+00:00",
             True,
             "Altman was fired late Friday.",
-            "late Friday",
+            (date(2023, 11, 17), "late Friday"),
         ),
         Evidence(claims.claims[1], 0.8, "2023-11-20T09:00:00+00:00", True, "Microsoft hired him."),
     ]
