@@ -217,6 +217,57 @@ def test_quotes_of_the_speaker_named_or_by_pronoun():
     assert picks[0].start == 61
 
 
+def test_a_pronoun_or_a_quote_going_on_is_the_last_speaker_named():
+    # Written the way news attributes a run of quotes: the name once, then pronouns or
+    # nothing at all, until someone else is quoted.
+    said = "“There are no ways I can explain it,” Kolisi said. "
+    going_on = sentence("“I want to give credit to the All Blacks.", 0.9, start=len(said))
+    picks = quotes("Siya Kolisi", [going_on], {going_on.start: said})
+    assert [p.text for p in picks] == ["I want to give credit to the All Blacks."]
+    inside = sentence("They took us to the end, they took us to a dark place.", 0.8, start=90)
+    context = said + "\n\n“I want to give credit to the All Blacks. "
+    assert [p.text for p in quotes("Siya Kolisi", [inside], {90: context})] == [
+        "They took us to the end, they took us to a dark place."
+    ]
+    # A pronoun with an adverb, two sentences after the name, and a quote it opens.
+    context = "“I’m just there to support Travis,” Swift admitted. “I have no awareness.” "
+    added = sentence("She playfully added: “Football is awesome, it turns out.", 0.9, start=80)
+    assert [p.text for p in quotes("Taylor Swift", [added], {80: context})] == [
+        "Football is awesome, it turns out."
+    ]
+    # Someone else quoted in between: the pronoun is theirs.
+    context += "“We will see,” Kelce said. "
+    assert quotes("Taylor Swift", [added], {80: context}) == []
+    # Not quoted, not attributed: nobody's words.
+    plain = sentence("The crowd at the Stade de France was loud all night.", 0.9, start=90)
+    assert quotes("Siya Kolisi", [plain], {90: said}) == []
+
+
+def test_a_quote_chosen_goes_on_into_the_sentences_after_it():
+    from rag.extractive import ExtractiveEngine, _going_on
+    from rag.results import Passage
+    from rag.short_answer import quotes
+
+    text = (
+        "“There are no ways I can explain it,” Kolisi said.\n\n"
+        "“I want to give credit to the All Blacks. They took us to the end, they took us "
+        "to a dark place. It shows what kind of team they are.\n\n"
+        "Cheslin Kolbe could not watch."
+    )
+    passage = Passage("a:0", "a", text, 100, 100 + len(text), "t", None, None, None, "p", "a")
+    found = ExtractiveEngine.candidates(None, [passage])  # type: ignore[arg-type]
+    first = next(c for c in found if c.text.startswith("“I want"))
+    picks = quotes("Siya Kolisi", [first], {first.start: first.before})
+    went_on = _going_on(picks, found, 3)
+    assert [p.text for p in went_on] == [
+        "I want to give credit to the All Blacks.",
+        "They took us to the end, they took us to a dark place.",
+        "It shows what kind of team they are.",
+    ]
+    assert all(text[p.start - 100 : p.end - 100] == p.text for p in went_on)
+    assert len(_going_on(picks, found, 2)) == 2  # at most the limit
+
+
 def test_a_claim_without_evidence_cannot_be_told_and_order_decides_before():
     claims = split_claims(
         "Did TechCrunch report the deal before The Verge did?", ["TechCrunch", "The Verge"]
@@ -289,6 +340,12 @@ def test_the_answer_is_the_name_its_evidence_shares_in_its_fullest_form():
     assert pick is not None and pick.text == "Bankman-Fried"
     article = [Entity(0, 17, "PERSON", "Sam Bankman-Fried’s", "sam bankman-fried")] * 2
     assert full_name(pick, article) == "Sam Bankman-Fried"
+    # Two people of that surname: the one the article names first, however often the
+    # other is named in full.
+    gabe = Entity(900, 918, "PERSON", "Gabe Bankman-Fried", "gabe bankman-fried")
+    assert full_name(pick, [article[0], gabe, gabe]) == "Sam Bankman-Fried"
+    titled = Entity(50, 85, "PERSON", "Mr Sam Bankman-Fried", "mr sam bankman-fried")
+    assert full_name(pick, [article[0], titled, titled]) == "Mr Sam Bankman-Fried"
 
 
 def test_a_claim_naming_only_its_outlet_checks_the_whole_question():
@@ -728,6 +785,36 @@ def test_a_description_followed_by_its_name_is_not_a_delayed_lead(text: str, per
     assert not coreference.describes("Who is the chief executive of OpenAI?", s)
 
 
+def test_a_lead_that_describes_the_asked_noun_is_named_a_sentence_later():
+    lead = sentence(
+        "A judge ruled Tuesday that Donald Trump committed fraud for years.",
+        0.95,
+        ("Donald Trump", "PERSON"),
+    )
+    named = sentence(
+        "Judge Arthur Engoron, ruling in a civil lawsuit, found that he deceived banks.",
+        0.5,
+        ("Arthur Engoron", "PERSON"),
+        start=70,
+    )
+    assert coreference.opens_with("judge", lead)
+    assert coreference.referent(lead, [], [named], True) == (named, named.entities[0])
+    assert coreference.opens_with("judge", sentence("NEW YORK — The federal judge ruled.", 0.9))
+    for text, person in [
+        (
+            "A judge, Arthur Engoron, ruled that Trump committed fraud.",
+            ("Arthur Engoron", "PERSON"),
+        ),
+        (
+            "Arthur Engoron, a judge, ruled that Trump committed fraud.",
+            ("Arthur Engoron", "PERSON"),
+        ),
+    ]:
+        assert not coreference.opens_with("judge", sentence(text, 0.9, person))
+    assert not coreference.opens_with("judge", sentence("A jury ruled on Tuesday.", 0.9))
+    assert not coreference.opens_with("", lead)
+
+
 def test_a_name_dated_to_another_day_than_the_asked_one_loses():
     question = "Who met Michael Hart on Monday?"
     ranked = [
@@ -841,6 +928,23 @@ def test_a_tag_the_index_mostly_disagrees_with_takes_the_index_label():
     assert relabelled([binance], {"binance": {"ORG": 2}}) == [binance]  # too few to tell
     mixed = {"binance": {"GPE": 14, "PERSON": 12, "ORG": 11}}  # no clear majority
     assert relabelled([binance], mixed) == [binance]
+
+
+def test_a_surname_is_the_person_its_article_names_in_full():
+    from rag.nlp import surnamed
+
+    sbf = Entity(0, 13, "ORG", "Bankman-Fried", "bankman-fried")
+    ford = Entity(20, 24, "ORG", "Ford", "ford")
+    wang = Entity(30, 34, "ORG", "Wang", "wang")
+    king = Entity(40, 44, "GPE", "King", "king")
+    ftx = Entity(50, 53, "ORG", "FTX", "ftx")
+    found = surnamed(
+        [sbf, ford, wang, king, ftx],
+        {"sam bankman-fried", "gary wang", "martin luther king"},
+    )
+    assert [e.label for e in found] == ["PERSON", "ORG", "PERSON", "PERSON", "ORG"]
+    assert found[0].text == "Bankman-Fried" and (found[0].start, found[0].end) == (0, 13)
+    assert surnamed([sbf], set()) == [sbf]  # nobody named in full: left as tagged
 
 
 def test_the_name_reporting_an_office_is_not_given_it():
