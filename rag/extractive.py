@@ -256,7 +256,7 @@ class ExtractiveEngine:
         in_full = {a: nlp.people(stored) for a, stored in by_article.items()}
         for c in found:
             named = in_full[c.passage.article_id] or nlp.people(c.entities)
-            c.entities = nlp.surnamed(c.entities, named)
+            c.entities = nlp.quoted_titles(c.text, c.start, nlp.surnamed(c.entities, named))
 
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
         """The names the question mentions as written ("2022 World Cup", no leading "the"
@@ -604,9 +604,14 @@ class ExtractiveEngine:
         if not expected.wants_entity:
             return []
         share = (lambda text: _named_share(names, text)) if names else None
-        by_passage: dict[str, list[Entity]] = {}
-        for c in ranked:
-            by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
+        if expected.kind in ("who", "which"):
+            by_passage = self._passage_names(ranked)
+        else:
+            # A place or a day every passage mentions (the club's ground, the day of the
+            # news) is the setting, not the answer: only the ranked sentences' count.
+            by_passage = {}
+            for c in ranked:
+                by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
         referents = self._referents(question, expected, ranked)
         pick = best_entity(
             expected, ranked, question, share, list(by_passage.values()), asked, referents
@@ -616,6 +621,29 @@ class ExtractiveEngine:
         if pick.full is None:
             pick.full = full_name(pick, self._mentions(pick, ranked))
         return [pick]
+
+    def _passage_names(self, ranked: list[Candidate]) -> dict[str, list[Entity]]:
+        """The names each passage of the ranked sentences holds, all of its text (from the
+        index; else the ranked sentences' own), surnames made the people its article
+        names in full: which the pieces of evidence share is the multi-hop answer."""
+        by_passage: dict[str, list[Entity]] = {}
+        in_full: dict[str, set[str]] = {}
+        for c in ranked:
+            p = c.passage
+            if p.chunk_id in by_passage:
+                continue
+            stored = self.catalog.entities(p.article_id, p.char_start, p.char_end)
+            if not stored:
+                by_passage[p.chunk_id] = [
+                    e for o in ranked if o.passage.chunk_id == p.chunk_id for e in o.entities
+                ]
+                continue
+            stored = [e for e in stored if nlp.plausible(e)]
+            if p.article_id not in in_full:
+                whole = self.catalog.entities(p.article_id, 0, sys.maxsize)
+                in_full[p.article_id] = nlp.people(whole)
+            by_passage[p.chunk_id] = nlp.surnamed(stored, in_full[p.article_id])
+        return by_passage
 
     def _continued(
         self, listed: list[Pick], expected: Expected, question: str, asked: str | None

@@ -33,6 +33,14 @@ from rag.verdict import Evidence, decide
         ("How much does the Cybertruck cost?", "how_much", "MONEY"),
         ("What percentage of voters backed the measure?", "how_much", "PERCENT"),
         ("Which company bought Activision?", "which", "ORG"),
+        ("What institution sets US interest rates?", "which", "ORG"),
+        ("What is the name of the AI-powered chatbot that writes code?", "which", "PRODUCT"),
+        ("What is the name of the company behind the Steam Deck?", "which", "ORG"),
+        ("What is the name of his dog?", "what", None),
+        ("What is Nicki Minaj's new album called?", "which", "WORK_OF_ART"),
+        ("What was the startup called?", "which", "ORG"),
+        ("What is the new feature called?", "which", "WORK_OF_ART"),
+        ("Which company's chief executive was fired?", "which", "ORG"),
         ("Which US companies attended the Friday meeting?", "list", "ORG"),
         ("Which of the firms were fined?", "list", "ORG"),
         # a plural after a verb is its object, not what is asked
@@ -928,6 +936,37 @@ def test_a_tag_the_index_mostly_disagrees_with_takes_the_index_label():
     assert relabelled([binance], {"binance": {"ORG": 2}}) == [binance]  # too few to tell
     mixed = {"binance": {"GPE": 14, "PERSON": 12, "ORG": 11}}  # no clear majority
     assert relabelled([binance], mixed) == [binance]
+
+
+def test_a_title_in_quotation_marks_is_a_work_the_tagger_missed():
+    from rag.nlp import quoted_titles
+
+    text = "The release of “Pink Friday 2,” Nicki Minaj’s fifth studio album, on Friday."
+    at = text.index("Friday 2")
+    date = Entity(100 + at, 100 + at + 8, "DATE", "Friday 2", "friday 2")
+    found = quoted_titles(text, 100, [date])
+    assert [(e.text, e.label) for e in found] == [("Pink Friday 2", "WORK_OF_ART")]
+    assert text[found[0].start - 100 : found[0].end - 100] == "Pink Friday 2"
+    for speech in [
+        "“I’m just there to support Travis,” she said.",
+        "“Yes,” he said.",
+        "It was “unacceptable,” he said.",
+    ]:
+        assert quoted_titles(speech, 0, []) == []
+    film = quoted_titles("The movie “The Fall of the House of Usher” premiered.", 0, [])
+    assert [e.text for e in film] == ["The Fall of the House of Usher"]
+
+
+def test_a_date_said_likely_or_going_to_come_is_one_to_come():
+    from rag.relative_dates import FUTURE
+
+    for text in [
+        "The fund looks likely to hold its vote on Thursday, October 26.",
+        "The club is going to appoint a coach in January.",
+        "The company intends to list its shares next year.",
+    ]:
+        assert FUTURE.search(text), text
+    assert not FUTURE.search("The fund held its vote on Thursday, October 26.")
 
 
 def test_a_surname_is_the_person_its_article_names_in_full():
