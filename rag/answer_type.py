@@ -169,7 +169,11 @@ class Expected:
 
 
 # "What is the name of the AI-powered chatbot …": the noun named.
-_NAME_OF = re.compile(r"\bname\s+of\s+(?:the|a|an|this|that)\s+(?:[a-z]+[- ]){0,2}[a-z]+\b", re.I)
+_NAME_OF = re.compile(
+    r"^what\s+(?:is|was|are|were)\s+the\s+names?\s+of\s+(?:the|a|an|this|that)\s+"
+    r"(?:[a-z]+[- ]){0,2}[a-z]+\b",
+    re.I,
+)
 
 
 def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
