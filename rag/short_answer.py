@@ -202,6 +202,7 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
             and e.norm != short
             and same_name(short, e.norm, person)
             and _a_name(e.norm)
+            and (person or not _a_part_of(short, e.norm))
         ):
             counts[e.norm] = counts.get(e.norm, 0) + 1
             shown.setdefault(e.norm, _display(e.text))
@@ -215,6 +216,20 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
     else:
         best = max(counts, key=lambda n: (counts[n], len(n)))
     return shown[best] if shown[best] != _display(pick.text) else None
+
+
+_COMPANY = frozenset(
+    "inc inc. corp corp. corporation co co. ltd ltd. llc plc holdings group".split()
+)
+
+
+def _a_part_of(short: str, fuller: str) -> bool:
+    """Whether ``fuller`` is something of ``short``'s, not its full name: words after it
+    make a product, a unit or a form ("OpenAI Personal Data Removal Request", "Amazon
+    Echo Buds"), unless they are a company's suffix ("Tesla Inc")."""
+    if not fuller.startswith(short + " "):
+        return False
+    return not set(fuller[len(short) :].split()) <= _COMPANY
 
 
 def _several_people(names: list[str]) -> bool:

@@ -464,6 +464,19 @@ def test_a_full_name_is_shown_without_the_dash_of_a_sign_off():
     assert full_name(pick, signed) == "Sam Altman"
 
 
+def test_an_organisation_is_not_given_the_name_of_something_of_its_own():
+    from rag.short_answer import Pick, full_name
+
+    s = _one_sentence("OpenAI is investing in it.", [("OpenAI", "ORG")])
+    pick = Pick(s, 0, 6, "OpenAI", "ORG")
+    form = Entity(
+        0, 36, "ORG", "OpenAI Personal Data Removal Request", "openai personal data removal request"
+    )
+    assert full_name(pick, [form]) is None
+    inc = Entity(0, 10, "ORG", "OpenAI Inc", "openai inc")
+    assert full_name(pick, [inc]) == "OpenAI Inc"
+
+
 def test_a_plain_claim_is_decided_by_its_evidence():
     from rag.verdict import Evidence, decide
 
