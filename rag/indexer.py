@@ -3,13 +3,16 @@
 One run, under the index lock:
 
 1. scan the folder (``rag.scan``: unchanged files are recognised by size and mtime and
-   not re-read; files with the same text are one article, indexed under one of them);
+   not re-read; files with the same text are one article, indexed under one of them),
+   before Chroma is opened: with articles to embed, the model loads meanwhile;
 2. if the last run did not finish, or Chroma and the manifest disagree on the
    chunk count, repair: delete chunks the manifest does not know (orphans) and
-   forget articles whose chunks are incomplete, so they are embedded again;
+   forget articles whose chunks are incomplete, so they are embedded again (and the
+   folder is scanned again);
 3. remove deleted articles, record renamed ones (same content = same id, no
-   embedding), and embed new or changed ones in batches — each batch's
-   manifest rows are committed only after its chunks are in Chroma;
+   embedding), and embed new or changed ones in batches — in a thread, a batch ahead
+   of the writes — each batch's manifest rows committed only after its chunks are in
+   Chroma;
 4. recompute near-duplicate clusters and push changed cluster ids to the chunks;
 5. tag the named entities of articles that have none from the ``spacy_model``
    pipeline (indexed before entities were stored, or by another pipeline) — a
@@ -434,17 +437,18 @@ def sync(
                 if verify or tagger.needed() or model is not None:
                     # Before any write: a pipeline that cannot load changes nothing. The
                     # embedding model is loaded before spaCy's import, which may hide
-                    # torch (rag.nlp); the new articles' chunks are then embedded in a
-                    # thread while spaCy loads.
+                    # torch (rag.nlp). The chunks are embedded once spaCy is loaded:
+                    # beside its load, onnxruntime's threads took both cores and slowed
+                    # it more than they saved (README, "Cold start").
                     if preload is not None:
                         preload.wait()
                     elif model is not None:
                         _load_model(model, summary)
+                    tagger.load()
                     if model is not None:
                         planned = _plan(settings, scan, manifest, summary)
                         embedding = running.enter_context(_Embedding(model, planned, summary))
                         summary.embedding = model.describe()
-                    tagger.load()
                 _apply(
                     settings,
                     scan,
@@ -580,10 +584,10 @@ def _plan(
 
 class _Embedding:
     """Embeds the planned batches in a thread, in order, at most ``_EMBED_AHEAD`` ahead of
-    ``take``: the model's runtime leaves the interpreter free, so the first batch is
-    embedded while spaCy loads and each next one while the one before is written. The
-    thread only computes. Its time is the "embedding" step; "embedding wait" is the
-    part the run waited for it."""
+    ``take``: the model's runtime leaves the interpreter free, so each batch is embedded
+    while the one before is written and its articles' entities tagged. The thread only
+    computes. Its time is the "embedding" step; "embedding wait" is the part the run
+    waited for it."""
 
     def __init__(self, embedder: Embedder, batches: list[list[_Planned]], summary: IndexSummary):
         self.summary = summary
