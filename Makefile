@@ -3,7 +3,7 @@
 #                then serve the app at http://127.0.0.1:8501 (Ctrl-C stops it)
 #   make test  — create .venv, install, run the whole test suite (lint and strict types
 #                included: tests/test_packaging.py)
-#   make test-fast — the fast tier alone (a minute or two): what to run on every change
+#   make test-fast — the fast tier alone (under a minute): what to run on every change
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -2,10 +2,11 @@
 
 Every page is driven the way a person would: type a question, upload a file,
 press the buttons, run a gold set; then what the page shows is checked. Most tests
-are in the fast tier: the index and the app's own model are the fake embedder of
-``tests/fake_embed.py``, which finds the passages these questions ask for by their
-words. A test whose assertion rests on the real model's judgement (when to abstain)
-keeps the real one. The reading step's fields (short answers, verdicts, confidence,
+run on the fake embedder of ``tests/fake_embed.py`` (the index and the app's own
+model), which finds the passages these questions ask for by their words; three of
+them (the chat's answer and verdict, the first visit) are in the fast tier, the rest
+only in the full suite, which keeps ``make test-fast`` under a minute. A test whose
+assertion rests on the real model's judgement (when to abstain) keeps the real one. The reading step's fields (short answers, verdicts, confidence,
 what an abstention missed) are shown from fake answers, without any model.
 """
 
@@ -234,7 +235,6 @@ def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared_real: Set
     assert len(at.chat_message) == 0
 
 
-@fast
 def test_an_answer_keeps_its_place_when_the_page_runs_again(monkeypatch, shared: Settings):
     """Issue 13 item 16: the answer drawn under its streamed text sat one place lower than
     where the next run draws it, so its footer was shown twice while that run went on."""
@@ -273,7 +273,6 @@ def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared_real: Se
         assert len([h for h in column.get("html") if "rag-passage" in h.value]) == 1
 
 
-@fast
 def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
     """An article quoting <script> shows the tag as text, in the answer and the cards."""
     at = ask(app(monkeypatch, shared), "What did the clerk paste into the minutes?")
@@ -305,7 +304,6 @@ def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, t
     assert not at.exception
 
 
-@fast
 def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared)
     sources = at.sidebar.multiselect[0]
@@ -366,7 +364,6 @@ def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared_r
     assert len(at.dataframe[0].value) == 3
 
 
-@fast
 def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, shared):
     article = next(a for a in list_articles(shared) if a["path"].startswith("000"))
     quote = "Representatives from major US companies, including IBM, Microsoft and Pfizer"
@@ -380,7 +377,6 @@ def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, s
     assert 'href="#cited"' in view
 
 
-@fast
 def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared, "screens/timeline.py")
     at.text_input[0].input("Michael Hart")
@@ -397,7 +393,6 @@ def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, share
     assert any("No dated events" in i.value for i in at.info)
 
 
-@fast
 def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared, "screens/entities.py")
     table = at.dataframe[0].value
@@ -411,7 +406,6 @@ def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
     assert any(o["name"] == "China" for o in found.appears_with)
 
 
-@fast
 def test_a_timeline_link_opens_with_its_topic(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared)
     at.query_params["topic"] = "Michael Hart"
@@ -448,7 +442,6 @@ def test_upload_then_the_index_is_updated(monkeypatch, tmp_path: Path, embedder)
     assert "uninvestable" in text_of(at.chat_message[1])
 
 
-@fast
 def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "screens/library.py")
     with IndexLock(fresh.index_dir):
@@ -459,7 +452,6 @@ def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
     assert "unchanged 5" in at.success[0].value
 
 
-@fast
 def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "screens/library.py")
     button(at, "Rebuild from scratch…").click().run()
@@ -473,7 +465,6 @@ def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
     assert len(at.dataframe[0].value) == 5
 
 
-@fast
 def test_update_and_upload_report_under_the_button_pressed(monkeypatch, fresh: Settings):
     """Issue 13 item 15: a summary, a skipped symlink loop, a refusal appear in the section
     whose button was pressed, not at the top of the page."""
@@ -509,7 +500,6 @@ def test_update_and_upload_report_under_the_button_pressed(monkeypatch, fresh: S
     assert "already exists" in section(at, "library-add").error[0].value
 
 
-@fast
 def test_the_articles_table_shows_long_titles_and_file_names_whole(
     monkeypatch, tmp_path, fake_embedder
 ):
@@ -531,7 +521,6 @@ def test_the_articles_table_shows_long_titles_and_file_names_whole(
     assert list(at.dataframe[0].value["File"]) == [name]
 
 
-@fast
 def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings):
     """Issue 13 item 16: not the browser's "application/vnd.oasis.opendocument.text files
     are not allowed" but what the API answers (415), as soon as the file is dropped. (A .docx
@@ -553,7 +542,6 @@ def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings
     assert not (fresh.articles_dir / "notes.odt").exists()
 
 
-@fast
 def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh: Settings):
     """Issue 13 item 16: a message or an article shown above a heading moved it, and the
     browser showed the heading twice while the next run (an update) went on."""
@@ -577,7 +565,6 @@ def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh:
     assert headings() == first
 
 
-@fast
 def test_links_and_feeds_are_added_from_the_library(monkeypatch, fresh: Settings):
     """Issue 14: a pasted link is fetched, saved and indexed; a feed is added, pulled (its
     summary shown beside it) and removed, each reported in its own section."""
@@ -652,7 +639,6 @@ def gold_subset(folder: Path, ids: set[str]) -> Path:
     return path
 
 
-@fast
 def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp_path):
     gold = gold_subset(tmp_path, {"s03", "s09", "s37", "s40", "s44"})
     at = app(monkeypatch, shared, "screens/evaluation.py")
@@ -728,7 +714,6 @@ def store_two_runs(folder: Path) -> Path:
     return runs
 
 
-@fast
 def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
     store_two_runs(tmp_path)
     at = app(monkeypatch, shared, "screens/evaluation.py")
@@ -739,7 +724,6 @@ def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
     assert (flipped["was"][0], flipped["now"][0]) == ("wrong", "correct")
 
 
-@fast
 def test_the_picker_is_a_new_widget_for_each_run_shown(faked, tmp_path):
     """Issue 13 item 17: the browser kept showing the picker's label from the run shown
     before ("q1 — ✗") beside a panel saying "✓ correct"; a picker made for each run
@@ -759,7 +743,6 @@ def test_the_picker_is_a_new_widget_for_each_run_shown(faked, tmp_path):
     assert "✗ wrong" in " ".join(m.value for m in at.markdown)
 
 
-@fast
 def test_evaluation_charts_leave_the_mouse_wheel_to_the_page(faked, tmp_path):
     """Issue 13 item 17: no chart binds its scales to the wheel or a drag (Streamlit's
     st.bar_chart / st.line_chart do), so scrolling over one scrolls the page."""
@@ -790,7 +773,6 @@ def test_evaluation_charts_leave_the_mouse_wheel_to_the_page(faked, tmp_path):
     assert [params(spec) for spec in specs] == [[], [], []]
 
 
-@fast
 def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(faked, tmp_path):
     """Issue 13 item 18: not a run of zeros under a grey caption, but what to do."""
     faked.reply = fake.answer(shorts=[fake.short("IBM")])
@@ -820,7 +802,6 @@ def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(fake
 # --- the command and library helpers -----------------------------------------------
 
 
-@fast
 def test_rag_ui_serves_the_app_on_the_configured_address():
     command = ui_command(Settings(ui_port=8600))
     # -P: the working directory is not on the app's sys.path (its own ui.py cannot stand in).
@@ -834,7 +815,6 @@ def test_rag_ui_serves_the_app_on_the_configured_address():
     assert "gatherUsageStats = false" in config
 
 
-@fast
 def test_facets_and_cluster_labels():
     def article(aid: str, cluster: str, size: int, source: str | None, date: str | None):
         return {"id": aid, "cluster": cluster, "cluster_size": size, "source": source} | {
@@ -889,7 +869,6 @@ def start(page: str | None = None) -> AppTest:
     return at
 
 
-@fast
 def test_the_short_answer_leads_and_is_marked_in_its_citation(faked):
     faked.reply = fake.answer(
         shorts=[
@@ -936,7 +915,6 @@ def test_a_verdict_is_a_badge_with_its_claims(faked):
     assert unsure.markdown[0].value == ":gray-badge[:material/help: Cannot tell from the articles]"
 
 
-@fast
 def test_an_abstention_says_what_was_missing(faked):
     faked.reply = fake.answer(
         "How many phones did Huawei ship?",
@@ -956,7 +934,6 @@ def html_of(block) -> list[str]:
     return [h.value for h in block.get("html")]
 
 
-@fast
 def test_evaluation_shows_the_yes_no_matrix_and_the_reliability_plot(faked, tmp_path):
     gold = [
         GoldQuestion(f"y{i}", f"Did {i} happen?", [said], "comparison")
