@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.evaluate import percentile
-from rag.indexer import sync
-from rag.pipeline import Pipeline
+from rag.ask.pipeline import Pipeline
+from rag.evaluation.evaluate import percentile
+from rag.indexing.indexer import sync
 from rag.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]

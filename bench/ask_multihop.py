@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.embed import model_path
-from rag.evaluate import percentile
-from rag.indexer import sync
-from rag.metrics import multihop_paper
-from rag.pipeline import Pipeline
+from rag.ask.pipeline import Pipeline
+from rag.evaluation.evaluate import percentile
+from rag.evaluation.metrics import multihop_paper
+from rag.indexing.embed import model_path
+from rag.indexing.indexer import sync
 from rag.settings import get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared/bench/multihop"

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embed import Embedder
-from rag.indexer import sync
-from rag.sentences import sentence_spans
+from rag.indexing.embed import Embedder
+from rag.indexing.indexer import sync
 from rag.settings import Settings, get_settings
+from rag.text.sentences import sentence_spans
 
 _DIGITS = re.compile(r"\d+")
 # The word swaps of bench/synth_corpus.py, folded back.
@@ -61,7 +61,7 @@ def sentence_key(sentence: str) -> str:
 def seed_vectors(seed_index: Path) -> dict[str, np.ndarray]:
     """sentence key → mean vector of the seed index's chunks that contain the sentence."""
     from rag.catalog import open_manifest
-    from rag.store import ChunkStore
+    from rag.indexing.store import ChunkStore
 
     settings = get_settings({"index_dir": seed_index})
     sums: dict[str, np.ndarray] = {}
@@ -84,7 +84,8 @@ def seed_vectors(seed_index: Path) -> dict[str, np.ndarray]:
 
 
 class SentenceMeanEmbedder(Embedder):
-    """An :class:`~rag.embed.Embedder` whose chunk vectors are means of known sentence vectors.
+    """An :class:`~rag.indexing.embed.Embedder` whose chunk vectors are means of known
+    sentence vectors.
 
     Texts with a header (a chunk's embedded text) are reduced to their passage;
     a text none of whose sentences is known is embedded by the real model.

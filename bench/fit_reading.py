@@ -31,16 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "bench" / "multihop"
 sys.path.insert(0, str(ROOT))
 
-from rag.abstention import MODEL_PATH, SIGNALS, Logistic  # noqa: E402
-from rag.verdict import VERDICT_FEATURES  # noqa: E402
+from rag.ask.abstention import MODEL_PATH, SIGNALS, Logistic  # noqa: E402
+from rag.ask.verdict import VERDICT_FEATURES  # noqa: E402
 
 
 def collect(args: argparse.Namespace) -> list[dict]:
-    from rag.evaluate import is_yes_no, normalise
-    from rag.gold import load_gold
-    from rag.indexer import sync
-    from rag.multihop import load_questions
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
+    from rag.evaluation.evaluate import is_yes_no, normalise
+    from rag.evaluation.gold import load_gold
+    from rag.evaluation.multihop import load_questions
+    from rag.indexing.indexer import sync
     from rag.settings import get_settings
 
     sets = [

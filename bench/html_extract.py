@@ -5,7 +5,7 @@
 ``old``: the element walk alone (``<article>``, else ``<main>``, else ``<body>``,
 minus chrome by tag and class name) — the extractor before trafilatura.
 ``trafilatura``: trafilatura's text as it comes (title line included).
-``new``: what ``rag.loaders.read_html`` stores now (trafilatura, then page
+``new``: what ``rag.indexing.loaders.read_html`` stores now (trafilatura, then page
 furniture lines dropped). Precision: the share of extracted words that are the
 article's; recall: the share of the article's words extracted (multisets of
 lower-cased words). The pages are ``tests/html_pages.py``.
@@ -22,9 +22,9 @@ from bs4 import BeautifulSoup
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.clean import clean_text
-from rag.html_text import _trafilatura, element_text
-from rag.loaders import read_html
+from rag.indexing.clean import clean_text
+from rag.indexing.html_text import _trafilatura, element_text
+from rag.indexing.loaders import read_html
 from tests.html_pages import PAGES, Page
 
 _WORD = re.compile(r"\w+")

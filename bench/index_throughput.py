@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.embed import Embedder, chunker
-from rag.indexer import sync
-from rag.loaders import read_file
+from rag.indexing.embed import Embedder, chunker
+from rag.indexing.indexer import sync
+from rag.indexing.loaders import read_file
 from rag.settings import get_settings
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared/bench/multihop/corpus.jsonl"

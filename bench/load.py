@@ -38,7 +38,7 @@ sys.path.insert(0, str(BENCH))
 import scale  # noqa: E402
 import synth_corpus  # noqa: E402
 
-from rag.evaluate import percentile  # noqa: E402
+from rag.evaluation.evaluate import percentile  # noqa: E402
 
 
 class Clients:

@@ -52,12 +52,12 @@ sys.path.insert(0, str(BENCH))
 import synth_corpus  # noqa: E402
 from ask_latency import SAMPLE_QUESTIONS  # noqa: E402
 
-from rag.chunk import Chunker  # noqa: E402
-from rag.embed import Embedder  # noqa: E402
-from rag.evaluate import percentile  # noqa: E402
-from rag.loaders import read_file  # noqa: E402
-from rag.pipeline import Pipeline  # noqa: E402
-from rag.results import Filters  # noqa: E402
+from rag.ask.pipeline import Pipeline  # noqa: E402
+from rag.ask.results import Filters  # noqa: E402
+from rag.evaluation.evaluate import percentile  # noqa: E402
+from rag.indexing.chunk import Chunker  # noqa: E402
+from rag.indexing.embed import Embedder  # noqa: E402
+from rag.indexing.loaders import read_file  # noqa: E402
 from rag.settings import get_settings  # noqa: E402
 
 RAG = Path(sys.executable).with_name("rag")

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from rag.chunk import Chunker
-from rag.loaders import iter_article_files, read_file, read_record
+from rag.indexing.chunk import Chunker
+from rag.indexing.loaders import iter_article_files, read_file, read_record
 from rag.settings import get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

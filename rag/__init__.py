@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 # isort: off
 from rag.settings import Settings, get_settings  # first: it sets the offline environment
-from rag.articles import Article, Skip
+from rag.indexing.articles import Article, Skip
 from rag.errors import (
     ConfigError,
     FilterError,
@@ -42,33 +42,33 @@ from rag.errors import (
 # isort: on
 
 if TYPE_CHECKING:
+    from rag.ask.conversation import Conversation
+    from rag.ask.pipeline import Pipeline
+    from rag.ask.results import Answer, Citation, Claim, Filters, Passage, ShortAnswer, Verdict
     from rag.catalog import get_article, index_status, list_articles
-    from rag.conversation import Conversation
-    from rag.gold import GoldQuestion, load_gold
-    from rag.indexer import IndexSummary, sync
-    from rag.pipeline import Pipeline
-    from rag.results import Answer, Citation, Claim, Filters, Passage, ShortAnswer, Verdict
+    from rag.evaluation.gold import GoldQuestion, load_gold
+    from rag.indexing.indexer import IndexSummary, sync
 
 __version__ = "0.1.0"
 
 # Imported on first use (PEP 562): name -> module.
 _LAZY = {
-    "Answer": "rag.results",
-    "Citation": "rag.results",
-    "Claim": "rag.results",
-    "Conversation": "rag.conversation",
-    "Filters": "rag.results",
-    "GoldQuestion": "rag.gold",
-    "IndexSummary": "rag.indexer",
-    "Passage": "rag.results",
-    "Pipeline": "rag.pipeline",
-    "ShortAnswer": "rag.results",
-    "Verdict": "rag.results",
+    "Answer": "rag.ask.results",
+    "Citation": "rag.ask.results",
+    "Claim": "rag.ask.results",
+    "Conversation": "rag.ask.conversation",
+    "Filters": "rag.ask.results",
+    "GoldQuestion": "rag.evaluation.gold",
+    "IndexSummary": "rag.indexing.indexer",
+    "Passage": "rag.ask.results",
+    "Pipeline": "rag.ask.pipeline",
+    "ShortAnswer": "rag.ask.results",
+    "Verdict": "rag.ask.results",
     "get_article": "rag.catalog",
     "index_status": "rag.catalog",
     "list_articles": "rag.catalog",
-    "load_gold": "rag.gold",
-    "sync": "rag.indexer",
+    "load_gold": "rag.evaluation.gold",
+    "sync": "rag.indexing.indexer",
 }
 
 __all__ = [

@@ -29,11 +29,13 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag import feeds, uploads, whos_who
+from rag import whos_who
 from rag.access import check_listen, token_matches
+from rag.ask.chat import Sessions
+from rag.ask.conversation import Conversation
+from rag.ask.pipeline import Pipeline
+from rag.ask.results import MAX_K, Answer, Filters, check_k
 from rag.catalog import get_article, index_status, list_articles
-from rag.chat import Sessions
-from rag.conversation import Conversation
 from rag.errors import (
     ConfigError,
     ConflictError,
@@ -46,10 +48,9 @@ from rag.errors import (
     StoreError,
     UploadError,
 )
-from rag.indexer import sync
-from rag.links import add_links
-from rag.pipeline import Pipeline
-from rag.results import MAX_K, Answer, Filters, check_k
+from rag.indexing import feeds, uploads
+from rag.indexing.indexer import sync
+from rag.indexing.links import add_links
 from rag.settings import Settings, get_settings
 
 # The first class the error is an instance of decides: subclasses before their bases.
@@ -67,7 +68,7 @@ _STATUS = {
 
 class AskRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=10_000, description="The question.")
-    # Checked by rag.results.check_k, as the CLI's --k is: one rule, one message. The
+    # Checked by rag.ask.results.check_k, as the CLI's --k is: one rule, one message. The
     # bounds are still published in the schema.
     k: int | None = Field(
         None,
@@ -359,7 +360,7 @@ def create_app(
 
     @app.post("/articles/url", dependencies=guarded, status_code=201)
     async def add_urls(body: LinksRequest) -> dict[str, Any]:
-        """Fetch each link (every rule of rag/fetch.py), save its article into the articles
+        """Fetch each link (every rule of rag/indexing/fetch.py), save its article into the articles
         folder and index it; a link that fails has its reason and the rest go on."""
         outcomes = await asyncio.to_thread(add_links, settings, body.urls)
         changed = any(o.status in ("added", "updated") for o in outcomes)

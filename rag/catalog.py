@@ -15,9 +15,12 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from rag.articles import from_file
+from rag.ask.query import Mentions
+from rag.ask.relative_dates import published_day
+from rag.ask.results import Passage
 from rag.errors import NotFoundError, StoreError
-from rag.manifest import (
+from rag.indexing.articles import from_file
+from rag.indexing.manifest import (
     IndexedArticle,
     Manifest,
     connect_read_only,
@@ -25,13 +28,10 @@ from rag.manifest import (
     known_norms,
     label_counts,
 )
-from rag.nlp import Entity
-from rag.outlets import closest_outlets, outlet_key, outlet_keys, outlet_name
-from rag.query import Mentions
-from rag.relative_dates import published_day
-from rag.results import Passage
+from rag.indexing.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
+from rag.text.nlp import Entity
+from rag.text.outlets import closest_outlets, outlet_key, outlet_keys, outlet_name
 
 
 @contextmanager
@@ -74,7 +74,7 @@ def cluster_label(article: dict[str, Any]) -> str:
 
 
 def facets(articles: list[dict[str, Any]]) -> dict[str, Any]:
-    """What filters can offer: the outlets (one name each, see :mod:`rag.outlets`), and the
+    """What filters can offer: the outlets (one name each, see :mod:`rag.text.outlets`), and the
     first and last publication dates."""
     dates = sorted(date.fromisoformat(a["published_at"][:10]) for a in articles if _dated(a))
     return {
@@ -143,7 +143,7 @@ def _names(path: str, ref: str) -> bool:
 
 def index_status(settings: Settings, *, check_store: bool = True) -> dict[str, Any]:
     """Where the index is, what it holds, and whether Chroma agrees with the manifest."""
-    from rag.embed import planned
+    from rag.indexing.embed import planned
 
     store = ChunkStore(settings)
     status: dict[str, Any] = {
@@ -248,7 +248,7 @@ class Catalog:
         return self._db
 
     def known(self, norms: list[str]) -> set[str]:
-        """Which normalised names (:func:`rag.nlp.normalise`) some indexed article mentions
+        """Which normalised names (:func:`rag.text.nlp.normalise`) some indexed article mentions
         as a named entity — one indexed query."""
         with self._db_lock:
             db = self._connection()

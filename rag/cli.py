@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from rag.errors import NotFoundError, RagError
-from rag.gold import GoldQuestion
+from rag.evaluation.gold import GoldQuestion
 from rag.settings import Settings, child_environment, get_settings
 
 if TYPE_CHECKING:
+    from rag.ask.results import Answer
     from rag.remote import Server
-    from rag.results import Answer
 
 
 def _print_json(data: Any) -> None:
@@ -61,7 +61,7 @@ class _Bar:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.indexer import sync
+    from rag.indexing.indexer import sync
 
     bar = _Bar("embedding", "chunk", args.json)
     try:
@@ -88,7 +88,7 @@ def _index_changes(args: argparse.Namespace, settings: Settings, changed: bool) 
     (unless --no-index); the summary, or None when nothing was indexed."""
     if args.no_index or not changed:
         return None
-    from rag.indexer import sync
+    from rag.indexing.indexer import sync
 
     bar = _Bar("embedding", "chunk", args.json)
     try:
@@ -106,7 +106,7 @@ def _print_index(summary: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.links import add_links
+    from rag.indexing.links import add_links
 
     outcomes = add_links(settings, args.urls)
     changed = any(o.status in ("added", "updated") for o in outcomes)
@@ -126,7 +126,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from rag import feeds
+    from rag.indexing import feeds
 
     if args.action == "add":
         feed = feeds.add(settings, args.url, args.name)
@@ -292,7 +292,7 @@ def _print_answer(answer: Answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.results import Filters, check_k
+    from rag.ask.results import Filters, check_k
 
     check_k(args.k)  # before the model and the index are loaded
     filters = Filters(
@@ -317,7 +317,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 _print_answer(remote.answer(data))
             return 0
 
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
 
     pipeline = Pipeline(settings)
     try:
@@ -333,11 +333,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.results import Filters, check_k
+    from rag.ask.results import Filters, check_k
 
     check_k(args.k)
     filters = Filters(sources=args.source or [], since=args.since, until=args.until)
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
 
     pipeline = Pipeline(settings)
     try:
@@ -457,9 +457,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         _chat_through(server, args.engine)
         return 0
 
-    from rag.conversation import Conversation
-    from rag.pipeline import Pipeline
-    from rag.results import Answer
+    from rag.ask.conversation import Conversation
+    from rag.ask.pipeline import Pipeline
+    from rag.ask.results import Answer
 
     pipeline = Pipeline(settings)
     conversation = Conversation(pipeline)
@@ -500,7 +500,7 @@ def _eval_settings(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def _report(args: argparse.Namespace, record: dict[str, Any], path: Path, extra: str = "") -> int:
-    from rag import evaluate
+    from rag.evaluation import evaluate
 
     overall = record["summary"]["overall"]
     diff = None
@@ -537,9 +537,9 @@ def _run_gold(
     paper: bool = False,
 ) -> tuple[dict[str, Any], Path]:
     """Index, check that the index holds the set's evidence (``source``: its file), run."""
-    from rag import evaluate
-    from rag.indexer import sync
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
+    from rag.evaluation import evaluate
+    from rag.indexing.indexer import sync
 
     bar = _Bar("indexing", "chunk", args.json)
     try:
@@ -564,9 +564,9 @@ def _run_gold(
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from rag import runs
-    from rag.gold import load_gold
-    from rag.results import check_k
+    from rag.ask.results import check_k
+    from rag.evaluation import runs
+    from rag.evaluation.gold import load_gold
 
     check_k(args.k)  # before anything is indexed
     settings = _eval_settings(args, settings)
@@ -580,7 +580,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench_multihop(args: argparse.Namespace, settings: Settings) -> int:
-    from rag import multihop
+    from rag.evaluation import multihop
 
     settings = _eval_settings(args, settings)
     gold = multihop.load_questions(Path(args.questions), limit=args.limit)

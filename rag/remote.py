@@ -31,7 +31,7 @@ from typing import Any
 
 from rag import errors
 from rag.access import is_loopback
-from rag.results import Answer, Filters
+from rag.ask.results import Answer, Filters
 from rag.settings import Settings
 
 # Seconds a server on this machine may take to answer its health check.
@@ -171,7 +171,7 @@ def _error(url: str, raw: bytes) -> errors.RagError | Unusable:
 
 
 def answer(data: dict[str, Any]) -> Answer:
-    """An :class:`~rag.results.Answer` from its JSON (``rag ask --json``, ``POST /ask``)."""
+    """An :class:`~rag.ask.results.Answer` from its JSON (``rag ask --json``, ``POST /ask``)."""
     from pydantic import TypeAdapter
 
     return TypeAdapter(Answer).validate_python(data)

@@ -288,7 +288,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    # Fetching links and feeds (rag/fetch.py): every page is untrusted
+    # Fetching links and feeds (rag/indexing/fetch.py): every page is untrusted
     fetch_timeout: float = Field(
         10.0, gt=0, le=600, description="Seconds a fetch may take: connect, each read, the whole."
     )

@@ -9,7 +9,7 @@ A sentence is about the topic when it holds at least half of the topic's words
 dated by the first date in it that gives a day: written out ("July
 14", "14 November 2023", a year taken from its article when missing) or relative
 ("on Tuesday", "yesterday"), anchored to its article's publication day
-(:mod:`rag.relative_dates`). A sentence with no such date stands on its article's
+(:mod:`rag.ask.relative_dates`). A sentence with no such date stands on its article's
 day, and only the article's first sentence about the topic does: the rest of an
 article adds only what it dates. Events of one day that say the same thing
 (copies of a story, or sources repeating each other) are one event, the others
@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from rag.extractive import Candidate, ExtractiveEngine, dice
-from rag.lexical import tokens
-from rag.relative_dates import event_day, published_day
-from rag.results import Passage
+from rag.ask.extractive import Candidate, ExtractiveEngine, dice
+from rag.ask.relative_dates import event_day, published_day
+from rag.ask.results import Passage
+from rag.indexing.lexical import tokens
 
 # Passages a timeline is gathered from, and the share of the best one's score a passage
 # needs to count as about the topic.

@@ -1,6 +1,6 @@
 """Who's who: the people, organisations and places the indexed articles mention.
 
-Read from the entities ``rag index`` stores (:mod:`rag.nlp`). The forms of one
+Read from the entities ``rag index`` stores (:mod:`rag.text.nlp`). The forms of one
 name are one entity: a longer form ending in a known name ("Commerce Secretary
 Gina Raimondo" → "Gina Raimondo") and a surname or single word that ends exactly
 one person's full name ("Raimondo" → "Gina Raimondo", "Xi" → "Xi Jinping"). A
@@ -23,9 +23,9 @@ from typing import Any
 
 from rag.catalog import open_manifest
 from rag.errors import FilterError, NotFoundError, StoreError
-from rag.manifest import Manifest, connect_read_only
-from rag.nlp import normalise
+from rag.indexing.manifest import Manifest, connect_read_only
 from rag.settings import Settings
+from rag.text.nlp import normalise
 
 # What `--type` takes, and the entity labels each stands for.
 KINDS: dict[str, tuple[str, ...]] = {

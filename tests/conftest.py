@@ -2,7 +2,7 @@
 
 Tests marked ``fast`` make up the fast tier (``make test-fast``, README "Development"):
 they run with the deterministic fake embedder of ``tests/fake_embed.py`` — every
-:class:`rag.embed.Embedder` built while such a test sets up, runs or tears down loads
+:class:`rag.indexing.embed.Embedder` built while such a test sets up, runs or tears down loads
 it instead of the real model — and may not start the CLI in a subprocess or ask for
 the real model's ``embedder`` fixture. spaCy is the real pipeline, loaded once per run
 (about 2 s): the reading step's short answers and entities are part of what they check.
@@ -71,7 +71,7 @@ def rag_env(**variables: str) -> dict[str, str]:
     return env | {"RAG_API_PORT": NO_SERVER_PORT, "PYTHONPATH": path} | variables
 
 
-# The exported embedding model (rag/onnx_export.py) is built once per run here, never in
+# The exported embedding model (rag/indexing/onnx_export.py) is built once per run here, never in
 # the user's cache; CLI subprocesses inherit it (it is not a RAG_* variable).
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rag-test-cache-")
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
@@ -150,7 +150,7 @@ def fake_embedder() -> FakeEmbedder:
 def fake_indexed(tmp_path_factory: pytest.TempPathFactory, fake_embedder: FakeEmbedder) -> Settings:
     """The five sample articles indexed with the fake embedder, once per run. Read it
     only: a test that adds, changes or removes articles builds its own."""
-    from rag.indexer import sync
+    from rag.indexing.indexer import sync
 
     root = tmp_path_factory.mktemp("fake-index")
     shutil.copytree(SAMPLE, root / "articles")
@@ -161,8 +161,8 @@ def fake_indexed(tmp_path_factory: pytest.TempPathFactory, fake_embedder: FakeEm
 
 @pytest.fixture(scope="session")
 def fake_pipeline(fake_indexed: Settings, fake_embedder: FakeEmbedder):
-    """A :class:`rag.pipeline.Pipeline` over :func:`fake_indexed`, shared by the run."""
-    from rag.pipeline import Pipeline
+    """A :class:`rag.ask.pipeline.Pipeline` over :func:`fake_indexed`, shared by the run."""
+    from rag.ask.pipeline import Pipeline
 
     pipe = Pipeline(fake_indexed, embedder=fake_embedder)
     yield pipe
@@ -172,7 +172,7 @@ def fake_pipeline(fake_indexed: Settings, fake_embedder: FakeEmbedder):
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled model, loaded once for the whole run."""
-    from rag.embed import Embedder
+    from rag.indexing.embed import Embedder
 
     model = Embedder(Settings())
     model.load()

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.indexer import sync
-from rag.pipeline import Pipeline
+from rag.ask.pipeline import Pipeline
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 
 CAPTION = (

@@ -1,7 +1,7 @@
 """Answers as the reading step will give them, and a pipeline that returns them.
 
 The CLI, API, app and evaluation harness are tested on these fakes: no model, no
-index. ``FakePipeline`` has the parts of :class:`rag.pipeline.Pipeline` those
+index. ``FakePipeline`` has the parts of :class:`rag.ask.pipeline.Pipeline` those
 shells use (``ask``, ``ask_stream``, ``rewrite``, ``close``, ``settings``,
 ``catalog``).
 """
@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.results import Answer, Citation, Claim, Passage, ShortAnswer, Verdict
+from rag.ask.results import Answer, Citation, Claim, Passage, ShortAnswer, Verdict
 from rag.settings import Settings
 
 ARTICLE_ID = "a0000000000000001"

@@ -12,7 +12,7 @@ keep the real one (``tests/conftest.py``'s ``embedder`` fixture).
 The product has no switch for it: it plugs in where tests already plug embedders in,
 as ``Pipeline(embedder=...)`` / ``sync(embedder=...)``, or, for the shells that build
 their own (``rag.cli.main``, ``rag.api.create_app``), through :func:`use_fake_model`,
-which makes every :class:`rag.embed.Embedder` load this encoder instead of the model.
+which makes every :class:`rag.indexing.embed.Embedder` load this encoder instead of the model.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from rag.embed import Embedder, Encoder
+from rag.indexing.embed import Embedder, Encoder
 from rag.settings import Settings
 
 DIMENSION = 384  # the bundled model's, so that an index looks the same shape
@@ -86,7 +86,7 @@ def vector(text: str) -> np.ndarray:
 
 
 class HashEncoder:
-    """An :class:`rag.embed.Encoder`: hashed bags of stems."""
+    """An :class:`rag.indexing.embed.Encoder`: hashed bags of stems."""
 
     runtime = "fake"
     precision = "fp32"
@@ -97,7 +97,7 @@ class HashEncoder:
 
 
 class FakeEmbedder(Embedder):
-    """An :class:`~rag.embed.Embedder` over :class:`HashEncoder`; loads in no time."""
+    """An :class:`~rag.indexing.embed.Embedder` over :class:`HashEncoder`; loads in no time."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__(settings or Settings())
@@ -107,6 +107,6 @@ class FakeEmbedder(Embedder):
 
 
 def use_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every :class:`~rag.embed.Embedder` loads :class:`HashEncoder` until the test ends,
+    """Every :class:`~rag.indexing.embed.Embedder` loads :class:`HashEncoder` until the test ends,
     however deep in the CLI or the API it is built."""
     monkeypatch.setattr(Embedder, "_load", lambda self: HashEncoder())

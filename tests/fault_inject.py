@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def install(point: str, nth: int, action: str) -> None:
-    from rag.lexical import LexicalIndex
-    from rag.manifest import Manifest
-    from rag.store import ChunkStore
+    from rag.indexing.lexical import LexicalIndex
+    from rag.indexing.manifest import Manifest
+    from rag.indexing.store import ChunkStore
 
     seen = 0
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from rag.lexical import LexicalIndex
+from rag.indexing.lexical import LexicalIndex
+from rag.indexing.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 # Manifest columns that must match a clean build exactly (indexed_at is a clock,
 # vector a float mean compared with a tolerance).

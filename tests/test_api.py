@@ -81,8 +81,8 @@ def test_health_and_openapi(server):
 
 
 def loads(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The model loads logged so far (rag.pipeline logs each load that did the work)."""
-    return [r.getMessage() for r in caplog.records if r.name == "rag.pipeline"]
+    """The model loads logged so far (rag.ask.pipeline logs each load that did the work)."""
+    return [r.getMessage() for r in caplog.records if r.name == "rag.ask.pipeline"]
 
 
 def wait_for_models(client: TestClient) -> str:
@@ -102,7 +102,7 @@ def test_serve_loads_the_models_as_it_starts_and_health_answers_meanwhile(
 ):
     """`rag serve` warms up in a thread: /health answers while the models load, and the
     first question finds them loaded and loads nothing."""
-    from rag.embed import Embedder
+    from rag.indexing.embed import Embedder
 
     loading = threading.Event()
     load = Embedder.load
@@ -112,7 +112,7 @@ def test_serve_loads_the_models_as_it_starts_and_health_answers_meanwhile(
         load(self)
 
     monkeypatch.setattr(Embedder, "load", slow_load)
-    caplog.set_level(logging.INFO, logger="rag.pipeline")
+    caplog.set_level(logging.INFO, logger="rag.ask.pipeline")
     with TestClient(create_app(fake_indexed, warm=True)) as client:
         health = client.get("/health")
         assert health.status_code == 200 and health.json()["models"] == "loading"
@@ -130,7 +130,7 @@ def test_without_warming_the_first_question_loads_the_models(
     fake_indexed: Settings, caplog: pytest.LogCaptureFixture
 ):
     """The contrast: an app not warmed (``create_app`` alone) loads on the first question."""
-    caplog.set_level(logging.INFO, logger="rag.pipeline")
+    caplog.set_level(logging.INFO, logger="rag.ask.pipeline")
     with TestClient(create_app(fake_indexed)) as client:
         assert client.get("/health").json()["models"] == "not loaded"
         assert client.post("/ask", json={"question": QUESTION}).status_code == 200
@@ -441,7 +441,7 @@ def test_chat_with_an_unknown_session_is_a_404(tmp_path: Path):
 @pytest.mark.parametrize("k", [0, -1, 101])
 def test_k_out_of_range_is_refused_as_the_cli_refuses_it(tmp_path: Path, k: int, capsys):
     """Issue 13 item 6: `rag ask --k 0` silently used 5 (and `rag eval --k 0` 10) while the
-    API refused it; one check (rag.results.check_k) gives all the same message."""
+    API refused it; one check (rag.ask.results.check_k) gives all the same message."""
     from rag.cli import main
 
     client = fake_client(tmp_path, fake.answer())

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from rag.api import create_app
-from rag.indexer import sync
-from rag.pipeline import Pipeline
+from rag.ask.pipeline import Pipeline
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 from tests.fake_embed import FakeEmbedder

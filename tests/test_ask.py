@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from rag.ask.pipeline import Pipeline
+from rag.ask.results import Answer, Filters, Passage
+from rag.ask.retrieve import _take_turns
 from rag.errors import FilterError, InvalidQuestionError
-from rag.indexer import sync
-from rag.pipeline import Pipeline
-from rag.results import Answer, Filters, Passage
-from rag.retrieve import _take_turns
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 from tests.conftest import SAMPLE, RagCli
 from tests.fake_embed import FakeEmbedder
@@ -337,7 +337,7 @@ def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
 
     import numpy as np
 
-    from rag.retrieve import Retriever
+    from rag.ask.retrieve import Retriever
 
     def passage(cid: str, score: float, *_: object) -> Passage:
         article = cid.split(":")[0]
@@ -369,7 +369,7 @@ def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
 
 @fast
 def test_quotes_around_an_outlet_name_do_not_split_into_claims():
-    from rag.claims import split_claims
+    from rag.ask.claims import split_claims
 
     question = (
         "Does the 'Fortune' article agree with the 'TechCrunch' article on Sam Bankman-Fried's "

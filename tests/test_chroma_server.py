@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.indexer import sync
+from rag.indexing.indexer import sync
+from rag.indexing.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 from tests.conftest import free_port, run_rag, start_chroma
 
 pytestmark = pytest.mark.integration

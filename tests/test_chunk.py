@@ -4,11 +4,11 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rag.articles import Article
-from rag.chunk import Chunker, WordPieces, embed_header
-from rag.clean import clean_text
-from rag.embed import chunker
-from rag.loaders import read_file
+from rag.indexing.articles import Article
+from rag.indexing.chunk import Chunker, WordPieces, embed_header
+from rag.indexing.clean import clean_text
+from rag.indexing.embed import chunker
+from rag.indexing.loaders import read_file
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 

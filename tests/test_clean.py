@@ -1,5 +1,5 @@
-from rag.clean import clean_text
-from rag.sentences import sentence_spans
+from rag.indexing.clean import clean_text
+from rag.text.sentences import sentence_spans
 from tests.conftest import SAMPLE
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import rag.pipeline
+import rag.ask.pipeline
 from rag.cli import main
 from rag.errors import ConfigError
 from tests import fake_answers as fake
@@ -116,7 +116,9 @@ def test_bad_model_folder(tmp_path: Path, articles: Path):
 
 def ask(monkeypatch, capsys, reply, *args: str, tty: bool = False) -> str:
     """`rag ask QUESTION ARGS` over a fake pipeline answering ``reply``; what it printed."""
-    monkeypatch.setattr(rag.pipeline, "Pipeline", lambda s: fake.FakePipeline(lambda q: reply, s))
+    monkeypatch.setattr(
+        rag.ask.pipeline, "Pipeline", lambda s: fake.FakePipeline(lambda q: reply, s)
+    )
     monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
     assert main(["ask", reply.question, *args]) == 0
     return capsys.readouterr().out
@@ -165,7 +167,7 @@ def test_ask_as_of_is_the_day_relative_dates_count_from(monkeypatch, capsys):
         pipelines.append(fake.FakePipeline(lambda q: fake.answer(q), settings))
         return pipelines[-1]
 
-    monkeypatch.setattr(rag.pipeline, "Pipeline", made)
+    monkeypatch.setattr(rag.ask.pipeline, "Pipeline", made)
     assert main(["ask", "What happened last week?", "--as-of", "2023-11-22"]) == 0
     assert pipelines[0].filters[0].as_of == date(2023, 11, 22)
     capsys.readouterr()

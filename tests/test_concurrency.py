@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.articles import Article
+from rag.indexing.articles import Article
+from rag.indexing.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 from tests import index_state
 from tests.conftest import RAG, run_rag
 
@@ -25,8 +25,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def synthetic_corpus(folder: Path, count: int = 40) -> None:
     """Distinct articles made of shuffled sample sentences: enough for many batches."""
-    from rag.loaders import iter_article_files, read_file
-    from rag.sentences import sentence_spans
+    from rag.indexing.loaders import iter_article_files, read_file
+    from rag.text.sentences import sentence_spans
 
     sentences = []
     for file, rel in iter_article_files(folder):
@@ -122,7 +122,7 @@ def test_second_writer_is_refused_then_waits(tmp_path: Path, articles: Path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from rag.lock import IndexLock\n"
+            "import sys, time; from pathlib import Path; from rag.indexing.lock import IndexLock\n"
             "with IndexLock(Path(sys.argv[1])):\n print('locked', flush=True); time.sleep(float(sys.argv[2]))",
             env["RAG_INDEX_DIR"],
             "8",
@@ -168,7 +168,7 @@ def test_a_running_reader_searches_what_another_process_indexed(tmp_path: Path, 
     """The embedded store keeps its vector index in memory: without a reopen, a long-running
     reader (rag serve, the app) missed new chunks in dense search and failed to read their
     vectors."""
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
 
     env = index_env(tmp_path, articles, "index")
     assert run_rag("index", env=env).returncode == 0

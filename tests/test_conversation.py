@@ -1,4 +1,4 @@
-"""One conversation (rag.conversation): rewrite against the turns before, answer, record,
+"""One conversation (rag.ask.conversation): rewrite against the turns before, answer, record,
 trim — the loop `rag chat`, `/chat` and the app share. A fake pipeline, so it runs fast."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from rag.chat import MAX_TURNS, Turn, condense
-from rag.conversation import Conversation
-from rag.results import Answer
+from rag.ask.chat import MAX_TURNS, Turn, condense
+from rag.ask.conversation import Conversation
+from rag.ask.results import Answer
 from tests import fake_answers as fake
 
 pytestmark = pytest.mark.fast

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag import dedup
+from rag.indexing import dedup
 
 TEXT = " ".join(f"word{i}" for i in range(100))
 

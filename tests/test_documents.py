@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag.api import create_app
+from rag.ask.pipeline import Pipeline
 from rag.catalog import get_article
-from rag.documents import read_pdf
-from rag.indexer import IndexSummary, sync
-from rag.loaders import read_file
-from rag.pipeline import Pipeline
+from rag.indexing.documents import read_pdf
+from rag.indexing.indexer import IndexSummary, sync
+from rag.indexing.loaders import read_file
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 from tests.office_files import (

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import embed, onnx_export
-from rag.embed import Embedder, runtime_plan
 from rag.errors import ModelError
-from rag.onnx_export import DONE, MODEL, Layout
+from rag.indexing import embed, onnx_export
+from rag.indexing.embed import Embedder, runtime_plan
+from rag.indexing.onnx_export import DONE, MODEL, Layout
 from rag.settings import Settings
 from tests.conftest import SAMPLE, run_rag
 
@@ -98,7 +98,7 @@ def test_the_export_is_reused_and_a_damaged_one_is_redone(tmp_path: Path, embedd
 KILL_DURING_EXPORT = """
 import sys, time
 from pathlib import Path
-import rag.onnx_export as ox
+import rag.indexing.onnx_export as ox
 real = ox._export
 def slow(layout, target):
     inputs = real(layout, target)
@@ -106,7 +106,7 @@ def slow(layout, target):
     time.sleep(60)  # killed here: the file is whole but never renamed or recorded
     return inputs
 ox._export = slow
-from rag.embed import Embedder
+from rag.indexing.embed import Embedder
 from rag.settings import Settings
 Embedder(Settings(cache_dir=Path(sys.argv[1]))).load()
 """
@@ -168,7 +168,7 @@ def test_status_and_the_index_summary_say_how_the_model_ran(settings: Settings):
 
 ASK_WITHOUT_TORCH = """
 import sys
-from rag.pipeline import Pipeline
+from rag.ask.pipeline import Pipeline
 from rag.settings import Settings
 pipe = Pipeline(Settings())
 answer = pipe.ask("Which companies attended the Friday meeting?")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from rag import nlp
 from rag.catalog import Catalog, get_article, list_articles
 from rag.cli import main
-from rag.indexer import sync
-from rag.manifest import Manifest
+from rag.indexing.indexer import sync
+from rag.indexing.manifest import Manifest
 from rag.settings import Settings
+from rag.text import nlp
 from tests.index_state import assert_same_index, manifest_path, snapshot
 from tests.test_index import NEW_ARTICLE
 

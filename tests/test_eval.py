@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import evaluate
 from rag.cli import main
-from rag.evaluate import check_floors, correct, short_scores, token_f1
-from rag.gold import GoldQuestion, load_gold
+from rag.evaluation import evaluate
+from rag.evaluation.evaluate import check_floors, correct, short_scores, token_f1
+from rag.evaluation.gold import GoldQuestion, load_gold
 from tests import fake_answers as fake
 from tests.conftest import ROOT, SAMPLE, RagCli, run_rag
 
@@ -277,12 +277,12 @@ def test_the_report_shows_the_confusion_matrix_baseline_and_reliability(tmp_path
 
 def fake_eval(monkeypatch: pytest.MonkeyPatch, reply) -> None:
     """`rag eval` over the fake pipeline: no index to sync, no model."""
-    import rag.indexer
-    import rag.pipeline
+    import rag.ask.pipeline
+    import rag.indexing.indexer
 
-    monkeypatch.setattr(rag.indexer, "sync", lambda *a, **k: None)
+    monkeypatch.setattr(rag.indexing.indexer, "sync", lambda *a, **k: None)
     monkeypatch.setattr(
-        rag.pipeline, "Pipeline", lambda settings: fake.FakePipeline(reply, settings)
+        rag.ask.pipeline, "Pipeline", lambda settings: fake.FakePipeline(reply, settings)
     )
 
 

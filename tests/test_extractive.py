@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.extractive import SENTENCE_BATCH, Candidate, ExtractiveEngine
-from rag.results import Passage
+from rag.ask.extractive import SENTENCE_BATCH, Candidate, ExtractiveEngine
+from rag.ask.results import Passage
 from rag.settings import Settings
 
 pytestmark = pytest.mark.fast

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embed import Embedder
+from rag.indexing.embed import Embedder
 from rag.settings import Settings
 from tests.fake_embed import COMMON, DIMENSION, HashEncoder, vector
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.indexer import sync
-from rag.pipeline import Pipeline
+from rag.ask.pipeline import Pipeline
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 from tests.conftest import RAG, ROOT, SAMPLE, rag_env, start_chroma
 from tests.index_state import (

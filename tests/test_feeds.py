@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import feeds
+from rag.ask.pipeline import Pipeline
 from rag.cli import main
 from rag.errors import ConfigError, NotFoundError
-from rag.indexer import sync
-from rag.pipeline import Pipeline
+from rag.indexing import feeds
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 from tests.conftest import RagCli
 from tests.fake_embed import FakeEmbedder

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import FetchError
-from rag.fetch import HTML, Fetcher, normal_url
-from rag.links import add_links
-from rag.loaders import read_file
+from rag.indexing.fetch import HTML, Fetcher, normal_url
+from rag.indexing.links import add_links
+from rag.indexing.loaders import read_file
 from rag.settings import Settings
 from tests.web_server import (
     BRIDGE_STORY,

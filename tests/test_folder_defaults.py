@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.articles import Article
 from rag.catalog import get_article, list_articles
-from rag.folder_defaults import Defaults, FolderDefaults
-from rag.indexer import sync
-from rag.loaders import iter_article_files
-from rag.manifest import Manifest
+from rag.indexing.articles import Article
+from rag.indexing.folder_defaults import Defaults, FolderDefaults
+from rag.indexing.indexer import sync
+from rag.indexing.loaders import iter_article_files
+from rag.indexing.manifest import Manifest
 from rag.settings import Settings
 
 STORY = "The central bank held its main rate at 5.25 percent on {day}, its third pause in a row.\n"

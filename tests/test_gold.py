@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError
-from rag.gold import load_gold
-from rag.loaders import read_file
+from rag.evaluation.gold import load_gold
+from rag.indexing.loaders import read_file
 from tests.conftest import ROOT, SAMPLE
 
 SEEDS = ROOT / "eval" / "gold" / "seeds.jsonl"
@@ -52,7 +52,7 @@ def test_each_bad_line_gets_one_clear_error(tmp_path: Path):
 
 def test_a_refusal_names_the_corpus_a_project_gold_set_was_written_for(tmp_path):
     from rag.errors import GoldMismatchError
-    from rag.gold import GoldQuestion, check_evidence, load_gold
+    from rag.evaluation.gold import GoldQuestion, check_evidence, load_gold
 
     gold = load_gold(Path(__file__).parent.parent / "eval" / "gold" / "newsroom.jsonl")
     assert all(isinstance(q, GoldQuestion) for q in gold)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from rag.gold import GoldQuestion, load_gold
+from rag.evaluation.gold import GoldQuestion, load_gold
 from tests.conftest import MAX_QUOTE, ROOT
 
 NEWSROOM = ROOT / "eval" / "gold" / "newsroom.jsonl"

@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from rag.gold import GoldQuestion, load_gold
-from rag.periods import Period, period_in
+from rag.ask.periods import Period, period_in
+from rag.evaluation.gold import GoldQuestion, load_gold
 from tests.conftest import MAX_QUOTE, ROOT
 
 TIMELY = ROOT / "eval" / "gold" / "timely.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.highlight import (
+from rag.ask.highlight import (
     escape_markdown,
     excerpt,
     excerpt_html,

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import rag.indexer
-import rag.scan
+import rag.indexing.indexer
+import rag.indexing.scan
 from rag.api import create_app
 from rag.catalog import list_articles
 from rag.cli import main
-from rag.folder import VANISHED, walk
-from rag.indexer import sync
-from rag.loaders import read_file
+from rag.indexing.folder import VANISHED, walk
+from rag.indexing.indexer import sync
+from rag.indexing.loaders import read_file
 from rag.settings import Settings
 from tests import fake_answers as fake
 from tests.conftest import ROOT
@@ -108,7 +108,7 @@ def test_an_unreadable_subfolder_is_a_skip_and_its_siblings_are_read(tmp_path: P
     (folder / "open" / "story.txt").write_text(STORY)
     (folder / "locked").chmod(0o000)
     script = (
-        "import sys; from pathlib import Path; from rag.folder import walk\n"
+        "import sys; from pathlib import Path; from rag.indexing.folder import walk\n"
         "for e in walk(Path(sys.argv[1])): print(e[1] if isinstance(e, tuple) else f'skip {e}')"
     )
     try:
@@ -142,7 +142,7 @@ def test_sync_skips_hostile_entries_and_indexes_the_rest(
         yield from walk(root)
         yield root / "vanished.txt", "vanished.txt"
 
-    monkeypatch.setattr(rag.scan, "walk", vanishing)
+    monkeypatch.setattr(rag.indexing.scan, "walk", vanishing)
     summary = sync(settings, embedder=embedder)
     assert summary.added == ["story.txt"]
     assert {s.path: s.reason for s in summary.skipped} == EXPECTED | {"vanished.txt": VANISHED}
@@ -158,7 +158,7 @@ def test_rag_index_and_post_index_skip_a_symlink_loop(
     folder = hostile(tmp_path / "articles")
     index = tmp_path / "index"
     embedder = fake_embedder
-    monkeypatch.setattr(rag.indexer, "Embedder", lambda settings: embedder)
+    monkeypatch.setattr(rag.indexing.indexer, "Embedder", lambda settings: embedder)
     monkeypatch.setenv("RAG_INDEX_DIR", str(index))
     assert main(["index", str(folder)]) == 0
     out = capsys.readouterr().out

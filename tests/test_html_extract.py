@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import rag.html_text
-from rag.html_text import strip_furniture
-from rag.loaders import read_html
+import rag.indexing.html_text
+from rag.indexing.html_text import strip_furniture
+from rag.indexing.loaders import read_html
 from tests.html_pages import PAGES, Page
 
 
@@ -50,6 +50,6 @@ def test_a_page_trafilatura_cannot_read_falls_back_to_the_element_walk(monkeypat
     def broken(*args, **kwargs):
         raise ValueError("lxml could not parse this")
 
-    monkeypatch.setattr(rag.html_text.trafilatura, "extract", broken)
+    monkeypatch.setattr(rag.indexing.html_text.trafilatura, "extract", broken)
     article = read_html(PAGES[1].html, "harbour.html")
     assert all(" ".join(p.split()) in " ".join(article.text.split()) for p in PAGES[1].paragraphs)

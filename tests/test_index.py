@@ -10,11 +10,11 @@ import pytest
 
 from rag.catalog import get_article, index_status, list_articles
 from rag.errors import ConfigError, SkippedInputError, StoreError
-from rag.indexer import sync
-from rag.lexical import LexicalIndex
-from rag.manifest import Manifest
+from rag.indexing.indexer import sync
+from rag.indexing.lexical import LexicalIndex
+from rag.indexing.manifest import Manifest
+from rag.indexing.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 pytestmark = pytest.mark.integration
 
@@ -175,7 +175,7 @@ def test_a_running_pipeline_sees_a_rebuild_with_new_articles(
 ):
     """A rebuild moves the manifest generation on, so a long-running reader (the app's
     cached pipeline) reloads its catalog and the BM25 index instead of keeping the old ones."""
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
 
     sync(settings, embedder=embedder)
     pipe = Pipeline(settings, embedder=embedder)
@@ -280,7 +280,7 @@ def test_a_reader_opened_before_a_rebuild_still_answers_after_it(settings: Setti
     """Found by fuzzing the API: a rebuild drops the collection and creates a new one,
     and a pipeline opened before it (the API's, the app's, another process's) kept
     the old one's id and failed every question with "Collection … does not exist"."""
-    from rag.pipeline import Pipeline
+    from rag.ask.pipeline import Pipeline
 
     sync(settings, embedder=embedder)
     pipe = Pipeline(settings, embedder=embedder)

@@ -7,8 +7,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from rag.lexical import LexicalIndex, tokens
-from rag.query import Mentions
+from rag.ask.query import Mentions
+from rag.indexing.lexical import LexicalIndex, tokens
 
 TEXTS = {
     "a1:0000": "The central bank raised interest rates by half a point on Tuesday.",

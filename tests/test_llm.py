@@ -10,11 +10,11 @@ import shutil
 
 import pytest
 
-from rag.chat import Turn
+from rag.ask.chat import Turn
+from rag.ask.pipeline import Pipeline
+from rag.ask.results import Answer
 from rag.errors import ModelError
-from rag.indexer import sync
-from rag.pipeline import Pipeline
-from rag.results import Answer
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 from tests.fake_embed import FakeEmbedder
@@ -170,8 +170,8 @@ def test_unreachable_llm_is_a_clear_error(pipeline: Pipeline):
 
 
 def test_the_eval_judge_asks_the_llm_and_reads_its_verdict(pipeline: Pipeline, fake: FakeLLM):
-    from rag.evaluate import llm_judge, run
-    from rag.gold import GoldQuestion
+    from rag.evaluation.evaluate import llm_judge, run
+    from rag.evaluation.gold import GoldQuestion
 
     gold = [
         GoldQuestion("j1", "Who is the president of AmCham China?", ["Michael Hart"], "factoid")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loaders import read_file
+from rag.indexing.loaders import read_file
 
 BODY = "Raimondo met Vice Premier He Lifeng in Beijing on Tuesday to discuss export controls — café, naïve, €5."
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.loaders import read_file
-from rag.metadata import parse_date, peel_plain_text, source_from_url
+from rag.indexing.loaders import read_file
+from rag.indexing.metadata import parse_date, peel_plain_text, source_from_url
 from tests.conftest import SAMPLE
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError
-from rag.evaluate import (
+from rag.evaluation.evaluate import (
     answer_sentences,
     compare,
     compare_markdown,
@@ -18,8 +18,8 @@ from rag.evaluate import (
     yes_no_of_text,
     yes_no_scores,
 )
-from rag.metrics import facts_found, multihop_paper, ranking
-from rag.multihop import load_questions, paper_table, shares_a_word
+from rag.evaluation.metrics import facts_found, multihop_paper, ranking
+from rag.evaluation.multihop import load_questions, paper_table, shares_a_word
 
 
 def test_ranking_credits_each_gold_item_once():
@@ -188,8 +188,8 @@ def test_multihop_yes_no_answers_in_any_case(tmp_path: Path):
 
 
 def test_rag_bench_multihop_prints_the_yes_no_confusion_matrix(tmp_path, monkeypatch, capsys):
-    import rag.indexer
-    import rag.pipeline
+    import rag.ask.pipeline
+    import rag.indexing.indexer
     from rag.cli import main
     from tests import fake_answers as fake
 
@@ -211,8 +211,8 @@ def test_rag_bench_multihop_prints_the_yes_no_confusion_matrix(tmp_path, monkeyp
         said = "no" if "3" in question else "yes"
         return fake.answer(question, "Reported [1].", verdict=fake.verdict(said, "supported"))
 
-    monkeypatch.setattr(rag.indexer, "sync", lambda *a, **k: None)
-    monkeypatch.setattr(rag.pipeline, "Pipeline", lambda s: fake.FakePipeline(reply, s))
+    monkeypatch.setattr(rag.indexing.indexer, "sync", lambda *a, **k: None)
+    monkeypatch.setattr(rag.ask.pipeline, "Pipeline", lambda s: fake.FakePipeline(reply, s))
     status = main(
         [
             "bench",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.indexer import sync
-from rag.loaders import read_file
+from rag.indexing.indexer import sync
+from rag.indexing.loaders import read_file
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 

@@ -13,14 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag.api import create_app
+from rag.ask.pipeline import Pipeline
+from rag.ask.query import Mentions
+from rag.ask.results import Filters
 from rag.errors import FilterError
-from rag.indexer import sync
-from rag.loaders import read_file
-from rag.outlets import closest_outlets, outlet_key, outlet_name
-from rag.pipeline import Pipeline
-from rag.query import Mentions
-from rag.results import Filters
+from rag.indexing.indexer import sync
+from rag.indexing.loaders import read_file
 from rag.settings import Settings
+from rag.text.outlets import closest_outlets, outlet_key, outlet_name
 from tests.conftest import RagCli
 from tests.fake_embed import FakeEmbedder
 
@@ -237,7 +237,7 @@ def test_cli_and_api_refuse_filters_no_article_passes(indexed: Settings, pipelin
 
 
 def test_an_outlets_name_and_its_host_find_each_other():
-    from rag.outlets import outlet_keys
+    from rag.text.outlets import outlet_keys
 
     assert outlet_keys("The Verge") & outlet_keys("theverge.com")
     assert outlet_keys("the verge") & outlet_keys("theverge.com")
@@ -247,7 +247,7 @@ def test_an_outlets_name_and_its_host_find_each_other():
 
 
 def test_the_count_of_outlets_reads_as_words():
-    from rag.pipeline import _outlets
+    from rag.ask.pipeline import _outlets
 
     assert _outlets(1) == "the index has 1 outlet"
     assert _outlets(3) == "the index has 3 outlets"

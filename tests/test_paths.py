@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag import runs
 from rag.cli import main
+from rag.evaluation import runs
 
 SEEDS = runs.PROJECT_GOLD / "seeds.jsonl"
 

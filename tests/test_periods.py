@@ -1,4 +1,4 @@
-"""The stretch of days a question names (rag.periods), counted from a reference day."""
+"""The stretch of days a question names (rag.ask.periods), counted from a reference day."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from rag.extractive import digest_of
-from rag.periods import Period, order_in, period_in
-from rag.query import QuestionInfo
-from rag.results import Passage
-from rag.retrieve import by_date
+from rag.ask.extractive import digest_of
+from rag.ask.periods import Period, order_in, period_in
+from rag.ask.query import QuestionInfo
+from rag.ask.results import Passage
+from rag.ask.retrieve import by_date
 
 TODAY = date(2023, 11, 22)  # a Wednesday
 
@@ -231,8 +231,8 @@ def test_relevant_passages_are_put_in_date_order_and_the_rest_follow():
 
 
 def test_a_weekday_no_article_was_published_on_is_left_without_a_note():
-    from rag.pipeline import _period
-    from rag.retrieve import Retrieval
+    from rag.ask.pipeline import _period
+    from rag.ask.retrieve import Retrieval
 
     today = date(2026, 11, 30)
     info = QuestionInfo("q", "who")

@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rag.articles import Article
-from rag.chunk import Chunker
-from rag.clean import clean_text
-from rag.indexer import chunk_metadata
-from rag.loaders import SUPPORTED_SUFFIXES, read_file
+from rag.indexing.articles import Article
+from rag.indexing.chunk import Chunker
+from rag.indexing.clean import clean_text
+from rag.indexing.indexer import chunk_metadata
+from rag.indexing.loaders import SUPPORTED_SUFFIXES, read_file
 from tests.test_chunk import check_spans
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=600)

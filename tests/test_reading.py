@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.ask.pipeline import Pipeline
+from rag.ask.results import Filters
 from rag.errors import InvalidQuestionError
-from rag.indexer import sync
-from rag.pipeline import Pipeline
-from rag.results import Filters
+from rag.indexing.indexer import sync
 from rag.settings import Settings
 from tests.conftest import SAMPLE
 from tests.dated_articles import CAPTION, DATED, indexed

@@ -9,17 +9,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag import coreference
-from rag.abstention import Logistic
-from rag.answer_type import PEOPLE, expected_answer
-from rag.claims import split_claims
-from rag.extractive import question_entities, slot_values
-from rag.fitness import unfit, unfit_in_context
-from rag.language import is_english
-from rag.nlp import Entity, normalise
-from rag.relative_dates import resolve, spell
-from rag.short_answer import Referent, best_entity, every_entity, quotes, stems
-from rag.verdict import Evidence, decide
+from rag.ask import coreference
+from rag.ask.abstention import Logistic
+from rag.ask.answer_type import PEOPLE, expected_answer
+from rag.ask.claims import split_claims
+from rag.ask.extractive import question_entities, slot_values
+from rag.ask.fitness import unfit, unfit_in_context
+from rag.ask.language import is_english
+from rag.ask.relative_dates import resolve, spell
+from rag.ask.short_answer import Referent, best_entity, every_entity, quotes, stems
+from rag.ask.verdict import Evidence, decide
+from rag.text.nlp import Entity, normalise
 
 
 @pytest.mark.parametrize(
@@ -252,9 +252,9 @@ def test_a_pronoun_or_a_quote_going_on_is_the_last_speaker_named():
 
 
 def test_a_quote_chosen_goes_on_into_the_sentences_after_it():
-    from rag.extractive import ExtractiveEngine, _going_on
-    from rag.results import Passage
-    from rag.short_answer import quotes
+    from rag.ask.extractive import ExtractiveEngine, _going_on
+    from rag.ask.results import Passage
+    from rag.ask.short_answer import quotes
 
     text = (
         "“There are no ways I can explain it,” Kolisi said.\n\n"
@@ -300,7 +300,7 @@ def test_logistic_probability():
 
 
 def test_shorter_forms_of_a_name_are_one_name():
-    from rag.short_answer import same_name
+    from rag.ask.short_answer import same_name
 
     assert same_name("bankman-fried", "sam bankman-fried", person=True)
     assert same_name("sbf", "sam bankman-fried", person=True)
@@ -311,7 +311,7 @@ def test_shorter_forms_of_a_name_are_one_name():
 
 
 def test_a_name_the_question_gives_by_surname_or_initials_is_not_the_answer():
-    from rag.short_answer import named_in
+    from rag.ask.short_answer import named_in
 
     assert named_in("gina raimondo", "Who is the leader who met Raimondo later on Tuesday?")
     assert named_in("sbf", "What did Sam Bankman-Fried say about FTX?")
@@ -320,8 +320,8 @@ def test_a_name_the_question_gives_by_surname_or_initials_is_not_the_answer():
 
 
 def test_the_answer_is_the_name_its_evidence_shares_in_its_fullest_form():
-    from rag.nlp import Entity
-    from rag.short_answer import best_entity, full_name
+    from rag.ask.short_answer import best_entity, full_name
+    from rag.text.nlp import Entity
 
     def sentence(text: str, score: float, names: list[tuple[str, str]]) -> SimpleNamespace:
         found = [
@@ -368,7 +368,7 @@ def test_a_claim_naming_only_its_outlet_checks_the_whole_question():
 
 
 def test_amounts_and_counts_are_never_merged_or_renamed():
-    from rag.short_answer import best_entity
+    from rag.ask.short_answer import best_entity
 
     text = "The app maxed out at 3,000 daily users, not just 20,000 as hoped, or 20,000."
     found = [
@@ -396,7 +396,7 @@ def _one_sentence(text: str, found: list[tuple[str, str]]) -> SimpleNamespace:
 
 
 def test_how_old_wants_an_age_not_a_year():
-    from rag.short_answer import best_entity
+    from rag.ask.short_answer import best_entity
 
     question = "How old is Andrew Sutch?"
     s = _one_sentence(
@@ -408,7 +408,7 @@ def test_how_old_wants_an_age_not_a_year():
 
 
 def test_a_day_says_more_than_a_bare_year():
-    from rag.short_answer import best_entity
+    from rag.ask.short_answer import best_entity
 
     question = "When is the continuation vote?"
     s = _one_sentence(
@@ -420,7 +420,7 @@ def test_a_day_says_more_than_a_bare_year():
 
 
 def test_a_bare_number_is_no_amount_of_money():
-    from rag.short_answer import best_entity
+    from rag.ask.short_answer import best_entity
 
     question = "How much did Manchester United pay for Onana?"
     s = _one_sentence(
@@ -431,7 +431,7 @@ def test_a_bare_number_is_no_amount_of_money():
 
 
 def test_a_quote_on_another_topic_does_not_answer():
-    from rag.short_answer import quotes, topic_words
+    from rag.ask.short_answer import quotes, topic_words
 
     s = _one_sentence("“We want concrete actions,” Li Qiang said.", [])
     topic = topic_words("What did Li Qiang say about Taiwan's presidential election?")
@@ -445,7 +445,7 @@ def test_a_quote_on_another_topic_does_not_answer():
 
 
 def test_a_quote_in_an_article_headed_by_the_topic_is_about_it():
-    from rag.short_answer import quotes, topic_words
+    from rag.ask.short_answer import quotes, topic_words
 
     said = _one_sentence("“It makes you a criminal,” Merrick Garland said in a statement.", [])
     topic = topic_words("What did Merrick Garland say about Binance?")
@@ -456,7 +456,7 @@ def test_a_quote_in_an_article_headed_by_the_topic_is_about_it():
 
 
 def test_a_full_name_is_shown_without_the_dash_of_a_sign_off():
-    from rag.short_answer import Pick, full_name
+    from rag.ask.short_answer import Pick, full_name
 
     s = _one_sentence("Altman said so.", [("Altman", "PERSON")])
     pick = Pick(s, 0, 6, "Altman", "PERSON")
@@ -465,7 +465,7 @@ def test_a_full_name_is_shown_without_the_dash_of_a_sign_off():
 
 
 def test_an_organisation_is_not_given_the_name_of_something_of_its_own():
-    from rag.short_answer import Pick, full_name
+    from rag.ask.short_answer import Pick, full_name
 
     s = _one_sentence("OpenAI is investing in it.", [("OpenAI", "ORG")])
     pick = Pick(s, 0, 6, "OpenAI", "ORG")
@@ -478,7 +478,7 @@ def test_an_organisation_is_not_given_the_name_of_something_of_its_own():
 
 
 def test_a_plain_claim_is_decided_by_its_evidence():
-    from rag.verdict import Evidence, decide
+    from rag.ask.verdict import Evidence, decide
 
     def verdict(question: str, sentence: str) -> str:
         claims = split_claims(question, [])
@@ -506,7 +506,7 @@ def test_what_salary_asks_for_an_amount():
 
 
 def test_when_will_is_not_answered_by_a_time_already_past():
-    from rag.short_answer import best_entity
+    from rag.ask.short_answer import best_entity
 
     question = "When will Xi Jinping visit Washington?"
     assert expected_answer(question).future
@@ -543,7 +543,7 @@ def test_when_will_is_not_answered_by_a_time_already_past():
     ],
 )
 def test_a_time_before_the_publication_day(span: str, sentence_text: str, past: bool):
-    from rag.relative_dates import before_publication
+    from rag.ask.relative_dates import before_publication
 
     assert before_publication(span, date(2023, 11, 15), sentence_text) is past
 
@@ -567,7 +567,7 @@ def test_a_time_before_the_publication_day(span: str, sentence_text: str, past: 
     ],
 )
 def test_a_compound_question_is_split_into_its_questions(question: str, parts: list[str] | None):
-    from rag.answer_type import question_parts
+    from rag.ask.answer_type import question_parts
 
     assert question_parts(question) == (parts or [question])
 
@@ -651,7 +651,7 @@ def test_a_span_of_time_does_not_say_when():
 
 
 def test_a_name_joined_to_a_title_is_split_out_as_the_person():
-    from rag.nlp import untitled
+    from rag.text.nlp import untitled
 
     text = "a visit by US Secretary of Commerce Gina Raimondo, and Raiders K Daniel Carlson"
     joined = "Commerce Gina Raimondo"
@@ -711,7 +711,7 @@ def test_seasons_in_office_do_not_say_when():
 
 
 def test_a_single_claim_answered_no_is_contradicted_not_supported():
-    from rag.extractive import _status
+    from rag.ask.extractive import _status
 
     assert _status("no", 1, True) == "contradicted"
     assert _status("yes", 1, True) == "supported"
@@ -918,7 +918,7 @@ def test_nationalities_in_a_question_name_no_one_the_sources_could_disagree_on()
 
 
 def test_a_name_shaped_like_none_is_not_a_name():
-    from rag.nlp import plausible
+    from rag.text.nlp import plausible
 
     def tagged(text: str, label: str) -> Entity:
         return Entity(0, len(text), label, text, normalise(text))
@@ -937,7 +937,7 @@ def test_a_name_shaped_like_none_is_not_a_name():
 
 
 def test_a_tag_the_index_mostly_disagrees_with_takes_the_index_label():
-    from rag.nlp import relabelled
+    from rag.text.nlp import relabelled
 
     binance = Entity(0, 7, "GPE", "Binance", "binance")
     washington = Entity(10, 20, "PERSON", "Washington", "washington")
@@ -952,7 +952,7 @@ def test_a_tag_the_index_mostly_disagrees_with_takes_the_index_label():
 
 
 def test_a_title_in_quotation_marks_is_a_work_the_tagger_missed():
-    from rag.nlp import quoted_titles
+    from rag.text.nlp import quoted_titles
 
     text = "The release of “Pink Friday 2,” Nicki Minaj’s fifth studio album, on Friday."
     at = text.index("Friday 2")
@@ -971,7 +971,7 @@ def test_a_title_in_quotation_marks_is_a_work_the_tagger_missed():
 
 
 def test_a_date_said_likely_or_going_to_come_is_one_to_come():
-    from rag.relative_dates import FUTURE
+    from rag.ask.relative_dates import FUTURE
 
     for text in [
         "The fund looks likely to hold its vote on Thursday, October 26.",
@@ -983,7 +983,7 @@ def test_a_date_said_likely_or_going_to_come_is_one_to_come():
 
 
 def test_a_surname_is_the_person_its_article_names_in_full():
-    from rag.nlp import surnamed
+    from rag.text.nlp import surnamed
 
     sbf = Entity(0, 13, "ORG", "Bankman-Fried", "bankman-fried")
     ford = Entity(20, 24, "ORG", "Ford", "ford")
@@ -1013,7 +1013,7 @@ def test_the_name_reporting_an_office_is_not_given_it():
 
 
 def test_events_a_question_orders_are_two_claims_dated_by_what_the_evidence_says():
-    from rag.verdict import about_events
+    from rag.ask.verdict import about_events
 
     question = "Was Sam Altman fired before Microsoft hired him?"
     claims = split_claims(question, [])
@@ -1094,7 +1094,7 @@ def test_two_events_no_day_puts_in_order_cannot_be_told():
 
 
 def test_a_place_is_not_shown_with_an_organisation_named_after_it():
-    from rag.short_answer import Pick, full_name
+    from rag.ask.short_answer import Pick, full_name
 
     said = sentence("Zhao pleaded guilty in the U.S. on Tuesday.", 1.0, ("U.S.", "GPE"))
     us = said.entities[0]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.retrieve import Retriever
+from rag.ask.retrieve import Retriever
 from rag.settings import Settings
 
 pytestmark = pytest.mark.fast

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loaders import iter_article_files, read_file
+from rag.indexing.loaders import iter_article_files, read_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

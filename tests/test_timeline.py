@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from rag.pipeline import Pipeline
-from rag.relative_dates import event_day
+from rag.ask.pipeline import Pipeline
+from rag.ask.relative_dates import event_day
 from rag.timeline import _surname, topic_words
 from tests.conftest import RagCli
 from tests.dated_articles import DATED, indexed

@@ -26,12 +26,13 @@ from streamlit.testing.v1 import AppTest
 
 import rag.catalog
 import ui.engine
-from rag import evaluate, whos_who
+from rag import whos_who
 from rag.catalog import cluster_label, facets, get_article, list_articles
 from rag.cli import build_parser, ui_command
-from rag.gold import GoldQuestion
-from rag.indexer import sync
-from rag.lock import IndexLock
+from rag.evaluation import evaluate
+from rag.evaluation.gold import GoldQuestion
+from rag.indexing.indexer import sync
+from rag.indexing.lock import IndexLock
 from rag.settings import Settings
 from tests import fake_answers as fake
 from tests.conftest import ROOT, SAMPLE
@@ -525,8 +526,8 @@ def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings
     """Issue 13 item 16: not the browser's "application/vnd.oasis.opendocument.text files
     are not allowed" but what the API answers (415), as soon as the file is dropped. (A .docx
     is read since issue 14; an .odt is not.)"""
-    from rag import uploads
     from rag.errors import UploadError
+    from rag.indexing import uploads
 
     at = app(monkeypatch, fresh, "screens/library.py")
     odt = "application/vnd.oasis.opendocument.text"
@@ -568,7 +569,7 @@ def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh:
 def test_links_and_feeds_are_added_from_the_library(monkeypatch, fresh: Settings):
     """Issue 14: a pasted link is fetched, saved and indexed; a feed is added, pulled (its
     summary shown beside it) and removed, each reported in its own section."""
-    from rag import feeds
+    from rag.indexing import feeds
     from tests.web_server import BRIDGE_STORY, PORT_STORY, article_page, rss, serve
 
     monkeypatch.setenv("RAG_FETCH_ALLOW_PRIVATE", "true")

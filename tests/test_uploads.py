@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import uploads
 from rag.errors import UploadError
+from rag.indexing import uploads
 from rag.settings import Settings
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from rag.fetch import Fetcher
-from rag.links import WEB_FOLDER
+from rag.indexing.fetch import Fetcher
+from rag.indexing.links import WEB_FOLDER
 from rag.settings import Settings
 
 

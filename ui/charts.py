@@ -11,7 +11,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from rag import runs
+from rag.evaluation import runs
 
 
 def by_type(table: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:

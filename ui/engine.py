@@ -1,7 +1,7 @@
 """The engine every page and every browser session shares, cached for the server's life.
 
 One embedding model per model setting, one Chroma handle per index and one
-:class:`~rag.pipeline.Pipeline` per full set of settings (the chat sidebar's
+:class:`~rag.ask.pipeline.Pipeline` per full set of settings (the chat sidebar's
 LLM endpoint makes a new one; top-k, engine and filters are per question).
 Index updates go through the same model and Chroma handle, so a rebuild
 cannot leave a cached pipeline holding a dropped collection.
@@ -15,13 +15,13 @@ from typing import Any
 
 import streamlit as st
 
-from rag import feeds
-from rag.embed import Embedder
+from rag.ask.pipeline import Pipeline
 from rag.errors import IndexLockedError, RagError
-from rag.indexer import IndexSummary, Progress, sync
-from rag.pipeline import Pipeline
+from rag.indexing import feeds
+from rag.indexing.embed import Embedder
+from rag.indexing.indexer import IndexSummary, Progress, sync
+from rag.indexing.store import ChunkStore
 from rag.settings import Settings, get_settings
-from rag.store import ChunkStore
 
 # Chunks embedded per batch during an update from the app: small enough that the
 # progress bar moves every few seconds on a laptop CPU.

@@ -1,6 +1,6 @@
 """Presentation shared by the pages: answers, citation cards, articles.
 
-Article text only ever reaches the browser through :mod:`rag.highlight`:
+Article text only ever reaches the browser through :mod:`rag.ask.highlight`:
 escaped HTML (``st.html``) or escaped Markdown, never as markup of its own.
 """
 
@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from rag.ask.extractive import NOT_FOUND
+from rag.ask.highlight import escape_markdown, excerpt, segments, segments_html, to_html
+from rag.ask.results import Answer, Citation, Passage, ShortAnswer, Verdict
 from rag.catalog import Catalog
-from rag.extractive import NOT_FOUND
-from rag.highlight import escape_markdown, excerpt, segments, segments_html, to_html
-from rag.results import Answer, Citation, Passage, ShortAnswer, Verdict
 
 CHAT = "screens/chat.py"
 LIBRARY = "screens/library.py"

@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
+from rag.ask.chat import MAX_TURNS, Session, Turn
+from rag.ask.conversation import Conversation
+from rag.ask.results import Answer, Filters
 from rag.catalog import facets, list_articles
-from rag.chat import MAX_TURNS, Session, Turn
-from rag.conversation import Conversation
 from rag.errors import RagError
-from rag.results import Answer, Filters
 from rag.settings import Settings
 from ui import engine, views
 from ui.views import Exchange

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rag import evaluate, runs
+from rag.ask.highlight import excerpt_html
 from rag.errors import RagError
-from rag.gold import GoldQuestion, load_gold
-from rag.highlight import excerpt_html
+from rag.evaluation import evaluate, runs
+from rag.evaluation.gold import GoldQuestion, load_gold
 from rag.settings import Settings
 from ui import charts, engine, views
 

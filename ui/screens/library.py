@@ -18,11 +18,12 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from rag import feeds, uploads, whos_who
+from rag import whos_who
 from rag.catalog import cluster_label, get_article, index_status, list_articles
 from rag.errors import NotFoundError, RagError, UploadError
-from rag.links import Outcome, add_links
-from rag.loaders import SUPPORTED_SUFFIXES
+from rag.indexing import feeds, uploads
+from rag.indexing.links import Outcome, add_links
+from rag.indexing.loaders import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 from ui import engine, views
 

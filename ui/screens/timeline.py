@@ -13,8 +13,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from rag.ask.results import Filters
 from rag.errors import RagError
-from rag.results import Filters
 from rag.timeline import Event, Timeline
 from ui import charts, engine, views
 
