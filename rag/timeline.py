@@ -28,7 +28,7 @@ from typing import Any
 from rag.ask.extractive import Candidate, ExtractiveEngine, dice
 from rag.ask.relative_dates import event_day, published_day
 from rag.ask.results import Passage
-from rag.indexing.lexical import tokens
+from rag.text.words import tokens
 
 # Passages a timeline is gathered from, and the share of the best one's score a passage
 # needs to count as about the topic.

@@ -233,7 +233,8 @@ def test_a_pipeline_that_cannot_load_raises_once_waited_for():
 def test_bm25_scores_equal_bm25s_scores_exactly(tmp_path: Path):
     import bm25s
 
-    from rag.indexing.lexical import LexicalIndex, tokens
+    from rag.indexing.lexical import LexicalIndex
+    from rag.text.words import tokens
 
     texts = {
         f"a{i}:0000": p.read_text(encoding="utf-8") for i, p in enumerate(sorted(SAMPLE.iterdir()))

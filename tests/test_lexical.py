@@ -8,7 +8,8 @@ import bm25s
 import numpy as np
 
 from rag.ask.query import Mentions
-from rag.indexing.lexical import LexicalIndex, tokens
+from rag.indexing.lexical import LexicalIndex
+from rag.text.words import tokens
 
 TEXTS = {
     "a1:0000": "The central bank raised interest rates by half a point on Tuesday.",

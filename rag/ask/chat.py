@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from rag.errors import NotFoundError
+from rag.text.words import MONTH_NAMES, WEEKDAYS
 
 _PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|hers|their|it|its)\b", re.I)
 _POSSESSIVE = {"his", "her", "hers", "their", "its"}
@@ -33,10 +34,7 @@ _QUESTION_WORDS = {
     "is",
     "was",
 }
-_DATES = set(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december".split()
-)
+_DATES = set(WEEKDAYS + MONTH_NAMES)
 MAX_SESSIONS = 1000
 MAX_TURNS = 20
 

@@ -30,8 +30,8 @@ import re
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from rag.indexing.lexical import tokens
 from rag.text.nlp import Entity
+from rag.text.words import tokens
 
 # How many sentences away the person may be named.
 REACH = 3

@@ -53,16 +53,15 @@ from rag.ask.word_forms import base
 from rag.catalog import Catalog
 from rag.indexing.chunk import chunk_id
 from rag.indexing.embed import Embedder
-from rag.indexing.lexical import tokens
 from rag.settings import Settings
 from rag.text import nlp
 from rag.text.nlp import Entity, normalise
 from rag.text.sentences import sentence_spans
+from rag.text.words import MONTH_NAMES, WEEKDAY, WEEKDAYS, tokens
 
 _DATE_WORDS = re.compile(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
-    r"january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|jan|feb|aug|sept?|oct|nov|dec|\d{4}|last (?:week|month|year))\b",
+    rf"\b(?:{WEEKDAY}|today|yesterday|{'|'.join(MONTH_NAMES)}|"
+    r"jan|feb|aug|sept?|oct|nov|dec|\d{4}|last (?:week|month|year))\b",
     re.I,
 )
 _NUMBER = re.compile(
@@ -1170,8 +1169,7 @@ _CAPITALISED_RUN = re.compile(
     r"[A-Z][\w'’&.-]*[A-Za-z0-9])*"
 )
 _CALENDAR = re.compile(
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|I|Q[1-4])",
+    "(?:" + "|".join(name.capitalize() for name in MONTH_NAMES + WEEKDAYS) + "|I|Q[1-4])"
 )
 # Words across which the tagger sometimes joins two names into one ("Arsenal in Sevilla").
 _JOINED = re.compile(r"\s+(?:in|at|vs\.?|versus|against)\s+")

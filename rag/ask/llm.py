@@ -29,9 +29,9 @@ from rag.ask.results import Citation, EngineResult, Passage
 from rag.catalog import Catalog
 from rag.errors import ConfigError, ModelError
 from rag.indexing.embed import Embedder
-from rag.indexing.lexical import tokens
 from rag.settings import Settings
 from rag.text.sentences import sentence_spans
+from rag.text.words import tokens
 
 ABSTAIN_MARK = "NOT IN THE ARTICLES"
 _MARKER = re.compile(r"(\s*)\[(\d+(?:\s*,\s*\d+)*)\]")

@@ -42,8 +42,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rag.ask.query import MONTHS, mentioned_dates
-from rag.ask.relative_dates import FUTURE, WEEKDAYS
+from rag.ask.query import mentioned_dates
+from rag.ask.relative_dates import FUTURE
+from rag.text.words import MONTH, MONTHS, WEEKDAY, WEEKDAYS
 
 # Ranges up to this many days restrict retrieval; longer ones rank their articles up.
 STRICT_DAYS = 15  # two weeks back, and the day itself
@@ -73,7 +74,6 @@ _NUMBERS = {
 }
 _COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
 _UNIT = r"(day|week|month|year)s?"
-_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SPAN = r"(hour|day|week|month|year)s?"
 _PAST = re.compile(
     rf"\b(?:(?:in|over|during|within|for)\s+the|this)\s+(?:past|last|previous)\s+"
@@ -102,8 +102,8 @@ _HABIT = re.compile(r"\b(?:usual(?:ly)?|weekly|every|each|regular(?:ly)?)\b[^,;?
 # "on Monday", "late on Tuesday" -- not "on Monday Night Football", "on Monday, November
 # 20" (a written-out date says the day) or "on Monday last week".
 _ON_WEEKDAY = re.compile(
-    rf"\bon\s+({'|'.join(WEEKDAYS)})\b(?!\s+(?-i:[A-Z]))(?!,?\s+(?:the\s+)?\d)"
-    rf"(?!,?\s+(?:{'|'.join(sorted(MONTHS, key=len, reverse=True))})\b)"
+    rf"\bon\s+({WEEKDAY})\b(?!\s+(?-i:[A-Z]))(?!,?\s+(?:the\s+)?\d)"
+    rf"(?!,?\s+(?:{MONTH})\b)"
     r"(?!\s+(?:last|next|this)\s+week)",
     re.I,
 )
@@ -112,8 +112,8 @@ _DAY = re.compile(
     r"(?:^|(?<=[\s,(]))((?:since )?(?:today|tonight|yesterday))\b"
     r"|^((?:Since )?(?:Today|Tonight|Yesterday))\b"
 )
-_SINCE_WEEKDAY = re.compile(rf"\bsince\s+(?:last\s+)?({'|'.join(WEEKDAYS)})\b", re.I)
-_LAST_WEEKDAY = re.compile(rf"\blast\s+({'|'.join(WEEKDAYS)})\b", re.I)
+_SINCE_WEEKDAY = re.compile(rf"\bsince\s+(?:last\s+)?({WEEKDAY})\b", re.I)
+_LAST_WEEKDAY = re.compile(rf"\blast\s+({WEEKDAY})\b", re.I)
 _QUARTER = re.compile(
     r"\b(?:Q([1-4])|(first|second|third|fourth)\s+quarter)(?:\s+of)?\s+(\d{4})\b", re.I
 )
@@ -133,18 +133,18 @@ _NOT_CALENDAR_QUARTER = re.compile(
     re.I,
 )
 _IN_MONTH = re.compile(
-    rf"\b(?:in|during|throughout)\s+({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?(?!\s*\d)",
+    rf"\b(?:in|during|throughout)\s+({MONTH})\b\.?(?:,?\s+(\d{{4}}))?(?!\s*\d)",
     re.I,
 )
 # "mid-November", "in early December 2023", "late Oct." -- a third of the month.
 _PART_OF_MONTH = re.compile(
     rf"\b(?:(in|during|throughout|since|from)\s+)?(?:the\s+)?(early|mid|late)(?:-|\s+|-\s*)"
-    rf"({_MONTH})\b\.?(?:,?\s+(\d{{4}}))?(?!\s*\d)",
+    rf"({MONTH})\b\.?(?:,?\s+(\d{{4}}))?(?!\s*\d)",
     re.I,
 )
 _IN_YEAR = re.compile(r"\b(?:in|during|throughout)\s+((?:19|20)\d\d)\b(?![-–/]\d)(?!\s*\d)", re.I)
 _DATEISH = (
-    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:{_MONTH})\.?)?|(?:{_MONTH})\.?\s+\d{{1,2}}"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:{MONTH})\.?)?|(?:{MONTH})\.?\s+\d{{1,2}}"
     rf"(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?"
 )
 _BETWEEN = re.compile(rf"\bbetween\s+({_DATEISH})\s+and\s+({_DATEISH})\b", re.I)
@@ -165,7 +165,7 @@ class Period:
     def on_a_weekday(self) -> bool:
         """Whether the question named one weekday ("on Monday"): over an archive, mostly
         its articles' own Monday rather than the latest."""
-        return re.fullmatch(rf"on\s+(?:{'|'.join(WEEKDAYS)})", self.phrase, re.I) is not None
+        return re.fullmatch(rf"on\s+(?:{WEEKDAY})", self.phrase, re.I) is not None
 
     def describe(self) -> str:
         """ "on 21 November 2023", "from 13 to 19 November 2023", "from 28 October to

@@ -17,10 +17,10 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from rag.ask.query import MONTHS, mentioned_dates
+from rag.ask.query import mentioned_dates
+from rag.text.words import MONTH_NAMES, MONTHS, WEEKDAY, WEEKDAYS
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY = re.compile(rf"\b(last|next|this|on)?\s*\b({'|'.join(WEEKDAYS)})\b", re.I)
+_WEEKDAY = re.compile(rf"\b(last|next|this|on)?\s*\b({WEEKDAY})\b", re.I)
 _DAY_WORDS = {
     "today": 0,
     "tonight": 0,
@@ -37,9 +37,9 @@ FUTURE = re.compile(
     re.I,
 )
 # A span naming an explicit date needs no resolution.
+_ABBREVIATED = "|".join(name[:3] for name in MONTH_NAMES)
 _EXPLICIT = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{4}\b|"
-    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    rf"\b(?:{_ABBREVIATED})[a-z]*\.?\s+\d{{1,2}}\b|\b\d{{4}}\b|\b\d{{1,2}}\s+(?:{_ABBREVIATED})",
     re.I,
 )
 

@@ -22,11 +22,11 @@ from typing import Protocol, TypeVar
 
 from rag.ask.answer_type import AMOUNTS, PLACES, TITLES, Expected
 from rag.ask.query import mentioned_dates
-from rag.ask.relative_dates import FUTURE, WEEKDAYS, before_publication
+from rag.ask.relative_dates import FUTURE, before_publication
 from rag.ask.word_forms import base
-from rag.indexing.lexical import tokens
 from rag.text.nlp import NAMES, Entity, normalise, untitled
 from rag.text.sentences import sentence_spans
+from rag.text.words import WEEKDAY, tokens
 
 # How far a sentence's score may fall below the best one and still vote.
 VOTE_FLOOR = 0.75
@@ -449,7 +449,7 @@ def _an_amount(expected: Expected, sentence: Sentence, entity: Entity) -> bool:
     return at > 0 and sentence.text[at - 1] in _CURRENCY
 
 
-_WEEKDAY = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b", re.I)
+_WEEKDAY = re.compile(rf"\b({WEEKDAY})\b", re.I)
 # A name whose own day (see :func:`_on_asked_day`) is another than the question's weighs
 # this much.
 OTHER_DAY = 0.3

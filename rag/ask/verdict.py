@@ -28,7 +28,7 @@ from rag.ask.claims import (
     ClaimText,
     question_cues,
 )
-from rag.indexing.lexical import tokens
+from rag.text.words import tokens
 
 # Support (0.6 cosine + 0.4 word overlap) under which a claim has no evidence: on the
 # MultiHop-RAG dev split a tenth of the claims of yes/no questions (yes and no alike)

@@ -49,11 +49,10 @@ from rag.errors import ConfigError
 from rag.evaluation.gold import GoldQuestion, check_evidence
 from rag.evaluation.metrics import facts_found, multihop_paper, ranking, squash
 from rag.text.sentences import sentence_spans
+from rag.text.words import MARKER, WORD
 
-_WORD = re.compile(r"[a-z0-9]+")
 _YES_NO = re.compile(r"\b(yes|no|not|never)\b", re.I)
-_MARKER = re.compile(r"\[\d+\]")
-_TRAILING_MARKERS = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
+_TRAILING_MARKERS = re.compile(rf"([.!?…])((?:\s*{MARKER.pattern})+)")
 Progress = Callable[[int, int], None]
 Judge = Callable[[GoldQuestion, str], "bool | None"]
 
@@ -65,7 +64,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def normalise(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(WORD.findall(text.lower()))
 
 
 def contains(answer: str, gold: str) -> bool:
@@ -128,7 +127,7 @@ def correct(question: GoldQuestion, answer: str) -> bool:
 def _short_texts(answer: Answer) -> list[str]:
     """The short answers' texts, or the whole answer (without its [n] markers) when there
     are none."""
-    return [s.text for s in answer.short_answers] or [_MARKER.sub("", answer.answer)]
+    return [s.text for s in answer.short_answers] or [MARKER.sub("", answer.answer)]
 
 
 def short_scores(question: GoldQuestion, answer: Answer) -> dict[str, float]:
@@ -235,7 +234,7 @@ def _citation_metrics(q: GoldQuestion, answer: Answer, wanted: set[str]) -> dict
         out["citation_recall"] = len(cited & wanted) / len(wanted)
     sentences = [] if answer.abstained else answer_sentences(answer.answer)
     if sentences:
-        out["cited_sentences"] = sum(bool(_MARKER.search(s)) for s in sentences) / len(sentences)
+        out["cited_sentences"] = sum(bool(MARKER.search(s)) for s in sentences) / len(sentences)
         out["unsupported_sentences"] = min(1.0, len(answer.unsupported) / len(sentences))
     return out
 

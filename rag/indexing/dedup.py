@@ -25,12 +25,13 @@ then id).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from rag.text.words import WORD
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -46,12 +47,11 @@ STOPWORDS = frozenset(
     would you your yours yourself yourselves told tell one two new""".split()
 )
 MIN_WORDS = 20
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 def content_words(text: str) -> np.ndarray:
     """Sorted unique 64-bit hashes of the article's content words."""
-    words = {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+    words = {w for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
     hashes = [
         int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in words
     ]

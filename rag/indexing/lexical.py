@@ -11,10 +11,8 @@ Readers reload when the pointer moves.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -27,28 +25,7 @@ import numpy as np
 
 from rag.errors import StoreError
 from rag.indexing.chunk import article_of
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-STOPWORDS = frozenset(
-    """a an and are as at be but by for from has have he her his i in is it its of on or our
-    she that the their them they this to was were will with you your what which who whom
-    when where why how do does did""".split()
-)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    """A light plural/possessive folding: "talks"→"talk", "China's"→"china"."""
-    word = re.sub(r"['’]s$", "", word)
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def tokens(text: str) -> list[str]:
-    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+from rag.text.words import tokens
 
 
 class LexicalIndex:
