@@ -52,6 +52,23 @@ def test_every_third_party_import_of_the_library_and_the_app_is_declared():
     assert sorted(used - declared) == []
 
 
+def test_every_data_file_of_the_library_and_the_app_goes_into_the_wheel():
+    """A file of rag/ or ui/ that is not a package's module (the fitted models, the app's
+    pages and icon) is left out of a wheel unless package-data names it."""
+    named = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    for package in ("rag", "ui"):
+        tracked = subprocess.run(
+            ["git", "ls-files", package], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+        for name in tracked:
+            path = Path(name).relative_to(package)
+            if path.suffix == ".py" and (ROOT / name).with_name("__init__.py").exists():
+                continue
+            assert any(path.match(glob) for glob in named.get(package, [])), name
+
+
 def test_packages_only_the_benchmarks_use_are_an_extra():
     runtime = {_name(r) for r in PROJECT["dependencies"]}
     bench = {_name(r) for r in PROJECT["optional-dependencies"]["bench"]}
