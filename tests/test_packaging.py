@@ -110,3 +110,18 @@ def test_the_checks_tools_are_installed_by_the_set_up():
     makefile = (ROOT / "Makefile").read_text()
     for command in CHECKS.values():
         assert f"$(BIN)/{' '.join(command)}" in makefile
+
+
+def test_the_readme_architecture_names_every_module_and_only_modules_that_exist():
+    """The README's Architecture section is the map of rag/ (issue 16): every module is
+    in its table, and every rag/… path the README names is a file of the tree."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
+    modules = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "rag").rglob("*.py")
+        if path.name != "__init__.py" or path.parent == ROOT / "rag"
+    }
+    assert sorted(modules - set(re.findall(r"`(rag/[\w/]+\.py)`", section))) == []
+    named = set(re.findall(r"(?<![\w/.])(rag/[\w/]+\.(?:py|json))\b", readme))
+    assert sorted(name for name in named if not (ROOT / name).is_file()) == []
