@@ -290,3 +290,28 @@ def test_chroma_imports_with_its_override_checks_off_and_restored():
         "True",
         "OTLPSpanExporter True",
     ]
+
+
+def test_a_thread_asking_for_chroma_while_another_imports_it_waits_for_the_whole_module():
+    """The app warms up in a thread while the first question comes: the second caller
+    found chromadb in sys.modules half-made ("partially initialized module 'chromadb'
+    has no attribute 'PersistentClient'") and the answer was an error."""
+    code = """
+        import sys, threading
+        from rag.indexing.store import import_chromadb
+        first = threading.Thread(target=import_chromadb)
+        first.start()
+        while "chromadb" not in sys.modules:
+            pass
+        print(hasattr(import_chromadb(), "PersistentClient"))
+        first.join()
+        """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=rag_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]

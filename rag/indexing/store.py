@@ -100,26 +100,35 @@ def import_chromadb() -> ModuleType:
     the stand-ins are in place, only while chromadb's modules load; ``overrides`` is
     restored after, and a later import of a stood-in module imports the real one.
     """
-    if "chromadb" in sys.modules:
-        return sys.modules["chromadb"]
+    if "chromadb" not in sys.modules:
+        with _import_lock:
+            if "chromadb" not in sys.modules:
+                _import_chromadb_lightly()
+    # Not sys.modules["chromadb"]: while another thread is still importing it (the app's
+    # or the server's warm-up as the first question comes), that is a half-made module
+    # without PersistentClient; the import statement waits for that thread to finish.
+    import chromadb
+
+    return chromadb
+
+
+def _import_chromadb_lightly() -> None:
     import overrides
 
-    with _import_lock:
-        real = overrides.override, overrides.overrides
-        overrides.override = overrides.overrides = _marked
-        stand_ins = {k: v for k, v in _stand_ins().items() if k not in sys.modules}
-        sys.modules.update(stand_ins)
-        try:
-            import chromadb
-        finally:
-            overrides.override, overrides.overrides = real
-            for name, stand_in in stand_ins.items():
-                if sys.modules.get(name) is stand_in:
-                    del sys.modules[name]
-                parent, _, child = name.rpartition(".")
-                if getattr(sys.modules.get(parent), child, None) is stand_in:
-                    delattr(sys.modules[parent], child)
-    return chromadb
+    real = overrides.override, overrides.overrides
+    overrides.override = overrides.overrides = _marked
+    stand_ins = {k: v for k, v in _stand_ins().items() if k not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        import chromadb  # noqa: F401
+    finally:
+        overrides.override, overrides.overrides = real
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if getattr(sys.modules.get(parent), child, None) is stand_in:
+                delattr(sys.modules[parent], child)
 
 
 class ChunkStore:
