@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from rag.indexer import IndexSummary, sync
     from rag.pipeline import Pipeline
     from rag.results import Answer, Citation, Claim, Filters, Passage, ShortAnswer, Verdict
+    from rag.retrieve import NewsdeskRetriever
 
 __version__ = "0.1.0"
 
@@ -60,6 +61,7 @@ _LAZY = {
     "Filters": "rag.results",
     "GoldQuestion": "rag.gold",
     "IndexSummary": "rag.indexer",
+    "NewsdeskRetriever": "rag.retrieve",
     "Passage": "rag.results",
     "Pipeline": "rag.pipeline",
     "ShortAnswer": "rag.results",
@@ -86,6 +88,7 @@ __all__ = [
     "IndexSummary",
     "InvalidQuestionError",
     "ModelError",
+    "NewsdeskRetriever",
     "NotFoundError",
     "Passage",
     "Pipeline",

@@ -2,6 +2,10 @@
 
     question → embed → retrieve (dense + BM25, fused, boosted, collapsed) → answer → cite
 
+Retrieval is :class:`~rag.retrieve.NewsdeskRetriever`, a llama-index retriever;
+:meth:`Pipeline.as_retriever` and :meth:`Pipeline.as_query_engine` hand it (and the
+extractive engine) to llama-index code.
+
 Both ``ask`` and ``ask_stream`` return the same :class:`~rag.results.Answer`;
 the stream yields the answer text piece by piece first.
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag import timeline
 from rag.answer_type import question_parts
@@ -24,10 +28,13 @@ from rag.language import is_english
 from rag.llm import LLMEngine
 from rag.relative_dates import published_day
 from rag.results import Answer, EngineResult, Filters, Passage, check_k
-from rag.retrieve import Retrieval, Retriever
+from rag.retrieve import NewsdeskRetriever, Retrieval
 from rag.settings import Settings, get_settings
 from rag.store import ChunkStore
 from rag.timeline import Timeline
+
+if TYPE_CHECKING:
+    from llama_index.core.query_engine import RetrieverQueryEngine
 
 
 class Pipeline:
@@ -43,11 +50,31 @@ class Pipeline:
         self.embedder = embedder or Embedder(self.settings)
         self.store = store or ChunkStore(self.settings)
         self.catalog = Catalog(self.settings)
-        self.retriever = Retriever(self.settings, self.store, self.catalog)
+        self.retriever = NewsdeskRetriever(self.settings, self.store, self.catalog, self.embedder)
         self.engines: dict[str, ExtractiveEngine | LLMEngine] = {
             "extractive": ExtractiveEngine(self.settings, self.embedder, self.catalog),
             "llm": LLMEngine(self.settings, self.embedder, self.catalog, llm),
         }
+
+    def as_retriever(
+        self, k: int | None = None, filters: Filters | None = None
+    ) -> NewsdeskRetriever:
+        """The pipeline's retrieval as a llama-index retriever (``BaseRetriever``) returning
+        ``k`` nodes (default RAG_TOP_K) under ``filters``; it shares the pipeline's store,
+        catalog and embedder. See :mod:`rag.retrieve`."""
+        return self.retriever.configured(check_k(k), filters)
+
+    def as_query_engine(
+        self, k: int | None = None, filters: Filters | None = None
+    ) -> RetrieverQueryEngine:
+        """A llama-index ``RetrieverQueryEngine``: :meth:`as_retriever`'s nodes answered by
+        the extractive engine (``query("…")`` → ``Response`` with ``source_nodes`` and the
+        citations in ``metadata``). See :mod:`rag.query_engine`."""
+        from rag.query_engine import query_engine
+
+        engine = self.engines["extractive"]
+        assert isinstance(engine, ExtractiveEngine)
+        return query_engine(self.as_retriever(k, filters), engine)
 
     def rewrite(self, history: list[Turn], message: str, engine: str | None) -> str:
         """A standalone question for a chat follow-up: the LLM's condense step for the llm
@@ -84,7 +111,7 @@ class Pipeline:
         seen = {p.chunk_id for p in passages}
         merged = list(passages)
         for part in parts:
-            found = self.retriever.retrieve(part, self.embedder.embed([part])[0], k, filters)
+            found = self.retriever.search(part, self.embedder.embed([part])[0], k, filters)
             for p in found.passages:
                 if p.chunk_id not in seen:
                     seen.add(p.chunk_id)
@@ -222,7 +249,7 @@ class Pipeline:
         began = time.perf_counter()
         vector = self.embedder.embed([search])[0]
         timings["embed"] = time.perf_counter() - began
-        retrieval = self.retriever.retrieve(search, vector, k, filters)
+        retrieval = self.retriever.search(search, vector, k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
         passages = self._with_parts(search, retrieval.passages, k, filters)
 
@@ -296,7 +323,7 @@ class Pipeline:
         k = check_k(k) or timeline.TIMELINE_K
         self.load("extractive")
         vector = self.embedder.embed([topic])[0]
-        retrieval = self.retriever.retrieve(topic, vector, k, filters)
+        retrieval = self.retriever.search(topic, vector, k, filters)
         engine = self.engines["extractive"]
         assert isinstance(engine, ExtractiveEngine)
         return timeline.build(topic, retrieval.passages, engine)
