@@ -148,7 +148,7 @@ class NewsNode(NodeWithScore):
 _NODES: weakref.WeakKeyDictionary[Catalog, tuple[int | None, dict[str, TextNode]]] = (
     weakref.WeakKeyDictionary()
 )
-_MAX_CACHED = 50_000
+_MAX_CACHED = 20_000  # then it starts over: a bound on memory at 100k chunks
 
 
 def text_node(catalog: Catalog, chunk_id: str) -> TextNode:

@@ -13,9 +13,10 @@ and ``similarity_top_k``.
 Why not llama-index's ``QueryFusionRetriever``: on MultiHop-RAG dev it ties with the
 weighted fusion (issue 16), and the product's answers stay those of this one: its
 relative-score mode min-max scales the dense scores too, and its RRF counts ranks
-from ``k`` instead of ``k + 1``. It takes these retrievers as they are
-(``QueryFusionRetriever([dense, lexical], mode="relative_score", num_queries=1)``)
-for anyone who wants it.
+from ``k`` instead of ``k + 1``. It takes these retrievers as they are, for anyone who
+wants it: ``QueryFusionRetriever([dense, lexical], mode="relative_score",
+retriever_weights=[0.3, 0.7], num_queries=1, use_async=False, llm=MockLLM())`` (an
+LLM it never calls with one query; without one it looks for an OpenAI key).
 """
 
 from __future__ import annotations
