@@ -72,7 +72,7 @@ def main() -> None:
         facts = [e["fact"] for e in q["evidence"]]
         began = time.perf_counter()
         vector = pipeline.embedder.embed([q["question"]])[0]
-        passages = pipeline.retriever.search(q["question"], vector, 10).passages
+        passages = pipeline.retriever.retrieve(q["question"], vector, 10).passages
         ours_retrieval.append((time.perf_counter() - began) * 1000)
         ours_hits.append(hits([p.text for p in passages], facts))
         began = time.perf_counter()

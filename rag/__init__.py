@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from rag.conversation import Conversation
     from rag.gold import GoldQuestion, load_gold
     from rag.indexer import IndexSummary, sync
+    from rag.llama import NewsdeskRetriever
     from rag.pipeline import Pipeline
     from rag.results import Answer, Citation, Claim, Filters, Passage, ShortAnswer, Verdict
-    from rag.retrieve import NewsdeskRetriever
 
 __version__ = "0.1.0"
 
@@ -61,7 +61,7 @@ _LAZY = {
     "Filters": "rag.results",
     "GoldQuestion": "rag.gold",
     "IndexSummary": "rag.indexer",
-    "NewsdeskRetriever": "rag.retrieve",
+    "NewsdeskRetriever": "rag.llama",  # imports llama-index: only when asked for
     "Passage": "rag.results",
     "Pipeline": "rag.pipeline",
     "ShortAnswer": "rag.results",

@@ -2,9 +2,10 @@
 
     question → embed → retrieve (dense + BM25, fused, boosted, collapsed) → answer → cite
 
-Retrieval is :class:`~rag.retrieve.NewsdeskRetriever`, a llama-index retriever;
-:meth:`Pipeline.as_retriever` and :meth:`Pipeline.as_query_engine` hand it (and the
-extractive engine) to llama-index code.
+Retrieval is :class:`~rag.retrieve.Retriever` (plain steps: no llama-index on this
+path); :meth:`Pipeline.as_retriever` and :meth:`Pipeline.as_query_engine` hand the same
+steps (and the extractive engine) to llama-index code through :mod:`rag.llama`,
+imported only then.
 
 Both ``ask`` and ``ask_stream`` return the same :class:`~rag.results.Answer`;
 the stream yields the answer text piece by piece first.
@@ -28,13 +29,15 @@ from rag.language import is_english
 from rag.llm import LLMEngine
 from rag.relative_dates import published_day
 from rag.results import Answer, EngineResult, Filters, Passage, check_k
-from rag.retrieve import NewsdeskRetriever, Retrieval
+from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings, get_settings
 from rag.store import ChunkStore
 from rag.timeline import Timeline
 
 if TYPE_CHECKING:
     from llama_index.core.query_engine import RetrieverQueryEngine
+
+    from rag.llama import NewsdeskRetriever
 
 
 class Pipeline:
@@ -50,7 +53,7 @@ class Pipeline:
         self.embedder = embedder or Embedder(self.settings)
         self.store = store or ChunkStore(self.settings)
         self.catalog = Catalog(self.settings)
-        self.retriever = NewsdeskRetriever(self.settings, self.store, self.catalog, self.embedder)
+        self.retriever = Retriever(self.settings, self.store, self.catalog)
         self.engines: dict[str, ExtractiveEngine | LLMEngine] = {
             "extractive": ExtractiveEngine(self.settings, self.embedder, self.catalog),
             "llm": LLMEngine(self.settings, self.embedder, self.catalog, llm),
@@ -61,16 +64,25 @@ class Pipeline:
     ) -> NewsdeskRetriever:
         """The pipeline's retrieval as a llama-index retriever (``BaseRetriever``) returning
         ``k`` nodes (default RAG_TOP_K) under ``filters``; it shares the pipeline's store,
-        catalog and embedder. See :mod:`rag.retrieve`."""
-        return self.retriever.configured(check_k(k), filters)
+        catalog, embedder and BM25 index, and returns what :meth:`ask` retrieves. Imports
+        llama-index (about 3 s of CPU the first time). See :mod:`rag.llama`."""
+        from rag.llama import NewsdeskRetriever
+
+        return NewsdeskRetriever(
+            self.settings,
+            embedder=self.embedder,
+            retriever=self.retriever,
+            similarity_top_k=check_k(k),
+            filters=filters,
+        )
 
     def as_query_engine(
         self, k: int | None = None, filters: Filters | None = None
     ) -> RetrieverQueryEngine:
         """A llama-index ``RetrieverQueryEngine``: :meth:`as_retriever`'s nodes answered by
         the extractive engine (``query("…")`` → ``Response`` with ``source_nodes`` and the
-        citations in ``metadata``). See :mod:`rag.query_engine`."""
-        from rag.query_engine import query_engine
+        citations in ``metadata``). See :mod:`rag.llama`."""
+        from rag.llama import query_engine
 
         engine = self.engines["extractive"]
         assert isinstance(engine, ExtractiveEngine)
@@ -111,7 +123,7 @@ class Pipeline:
         seen = {p.chunk_id for p in passages}
         merged = list(passages)
         for part in parts:
-            found = self.retriever.search(part, self.embedder.embed([part])[0], k, filters)
+            found = self.retriever.retrieve(part, self.embedder.embed([part])[0], k, filters)
             for p in found.passages:
                 if p.chunk_id not in seen:
                     seen.add(p.chunk_id)
@@ -249,7 +261,7 @@ class Pipeline:
         began = time.perf_counter()
         vector = self.embedder.embed([search])[0]
         timings["embed"] = time.perf_counter() - began
-        retrieval = self.retriever.search(search, vector, k, filters)
+        retrieval = self.retriever.retrieve(search, vector, k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
         passages = self._with_parts(search, retrieval.passages, k, filters)
 
@@ -323,7 +335,7 @@ class Pipeline:
         k = check_k(k) or timeline.TIMELINE_K
         self.load("extractive")
         vector = self.embedder.embed([topic])[0]
-        retrieval = self.retriever.search(topic, vector, k, filters)
+        retrieval = self.retriever.retrieve(topic, vector, k, filters)
         engine = self.engines["extractive"]
         assert isinstance(engine, ExtractiveEngine)
         return timeline.build(topic, retrieval.passages, engine)

@@ -19,7 +19,8 @@ import pytest
 from rag.errors import FilterError, InvalidQuestionError
 from rag.indexer import sync
 from rag.pipeline import Pipeline
-from rag.results import Answer, Filters
+from rag.results import Answer, Filters, Passage
+from rag.retrieve import take_turns
 from rag.settings import Settings
 from tests.conftest import SAMPLE, RagCli
 from tests.fake_embed import FakeEmbedder
@@ -318,6 +319,53 @@ def test_cli_chat_session(fake_indexed: Settings, rag_cli: RagCli):
     assert "concrete actions" in result.stdout
     assert "(What did Li Qiang say about Taiwan?)" in result.stdout
     assert result.stdout.count("[1]") >= 2  # the answer's marker and its citation's line
+
+
+@fast
+def test_outlets_a_question_names_take_turns_at_the_top():
+    def passage(n: int, source: str | None) -> Passage:
+        return Passage(f"a{n}:0000", f"a{n}", "text", 0, 4, "t", source, None, None, "p", f"a{n}")
+
+    ranked = [passage(1, "Guardian"), passage(2, "Guardian"), passage(3, None), passage(4, "TSN")]
+    turns = take_turns(ranked, [{"a4"}, {"a1", "a2"}])  # TSN's and the Guardian's articles
+    assert [p.article_id for p in turns] == ["a1", "a4", "a2", "a3"]
+
+
+@fast
+def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from rag.retrieve import FusionStep, OutletTurnsStep, Question, Retriever
+
+    def passage(cid: str, score: float, *_: object) -> Passage:
+        article = cid.split(":")[0]
+        return Passage(cid, article, "text", 0, 4, "t", None, None, None, "p", article, score)
+
+    searched: list[set[str] | None] = []
+
+    def dense(vector: object, n: int, allowed: set[str] | None) -> list[tuple[str, float]]:
+        searched.append(allowed)
+        return [("sn1:0000", 0.4), ("sn2:0003", 0.3)]
+
+    retriever = object.__new__(Retriever)
+    retriever.fusion = FusionStep(dense_weight=0.3)
+    retriever.dense = SimpleNamespace(search=dense)  # type: ignore[assignment]
+    retriever.lexical = SimpleNamespace(search=lambda q, n, ids: [("sn2:0003", 7.0)])  # type: ignore[assignment]
+    retriever.catalog = SimpleNamespace(passage=passage, has_chunk=lambda cid: True)  # type: ignore[assignment]
+    have = [passage("verge1:0000", 1.0), passage("verge2:0001", 0.9)]
+    outlets = [{"verge1", "verge2"}, {"sn1", "sn2"}]  # The Verge's and Sporting News' articles
+    turns = OutletTurnsStep(retriever.catalog, retriever.within)
+    found = turns.missing(Question("q", np.zeros(3)), outlets, have)
+    assert [p.chunk_id for p in found] == ["sn2:0003", "sn1:0000"]
+    assert searched == [{"sn1", "sn2"}]  # only the outlet with no passage is searched
+    assert [p.article_id for p in take_turns(have + found, outlets)] == [
+        "verge1",
+        "sn2",
+        "verge2",
+        "sn1",
+    ]
 
 
 @fast

@@ -1,5 +1,6 @@
-"""Retrieval through llama-index's interfaces: the retrievers, the news postprocessors,
-``NewsdeskRetriever`` in a ``RetrieverQueryEngine`` and the README's example.
+"""The llama-index adapters (rag.llama): the retrievers, the news postprocessors,
+``NewsdeskRetriever`` in a ``RetrieverQueryEngine`` and the README's example, and that
+they give what the product's plain steps (rag.retrieve) give.
 
 The stage tests run on a small catalog written here (every score and vector known);
 the end-to-end ones on the sample articles embedded by the fake embedder.
@@ -7,6 +8,7 @@ the end-to-end ones on the sample articles embedded by the fake embedder.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -19,18 +21,22 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
-from rag.nodes import NewsNode, NewsQuery, news_query, node_of, passage_of
-from rag.pipeline import Pipeline
-from rag.postprocessors import (
+from rag.llama import (
     DateOrder,
     DuplicateCollapse,
+    FusionRetriever,
     MetadataBoost,
+    NewsNode,
+    NewsQuery,
     OutletTurns,
-    take_turns,
+    news_query,
+    node_of,
+    passage_of,
 )
+from rag.pipeline import Pipeline
 from rag.query import QuestionInfo
-from rag.results import Filters
-from rag.retrievers import FusionRetriever, weighted
+from rag.results import Filters, Passage
+from rag.retrieve import FusionStep, Question
 from rag.settings import Settings
 from tests.conftest import ROOT, SAMPLE
 
@@ -75,6 +81,29 @@ class Catalog:
         aid, _, n = cid.partition(":")
         return aid in self.articles and int(n) < self.articles[aid].chunks
 
+    def passage(
+        self, cid: str, score: float, dense: float | None = None, lexical: float | None = None
+    ) -> Passage:
+        aid, _, n = cid.partition(":")
+        a = self.articles[aid]
+        start, end = a.spans[int(n)]
+        return Passage(
+            chunk_id=cid,
+            article_id=aid,
+            text=self.texts[aid][start:end],
+            char_start=start,
+            char_end=end,
+            title=a.title,
+            source=a.source,
+            published_at=a.published_at,
+            url=a.url,
+            path=a.path,
+            cluster=a.cluster,
+            score=round(score, 6),
+            dense=dense,
+            lexical=lexical,
+        )
+
     def from_sources(self, sources: list[str]) -> set[str]:
         return set().union(*(self.outlets.get(s, set()) for s in sources))
 
@@ -91,7 +120,8 @@ def catalog() -> Any:
 
 
 def query(question: str = "q", **fields: Any) -> NewsQuery:
-    return NewsQuery(query_str=question, vector=np.zeros(4, dtype=np.float32), **fields)
+    analysed = Question(question, np.zeros(4, dtype=np.float32), **fields)
+    return NewsQuery(query_str=question, question=analysed)
 
 
 class Fixed(BaseRetriever):
@@ -104,7 +134,8 @@ class Fixed(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         self.asked.append(query_bundle)
-        allowed = getattr(query_bundle, "allowed", None)
+        question = getattr(query_bundle, "question", None)
+        allowed = question.allowed if question else None
         return [
             node_of(self.cat, cid, s)
             for cid, s in self.hits
@@ -121,7 +152,7 @@ def test_fusion_weighs_cosine_and_bm25_over_its_best_and_keeps_both_scores():
     dense = Fixed(cat, [("orig:0", 0.9), ("verge:0", 0.5)])
     lexical = Fixed(cat, [("verge:0", 8.0), ("tsn:1", 4.0)])
     fused = FusionRetriever(dense, lexical, dense_weight=0.3).retrieve(query())
-    expected = weighted({"orig:0": 0.9, "verge:0": 0.5}, {"verge:0": 8.0, "tsn:1": 4.0}, 0.3)
+    expected = FusionStep(0.3).fuse({"orig:0": 0.9, "verge:0": 0.5}, {"verge:0": 8.0, "tsn:1": 4.0})
     assert ids(fused) == ["verge:0", "tsn:1", "orig:0"]
     assert [n.score for n in fused] == pytest.approx([expected[i] for i in ids(fused)])
     verge = fused[0]
@@ -187,21 +218,10 @@ def test_named_outlets_take_turns_and_a_missing_one_is_searched_on_its_own():
     info = QuestionInfo("q", "yes_no", sources=["The Verge", "Sporting News"])
     out = turns.postprocess_nodes(have, query(info=info, boosted={"tsn"}))
     assert ids(out) == ["verge:0", "tsn:1", "verge:1", "tsn:0", "old:0"]
-    assert [getattr(q, "allowed", None) for q in searched.asked] == [{"tsn"}]  # one search
+    assert [q.question.allowed for q in searched.asked] == [{"tsn"}]  # one search
     assert passage_of(out[1]).boosted
     one = QuestionInfo("q", "who", sources=["The Verge"])
     assert turns.postprocess_nodes(have, query(info=one)) == have
-
-
-def test_take_turns_keeps_unnamed_outlets_after():
-    cat = catalog()
-    ranked = [node_of(cat, c, 1.0) for c in ("orig:0", "old:0", "copy:0", "tsn:0")]
-    assert ids(take_turns(ranked, [{"tsn"}, {"orig", "old"}])) == [
-        "orig:0",
-        "tsn:0",
-        "old:0",
-        "copy:0",
-    ]
 
 
 def test_date_order_puts_relevant_nodes_newest_first():
@@ -244,7 +264,7 @@ def test_nodes_carry_the_article_and_show_an_llm_only_title_outlet_and_date():
 def test_newsdesk_retriever_gives_the_pipelines_passages_as_nodes(fake_pipeline: Pipeline):
     question = "What did Li Qiang hope for?"
     vector = fake_pipeline.embedder.embed([question])[0]
-    passages = fake_pipeline.retriever.search(question, vector, 4).passages
+    passages = fake_pipeline.retriever.retrieve(question, vector, 4).passages
     nodes = fake_pipeline.as_retriever(k=4).retrieve(question)
     assert [n.node.node_id for n in nodes] == [p.chunk_id for p in passages]
     assert [passage_of(n) for n in nodes] == passages
@@ -260,6 +280,51 @@ def test_newsdesk_retriever_gives_the_pipelines_passages_as_nodes(fake_pipeline:
             article.published_at,
             article.cluster,
         )
+
+
+def same_retrieval(pipeline: Pipeline, questions: list[str]) -> dict[str, int]:
+    """NewsdeskRetriever (the adapters, each over its plain step) against the product's
+    Retriever on each question, for two k and under a filter: the same chunks, order,
+    scores, flags and copies. Counts the retrievals the collapse and the outlet turns
+    changed something in."""
+    some = sorted(pipeline.catalog.articles)[1:3]
+    seen = {"copies": 0, "turns": 0, "date order": 0}
+    for question in questions:
+        vector = pipeline.embedder.embed([question])[0]
+        for k, filters in ((4, None), (10, None), (10, Filters(article_ids=some))):
+            product = pipeline.retriever.retrieve(question, vector, k, filters)
+            nodes = pipeline.as_retriever(k, filters).retrieve(question)
+            assert [passage_of(n) for n in nodes] == product.passages, (question, k, filters)
+            seen["copies"] += any(p.also_reported_by for p in product.passages)
+            seen["turns"] += "outlets" in product.timings
+            seen["date order"] += product.order is not None
+    return seen
+
+
+def test_the_adapters_retrieve_what_the_product_retrieves(fake_pipeline: Pipeline):
+    seeds = (ROOT / "eval" / "gold" / "seeds.jsonl").read_text(encoding="utf-8")
+    same_retrieval(fake_pipeline, [json.loads(line)["question"] for line in seeds.splitlines()])
+
+
+def test_the_adapters_collapse_copies_and_turn_outlets_as_the_product(tmp_path, fake_embedder):
+    from tests.dated_articles import DATED, indexed
+
+    copy = DATED["fired.json"] | {"source": "Yahoo", "published_at": "2023-11-19T10:00:00+00:00"}
+    pipeline = indexed(tmp_path, fake_embedder, DATED | {"copy.json": copy})
+    try:
+        seen = same_retrieval(
+            pipeline,
+            [
+                "Why did OpenAI's board fire Sam Altman?",
+                "Did the Reuters article and the TechCrunch article both mention Sam?",
+                "What did The Verge and Engadget report about OpenAI's board?",
+                "What is the latest on Sam Altman?",
+                "What were the first reports about OpenAI's board?",
+            ],
+        )
+    finally:
+        pipeline.close()
+    assert all(seen.values()), seen  # each of the news steps changed something
 
 
 def test_filters_keep_the_retriever_to_their_articles(fake_pipeline: Pipeline):

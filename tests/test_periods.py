@@ -9,6 +9,8 @@ import pytest
 from rag.extractive import digest_of
 from rag.periods import Period, order_in, period_in
 from rag.query import QuestionInfo
+from rag.results import Passage
+from rag.retrieve import by_date
 
 TODAY = date(2023, 11, 22)  # a Wednesday
 
@@ -211,6 +213,21 @@ def test_a_question_for_the_news_of_some_days(question: str, digest: str | None)
 )
 def test_a_question_for_the_newest_or_earliest_news(question: str, order: str | None):
     assert order_in(question) == order
+
+
+def test_relevant_passages_are_put_in_date_order_and_the_rest_follow():
+    def passage(name: str, score: float, day: str | None) -> Passage:
+        return Passage(name, name, "", 0, 0, name, None, day, None, name, name, score)
+
+    old, new, undated, weak = (
+        passage("old", 1.0, "2023-11-01"),
+        passage("new", 0.8, "2023-11-20"),
+        passage("undated", 0.9, None),
+        passage("weak", 0.3, "2023-12-01"),
+    )
+    ranked = [old, undated, new, weak]
+    assert [p.chunk_id for p in by_date(ranked, newest=True)] == ["new", "old", "undated", "weak"]
+    assert [p.chunk_id for p in by_date(ranked, newest=False)] == ["old", "new", "undated", "weak"]
 
 
 def test_a_weekday_no_article_was_published_on_is_left_without_a_note():

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.retrievers import DenseRetriever
+from rag.retrieve import DenseStep
 
 pytestmark = pytest.mark.fast
 
@@ -32,10 +32,10 @@ class Store:
         return [(CHUNKS[i], float(scores[i])) for i in order[: min(k, len(CHUNKS))]]
 
 
-def retriever() -> tuple[DenseRetriever, Store]:
+def retriever() -> tuple[DenseStep, Store]:
     store = Store()
     catalog = SimpleNamespace(articles=dict.fromkeys(ARTICLES))
-    return DenseRetriever(store, catalog), store  # type: ignore[arg-type]
+    return DenseStep(store, catalog), store  # type: ignore[arg-type]
 
 
 def exact(store: Store, vector: np.ndarray, n: int, allowed: set[str]) -> list[tuple[str, float]]:
