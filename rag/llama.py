@@ -1,4 +1,4 @@
-"""Retrieval in llama-index's terms, for llama-index programs: adapters over :mod:`rag.retrieve`.
+"""llama-index adapters over the retrieval steps (:mod:`rag.retrieve`), for llama-index code.
 
     DenseRetriever     BaseRetriever over DenseStep (Chroma; node scores are cosines)
     LexicalRetriever   BaseRetriever over LexicalStep (BM25 over the index ``rag index`` swaps in)
