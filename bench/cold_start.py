@@ -12,7 +12,9 @@ a new Python process as a user's command is:
   copied in (it is taken out again, and the index synced, between runs, untimed);
 - ``app first answer``: the Streamlit app in-process (``AppTest``): the first page,
   then, ``--typing`` seconds later (default 5: the time to type a question), the
-  first question's answer, which is what a user waits for after sending it.
+  first question's answer, which is what a user waits for after sending it;
+- ``serve first answer``: ``rag serve`` in a fresh process: seconds until ``/health``
+  answers, then the first ``POST /ask``, sent ``--typing`` seconds later (0: at once).
 
 Prints one table: wall-clock median and min, CPU seconds (user + system) median, and
 the median of the command's own stage figures (``load`` of an answer, ``model load``
@@ -61,6 +63,43 @@ at.chat_input[0].set_value(sys.argv[2]).run()
 assert not at.exception, at.exception
 answered = time.perf_counter()
 print(json.dumps({"first page": page, "first answer": answered - shown}))
+"""
+
+
+# `rag serve` in a fresh process: seconds until /health answers, then seconds for the
+# first question, sent a while after (the first client is rarely there at once).
+SERVE_SCRIPT = """
+import json, socket, subprocess, sys, time, urllib.request
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+base = f"http://127.0.0.1:{port}"
+began = time.perf_counter()
+server = subprocess.Popen(
+    [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+try:
+    while True:
+        assert server.poll() is None, "rag serve exited"
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    health = time.perf_counter() - began
+    time.sleep(float(sys.argv[2]))
+    asked = time.perf_counter()
+    request = urllib.request.Request(
+        base + "/ask", data=json.dumps({"question": sys.argv[1]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    answer = json.loads(urllib.request.urlopen(request, timeout=300).read())
+    assert answer["answer"], answer
+    print(json.dumps({"health": health, "first answer": time.perf_counter() - asked}))
+finally:
+    server.terminate()
+    server.wait()
 """
 
 
@@ -145,13 +184,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument(
-        "--only", nargs="+", choices=["ask", "index", "add", "app"], help="scenarios to run"
+        "--only",
+        nargs="+",
+        choices=["ask", "index", "add", "app", "serve"],
+        help="scenarios to run",
     )
     parser.add_argument(
         "--code", nargs="+", type=Path, default=[ROOT], help="checkouts to run, alternating"
     )
     parser.add_argument(
-        "--typing", type=float, default=5.0, help="seconds between the app's page and question"
+        "--typing",
+        type=float,
+        default=5.0,
+        help="seconds between the app's page (or the server's first /health) and the question",
     )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="newsdesk-cold-"))
@@ -172,12 +217,18 @@ def main() -> None:
             ],
             app_figures,
         ),
+        (
+            "serve",
+            lambda c: [sys.executable, "-c", SERVE_SCRIPT, QUESTION, str(args.typing)],
+            app_figures,
+        ),
     ]
     names = {
         "ask": "rag ask --local",
         "index": "rag index (nothing to do)",
         "add": "rag index (+1 article)",
         "app": "app (streamlit AppTest)",
+        "serve": "rag serve",
     }
     print(
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "

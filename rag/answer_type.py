@@ -56,7 +56,9 @@ _HEADS: list[tuple[tuple[str, ...], str]] = [
         "automaker developer studio label party parties ministry ministries department "
         "regulator regulators court union university universities school entity entities "
         "sportsbook sportsbooks operator operators service services app apps website site "
-        "airline fund funds chamber commission committee body",
+        "airline fund funds chamber commission committee body institution institutions "
+        "authority authorities watchdog lender lenders insurer insurers broker "
+        "conglomerate government governments",
     ),
     (
         PLACES,
@@ -66,8 +68,14 @@ _HEADS: list[tuple[tuple[str, ...], str]] = [
     (TIMES, "day date year month time week season"),
     (
         ("PRODUCT", "ORG", "WORK_OF_ART"),
-        "product products model models device devices phone "
-        "game games film movie show series book song album console car vehicle",
+        "product products model models device devices phone game games console car vehicle "
+        "chatbot chatbots assistant tool tools software smartphone smartphones laptop tablet "
+        "headset gadget drug drugs vaccine",
+    ),
+    (
+        ("WORK_OF_ART", "PRODUCT", "ORG"),
+        "film films movie movies show shows series book books song songs album albums "
+        "documentary documentaries podcast podcasts novel novels",
     ),
     (("EVENT",), "event events tournament competition conference summit war"),
     (("LAW",), "law laws act bill regulation regulations rule treaty"),
@@ -101,7 +109,7 @@ TITLES: dict[str, tuple[str, ...]] = {
 }
 
 _WHICH = re.compile(
-    r"\b(?:which|what|whose)\s+(?:(?:[a-z]+[- ])?(?:[a-z]+)\s+)?([a-z]+)\b|"
+    r"\b(?:which|what|whose)\s+(?:(?:[a-z]+[- ])?(?:[a-z]+(?:'s|’s)?)\s+)?([a-z]+)\b|"
     r"\bname (?:the|a|an|one|two|three)\s+(?:[a-z]+\s+)?([a-z]+)\b|"
     r"^(?:who|what)\s+(?:is|was|are|were)\s+(?:the|a|an|[a-z][\w.&-]*(?:'s|’s))\s+"
     r"(?:[a-z]+[- ])?([a-z]+)\b",
@@ -122,6 +130,12 @@ _HOW_MUCH = re.compile(
     r"\bby how much\b",
     re.I,
 )
+# "What is/was X's new album called / named / titled?": the name of the last noun.
+_CALLED = re.compile(
+    r"^what\s+(?:is|was|are|were|will)\s+.*?\b([a-z]+)\s+(?:be\s+)?(?:called|named|titled)\s*\??$",
+    re.I,
+)
+NAMED = ("WORK_OF_ART", "PRODUCT", "ORG", "EVENT", "LAW")
 _WHO_IS_NAME = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*){1,4}\??$")
 # "Who will replace Kenwright?", "Which company will buy …?": someone still to come.
 _FUTURE_WHO = re.compile(r"^(?:who|whom|which(?:\s+[\w-]+){1,3}?)\s+(?:will|shall)\b", re.I)
@@ -154,9 +168,18 @@ class Expected:
         return bool(self.labels) and self.kind not in ("what_said", "yes_no")
 
 
+# "What is the name of the AI-powered chatbot …": the noun named.
+_NAME_OF = re.compile(
+    r"^what\s+(?:is|was|are|were)\s+the\s+names?\s+of\s+(?:the|a|an|this|that)\s+"
+    r"(?:[a-z]+[- ]){0,2}[a-z]+\b",
+    re.I,
+)
+
+
 def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
-    """The noun after which/what ("which US companies" → companies) and its labels."""
-    for match in _WHICH.finditer(question):
+    """The noun after which/what ("which US companies" → companies, "what is the name of
+    the chatbot" → chatbot) and its labels."""
+    for match in [*_NAME_OF.finditer(question), *_WHICH.finditer(question)]:
         words = [w.lower() for w in re.findall(r"[A-Za-z]+", match.group(0))[1:]]
         if words and words[0] in ("the", "a", "an", "one", "two", "three"):
             words = words[1:]
@@ -251,6 +274,11 @@ def expected_answer(question: str) -> Expected:
     if _WHO_IS_NAME.match(q):
         return Expected("what")  # "Who is Mira Murati?" asks what she is, not a name
     head, labels = _head_noun(q)
+    called = _CALLED.match(q)
+    if called and not labels:
+        # "What is Nicki Minaj's new album called?": a title or a name
+        head = called.group(1).lower()
+        labels = _HEAD_LABELS.get(head) or _HEAD_LABELS.get(head.rstrip("s")) or NAMED
     is_list = kind == "list" or asks_for_list(q)
     if _HOW_MUCH.search(q):
         labels = AMOUNTS

@@ -13,9 +13,11 @@ bad input is a 4xx, never a 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -128,8 +130,49 @@ class ChatRequest(AskRequest):
     )
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+# uvicorn's own logger: what `rag serve` prints about itself appears with its lines.
+_log = logging.getLogger("uvicorn.error")
+
+
+class _Warming:
+    """The models loading in a thread as the server starts (:meth:`Pipeline.warm`), so
+    that the first question waits for none of it; ``/health`` says how far it is."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+
+    def start(self, get_pipeline: Any) -> None:
+        def run() -> None:
+            try:
+                get_pipeline().warm()
+            except RagError as exc:  # the first question loads again and says why
+                _log.warning("the models did not load (%s); the first question will retry", exc)
+            else:
+                _log.info("models loaded: the first question waits for none of them")
+
+        self.thread = threading.Thread(target=run, name="rag-warm-up", daemon=True)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+def create_app(
+    settings: Settings | None = None, pipeline: Pipeline | None = None, *, warm: bool = False
+) -> FastAPI:
+    """The API over ``settings`` (default: the environment's). ``warm``: load the models
+    in a thread when the server starts (``rag serve`` does), so that the first question
+    waits for none of them; ``/health`` answers meanwhile (``models``: ``loading``)."""
     settings = get_settings(settings)
+    warming = _Warming()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            warming.start(get_pipeline)
+        yield
+
     # FastAPI's own /docs and /redoc load Swagger UI, ReDoc, a favicon and fonts from the
     # web; fastapi-offline serves /docs with the assets its package ships (under
     # /static-offline-docs), so the docs work with no network and load nothing from
@@ -143,6 +186,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         swagger_ui_parameters={"validatorUrl": None},
         # ReDoc's bundle loads its logo from the web; /docs is the one docs page.
         redoc_url=None,
+        lifespan=lifespan,
     )
     state: dict[str, Any] = {"pipeline": pipeline}
     sessions = Sessions()
@@ -191,6 +235,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         )
         return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
 
+    def models() -> str:
+        if warming.running:
+            return "loading"
+        pipe = state["pipeline"]
+        return "loaded" if pipe is not None and pipe.loaded() else "not loaded"
+
     @app.get("/health")
     def health() -> dict[str, Any]:
         status = index_status(settings, check_store=False)
@@ -203,6 +253,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             # server: the same index, and the settings an answer depends on.
             "index_id": settings.index_id(),
             "settings_hash": settings.answer_hash(),
+            # The models a question needs: "loading" while the server warms up (a question
+            # sent meanwhile waits for the rest of that load), "loaded", or "not loaded"
+            # (the first question loads them).
+            "models": models(),
         }
 
     guarded = [Depends(authorise)]
@@ -364,7 +418,7 @@ def serve(settings: Settings, host: str, port: int, *, insecure: bool = False) -
     import uvicorn
 
     check_listen(host, credential=settings.api_token, variable="RAG_API_TOKEN", insecure=insecure)
-    app = create_app(settings)
+    app = create_app(settings, warm=True)
     schedule = None
     if settings.feed_pull_minutes:
         schedule = feeds.Schedule(

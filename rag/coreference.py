@@ -96,6 +96,27 @@ def describes(question: str, sentence: Sentence) -> bool:
     return not (people and _NAMING.match(text[end : people[0].start - sentence.start]))
 
 
+def opens_with(head: str, sentence: Sentence) -> bool:
+    """Whether the sentence's subject is the question's head noun undetermined, with no
+    person named in apposition to it: "A judge ruled Tuesday that …" for "Which judge
+    ruled …?" (the lead of a story that names the judge a sentence later)."""
+    if not head:
+        return False
+    text = sentence.text
+    lead = _DATELINE.match(text)
+    at = lead.end() if lead else 0
+    match = re.compile(rf"(?:A|An|The)\s+(?:[\w’'-]+\s+){{0,3}}?{re.escape(head)}s?\b", re.I).match(
+        text, at
+    )
+    if match is None:
+        return False
+    end = match.end()
+    people = sorted((e for e in sentence.entities if e.label == "PERSON"), key=lambda e: e.start)
+    if any(e.start - sentence.start < end for e in people):
+        return False
+    return not (people and _NAMING.match(text[end : people[0].start - sentence.start]))
+
+
 def named_first(sentence: Sentence) -> Entity | None:
     """The person a sentence opens with, after any titles ("Vice Premier He Lifeng")."""
     for entity in sorted(sentence.entities, key=lambda e: e.start):

@@ -86,9 +86,15 @@ def alignment(a: np.ndarray, b: np.ndarray) -> float:
 BLOCK_ROWS = 512
 
 
+# New articles compared by binary search in each one's sorted words rather than by
+# a sparse product: adding a few articles then needs no scipy (a third of a second
+# to import) and no incidence matrix of the whole index.
+FEW_ROWS = 8
+
+
 def _word_matrix(words: Sequence[np.ndarray]) -> sparse.csr_matrix:
     """Articles × words incidence (1 where the article has the word)."""
-    from scipy import sparse  # a third of a second, paid only when articles are compared
+    from scipy import sparse  # a third of a second, paid only when many articles are compared
 
     lengths = np.fromiter((len(w) for w in words), np.int64, count=len(words))
     flat = np.concatenate(words) if len(words) else np.zeros(0, np.uint64)
@@ -96,6 +102,32 @@ def _word_matrix(words: Sequence[np.ndarray]) -> sparse.csr_matrix:
     pointers = np.concatenate([[0], np.cumsum(lengths)])
     shape = (len(words), int(columns.max()) + 1 if len(columns) else 0)
     return sparse.csr_matrix((np.ones(len(flat), np.float32), columns, pointers), shape=shape)
+
+
+def _shared_counts(
+    rows: list[int], words: Sequence[np.ndarray]
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """(block, shared) for blocks of ``rows``: ``shared[r, j]`` is the number of words
+    article ``block[r]`` has in common with article ``j``. Exact integer counts either
+    way, so both ways give the same containment."""
+    if len(rows) <= FEW_ROWS:
+        lengths = np.fromiter((len(w) for w in words), np.int64, count=len(words))
+        flat = np.concatenate(words) if len(words) else np.zeros(0, np.uint64)
+        owner = np.repeat(np.arange(len(words)), lengths)
+        shared = np.zeros((len(rows), len(words)))
+        for r, row in enumerate(rows):
+            own = np.unique(words[row])  # sorted, as searchsorted needs
+            if not len(own):
+                continue
+            at = np.minimum(np.searchsorted(own, flat), len(own) - 1)
+            shared[r] = np.bincount(owner[own[at] == flat], minlength=len(words))
+        yield rows, shared
+        return
+    incidence = _word_matrix(words)
+    by_word = incidence.T.tocsr()
+    for first in range(0, len(rows), BLOCK_ROWS):
+        block = rows[first : first + BLOCK_ROWS]
+        yield block, (incidence[block] @ by_word).toarray()
 
 
 def _candidates(
@@ -110,13 +142,9 @@ def _candidates(
     containment ≥ ``threshold``. Shared words are counted for a block of rows at
     once with a sparse product: in a corpus of one topic most pairs pass the cosine
     test, and one set intersection per pair took hours at 100k chunks."""
-    incidence = _word_matrix(words)
-    by_word = incidence.T.tocsr()
-    sizes = np.diff(incidence.indptr)
-    for first in range(0, len(rows), BLOCK_ROWS):
-        block = rows[first : first + BLOCK_ROWS]
+    sizes = np.fromiter((len(w) for w in words), np.int64, count=len(words))
+    for block, shared in _shared_counts(rows, words):
         cosines = vectors[block] @ vectors.T
-        shared = (incidence[block] @ by_word).toarray()
         smaller = np.minimum(sizes[block][:, None], sizes[None, :])
         with np.errstate(divide="ignore", invalid="ignore"):
             contained = np.where(smaller >= MIN_WORDS, shared / smaller, 0.0)

@@ -39,14 +39,17 @@ from rag.results import Citation, Claim, EngineResult, Passage, ShortAnswer, Ver
 from rag.sentences import sentence_spans
 from rag.settings import Settings
 from rag.short_answer import (
+    QUOTES,
     Pick,
     Referent,
     Sentence,
     best_entity,
+    continues_quote,
     every_entity,
     full_name,
     mentions_title,
     named_in,
+    quoted,
     quotes,
     stems,
     topic_words,
@@ -109,7 +112,7 @@ class Candidate:
     overlap: float = 0.0
     also: list[dict[str, Any]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
-    previous: str = ""  # the sentence before it in the passage (for "…," he said)
+    before: str = ""  # its passage's text before it (for "…,” she said")
 
     @property
     def published(self) -> date | None:
@@ -183,7 +186,6 @@ class ExtractiveEngine:
         """The sentences of the passages fit to answer with (see :mod:`rag.fitness`)."""
         found = []
         for passage in passages:
-            previous = ""
             spans = sentence_spans(passage.text)
             for i, (a, b) in enumerate(spans):
                 text = passage.text[a:b]
@@ -195,10 +197,9 @@ class ExtractiveEngine:
                             passage.char_start + a,
                             passage.char_start + b,
                             text,
-                            previous=previous,
+                            before=passage.text[:a],
                         )
                     )
-                previous = text
         return found
 
     @property
@@ -250,6 +251,12 @@ class ExtractiveEngine:
         if labels:
             for c in found:
                 c.entities = nlp.relabelled(c.entities, labels)
+        # A surname is the person its article names in full, whatever the tagger or the
+        # index's majority made of it.
+        in_full = {a: nlp.people(stored) for a, stored in by_article.items()}
+        for c in found:
+            named = in_full[c.passage.article_id] or nlp.people(c.entities)
+            c.entities = nlp.quoted_titles(c.text, c.start, nlp.surnamed(c.entities, named))
 
     def question_entities(self, question: str, info: QuestionInfo) -> list[str]:
         """The names the question mentions as written ("2022 World Cup", no leading "the"
@@ -523,8 +530,10 @@ class ExtractiveEngine:
         ranked: list[Candidate],
         chosen: list[Candidate],
         names: list[str],
+        found: list[Candidate] | None = None,
     ) -> tuple[list[Candidate], list[Pick]]:
-        """The answer itself, and the sentences to support it (the one holding it first)."""
+        """The answer itself, and the sentences to support it (the one holding it first).
+        ``found``: every candidate sentence, where a quote chosen goes on past the pool."""
         limit = self.settings.answer_max_sentences
         if expected.kind == "what_said" and expected.speaker:
             # Only quotes about what was asked: with a topic ("… say about Binance"), any
@@ -533,9 +542,10 @@ class ExtractiveEngine:
             topic = topic_words(question)
             chosen_ids = {id(c) for c in chosen}
             pool = chosen + [c for c in ranked if id(c) not in chosen_ids] if topic else chosen
-            before = {c.start: c.previous for c in pool}
+            before = {c.start: c.before for c in pool}
             headlines = {c.start: c.passage.title for c in pool}
             picks = quotes(expected.speaker, pool, before, topic=topic, headlines=headlines)
+            picks = _going_on(picks, found or pool, QUOTES)
             if picks:
                 held = [p.sentence for p in picks if isinstance(p.sentence, Candidate)]
                 return list(dict.fromkeys(held))[:limit], picks
@@ -594,9 +604,14 @@ class ExtractiveEngine:
         if not expected.wants_entity:
             return []
         share = (lambda text: _named_share(names, text)) if names else None
-        by_passage: dict[str, list[Entity]] = {}
-        for c in ranked:
-            by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
+        if expected.kind in ("who", "which"):
+            by_passage = self._passage_names(ranked)
+        else:
+            # A place or a day every passage mentions (the club's ground, the day of the
+            # news) is the setting, not the answer: only the ranked sentences' count.
+            by_passage = {}
+            for c in ranked:
+                by_passage.setdefault(c.passage.chunk_id, []).extend(c.entities)
         referents = self._referents(question, expected, ranked)
         pick = best_entity(
             expected, ranked, question, share, list(by_passage.values()), asked, referents
@@ -606,6 +621,29 @@ class ExtractiveEngine:
         if pick.full is None:
             pick.full = full_name(pick, self._mentions(pick, ranked))
         return [pick]
+
+    def _passage_names(self, ranked: list[Candidate]) -> dict[str, list[Entity]]:
+        """The names each passage of the ranked sentences holds, all of its text (from the
+        index; else the ranked sentences' own), surnames made the people its article
+        names in full: which the pieces of evidence share is the multi-hop answer."""
+        by_passage: dict[str, list[Entity]] = {}
+        in_full: dict[str, set[str]] = {}
+        for c in ranked:
+            p = c.passage
+            if p.chunk_id in by_passage:
+                continue
+            stored = self.catalog.entities(p.article_id, p.char_start, p.char_end)
+            if not stored:
+                by_passage[p.chunk_id] = [
+                    e for o in ranked if o.passage.chunk_id == p.chunk_id for e in o.entities
+                ]
+                continue
+            stored = [e for e in stored if nlp.plausible(e)]
+            if p.article_id not in in_full:
+                whole = self.catalog.entities(p.article_id, 0, sys.maxsize)
+                in_full[p.article_id] = nlp.people(whole)
+            by_passage[p.chunk_id] = nlp.surnamed(stored, in_full[p.article_id])
+        return by_passage
 
     def _continued(
         self, listed: list[Pick], expected: Expected, question: str, asked: str | None
@@ -649,7 +687,9 @@ class ExtractiveEngine:
         passages: dict[str, list[Candidate]] = {}
         tagged: set[str] = set()
         for c in voters(ranked):
-            described = coreference.describes(question, c)
+            described = coreference.describes(question, c) or coreference.opens_with(
+                expected.head or "", c
+            )
             if not described and not coreference.refers_back(c.text):
                 continue
             own, at = self._place(c, passages)
@@ -749,7 +789,7 @@ class ExtractiveEngine:
         if chosen and not conflict and len(parts) > 1 and expected.kind != "what_said":
             chosen, picks = self.parts(parts, info, found, chosen, names)
         elif chosen and not conflict:
-            chosen, picks = self.short(question, expected, ranked, chosen, names)
+            chosen, picks = self.short(question, expected, ranked, chosen, names, found)
         signals = self.signals(question, info, expected, names, passages, ranked, picks, tagged)
         confidence = model.probability(signals) if model else None
         unnamed_office = _untitled(expected, passages)
@@ -1057,6 +1097,41 @@ def _supporting(sentences: list[Candidate], picks: list[Pick], question: str) ->
             kept.append(c)
             covered |= own
     return kept or sentences
+
+
+def _going_on(picks: list[Pick], found: list[Candidate], limit: int) -> list[Pick]:
+    """``picks`` (quotes), each followed by the sentences right after it in its passage
+    that go on with its quote ("“I want to give credit to the All Blacks." then "They
+    took us to the end, they took us to a dark place."), at most ``limit`` in all."""
+    following = {(c.passage.chunk_id, c.start): c for c in found}
+    out: list[Pick] = []
+    taken: set[int] = {p.start for p in picks}
+    for pick in picks:
+        out.append(pick)
+        current = pick.sentence
+        while len(out) < limit and isinstance(current, Candidate):
+            after = _next_sentence(current, following)
+            if (
+                after is None
+                or after.start in taken
+                or not continues_quote(after.text, after.before)
+            ):
+                break
+            more = quoted(after, going_on=True)
+            if more is None:
+                break
+            out.append(more)
+            taken.add(after.start)
+            current = after
+    return out[: max(limit, len(picks))]
+
+
+def _next_sentence(c: Candidate, following: dict[tuple[str, int], Candidate]) -> Candidate | None:
+    """The candidate that starts right after ``c`` in its passage (only white space
+    between: a quote goes on into the next paragraph when that opens with a mark)."""
+    rest = c.passage.text[c.end - c.passage.char_start :]
+    gap = len(rest) - len(rest.lstrip())
+    return following.get((c.passage.chunk_id, c.end + gap))
 
 
 def _value_words(pick: Pick) -> set[str]:

@@ -3,13 +3,16 @@
 One run, under the index lock:
 
 1. scan the folder (``rag.scan``: unchanged files are recognised by size and mtime and
-   not re-read; files with the same text are one article, indexed under one of them);
+   not re-read; files with the same text are one article, indexed under one of them),
+   before Chroma is opened: with articles to embed, the model loads meanwhile;
 2. if the last run did not finish, or Chroma and the manifest disagree on the
    chunk count, repair: delete chunks the manifest does not know (orphans) and
-   forget articles whose chunks are incomplete, so they are embedded again;
+   forget articles whose chunks are incomplete, so they are embedded again (and the
+   folder is scanned again);
 3. remove deleted articles, record renamed ones (same content = same id, no
-   embedding), and embed new or changed ones in batches — each batch's
-   manifest rows are committed only after its chunks are in Chroma;
+   embedding), and embed new or changed ones in batches — in a thread, a batch ahead
+   of the writes — each batch's manifest rows committed only after its chunks are in
+   Chroma;
 4. recompute near-duplicate clusters and push changed cluster ids to the chunks;
 5. tag the named entities of articles that have none from the ``spacy_model``
    pipeline (indexed before entities were stored, or by another pipeline) — a
@@ -34,7 +37,7 @@ import numpy as np
 
 from rag import dedup, nlp
 from rag.articles import Article, Skip
-from rag.chunk import chunk_id
+from rag.chunk import Chunk, chunk_id
 from rag.embed import Embedder, chunker
 from rag.errors import ConfigError, SkippedInputError
 from rag.lexical import LexicalIndex
@@ -406,49 +409,58 @@ def sync(
         own_store = store is None
         store = store or ChunkStore(settings)
         manifest = Manifest(settings.index_dir / settings.collection_name)
+        preload: _Preload | None = None
         try:
             summary = IndexSummary(folder=str(folder), collection=settings.collection_name)
             if rebuild:
                 store.drop()
                 manifest.reset()
+            # The scan needs the manifest alone: done before Chroma is opened, the
+            # embedding model can load (onnxruntime, without holding the interpreter)
+            # while Chroma imports, when there is something to embed.
+            scan = _scan(folder, manifest, settings, summary, strict)
+            model = _model(embedder, settings, manifest, scan)
+            if model is not None:
+                preload = _Preload(model, summary)
             was_dirty = manifest.dirty
             if verify or was_dirty or store.count() != manifest.total_chunks():
                 manifest.set_dirty(True)
                 _repair(store, manifest, summary)
-            # After the repair: the scan trusts the manifest for files it has seen.
-            with summary.timed("reading"):
-                scan = scan_folder(folder, manifest, settings.max_file_bytes)
-            summary.skipped = scan.skipped
-            if strict and scan.skipped:
-                raise SkippedInputError(
-                    f"{len(scan.skipped)} input(s) could not be read (--strict): "
-                    + "; ".join(str(s) for s in scan.skipped[:5])
-                    + (" …" if len(scan.skipped) > 5 else "")
-                )
+                if summary.repaired_articles:
+                    # Forgotten articles are new again: the scan trusts the manifest.
+                    scan = _scan(folder, manifest, settings, summary, strict)
+                    model = model or _model(embedder, settings, manifest, scan)
             tagger = _Tagger(settings, manifest, summary)
-            indexed = manifest.paths()
-            new = any(a not in indexed for a in scan.articles)
-            model = (embedder or Embedder(settings)) if new else None
-            if verify or tagger.needed() or new:
-                # Before any write: a pipeline that cannot load changes nothing. The
-                # embedding model, when there is text to embed, loads meanwhile, or first
-                # when it imports torch (spaCy's import may hide torch: rag.nlp).
-                if model is not None and model.imports_torch():
-                    _load_model(model, summary)
-                with tagger.loading():
-                    if model is not None:
+            planned: list[list[_Planned]] = []
+            embedding: _Embedding | None = None
+            with contextlib.ExitStack() as running:
+                if verify or tagger.needed() or model is not None:
+                    # Before any write: a pipeline that cannot load changes nothing. The
+                    # embedding model is loaded before spaCy's import, which may hide
+                    # torch (rag.nlp). The chunks are embedded once spaCy is loaded:
+                    # beside its load, onnxruntime's threads took both cores and slowed
+                    # it more than they saved (README, "Cold start").
+                    if preload is not None:
+                        preload.wait()
+                    elif model is not None:
                         _load_model(model, summary)
-            _apply(
-                settings,
-                scan,
-                store,
-                manifest,
-                summary,
-                model,
-                tagger,
-                progress,
-                force_clusters=was_dirty or verify,
-            )
+                    tagger.load()
+                    if model is not None:
+                        planned = _plan(settings, scan, manifest, summary)
+                        embedding = running.enter_context(_Embedding(model, planned, summary))
+                        summary.embedding = model.describe()
+                _apply(
+                    settings,
+                    scan,
+                    store,
+                    manifest,
+                    summary,
+                    planned,
+                    embedding,
+                    tagger,
+                    progress,
+                    force_clusters=was_dirty or verify,
+                )
             if tagger.nlp is not None:
                 _backfill(settings, manifest, tagger)
             if manifest.dirty:
@@ -462,11 +474,75 @@ def sync(
             sizes = Counter(manifest.clusters().values())
             summary.duplicate_clusters = sum(1 for size in sizes.values() if size > 1)
         finally:
+            if preload is not None:
+                preload.join()
             manifest.close()
             if own_store:
                 store.close()
     summary.seconds = round(time.perf_counter() - began, 3)
     return summary
+
+
+def _scan(
+    folder: Path, manifest: Manifest, settings: Settings, summary: IndexSummary, strict: bool
+) -> FolderScan:
+    with summary.timed("reading"):
+        scan = scan_folder(folder, manifest, settings.max_file_bytes)
+    summary.skipped = scan.skipped
+    if strict and scan.skipped:
+        raise SkippedInputError(
+            f"{len(scan.skipped)} input(s) could not be read (--strict): "
+            + "; ".join(str(s) for s in scan.skipped[:5])
+            + (" …" if len(scan.skipped) > 5 else "")
+        )
+    return scan
+
+
+def _model(
+    embedder: Embedder | None, settings: Settings, manifest: Manifest, scan: FolderScan
+) -> Embedder | None:
+    """The embedding model when the scan found articles to embed, else None."""
+    indexed = manifest.paths()
+    if not any(a not in indexed for a in scan.articles):
+        return None
+    return embedder or Embedder(settings)
+
+
+class _Preload:
+    """The embedding model loading in a thread while Chroma is imported and opened.
+
+    onnxruntime builds its session without holding the interpreter, so the load costs
+    a cold run almost nothing beside Chroma's import. A model that imports torch loads
+    here, in the caller's thread, as before spaCy's import (rag.nlp): importing torch
+    beside another import is what the spaCy stand-ins must not meet.
+    """
+
+    def __init__(self, embedder: Embedder, summary: IndexSummary) -> None:
+        self.embedder = embedder
+        self.summary = summary
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        if embedder.imports_torch():
+            _load_model(embedder, summary)
+            return
+        self.thread = threading.Thread(target=self._run, name="rag-model-load", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            _load_model(self.embedder, self.summary)
+        except BaseException as exc:  # handed to the caller by wait()
+            self.error = exc
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def wait(self) -> None:
+        """Return once the model is loaded; raise what its load raised."""
+        self.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _load_model(embedder: Embedder, summary: IndexSummary) -> None:
@@ -475,13 +551,94 @@ def _load_model(embedder: Embedder, summary: IndexSummary) -> None:
         embedder.load()
 
 
+# An article and its chunks, as they are embedded and written: in batches of about
+# ``index_batch_chunks`` chunks (``_plan``).
+_Planned = tuple[Article, list[Chunk]]
+# Batches embedded ahead of the one being written.
+_EMBED_AHEAD = 2
+
+
+def _plan(
+    settings: Settings, scan: FolderScan, manifest: Manifest, summary: IndexSummary
+) -> list[list[_Planned]]:
+    """The new articles' chunks, in the batches they are embedded and written in."""
+    indexed = manifest.paths()
+    split = chunker(settings)
+    batches: list[list[_Planned]] = []
+    batch: list[_Planned] = []
+    size = 0
+    with summary.timed("chunking"):
+        for article_id, article in scan.articles.items():
+            if article_id in indexed or article is None:
+                continue
+            chunks = split.chunk(article)
+            batch.append((article, chunks))
+            size += len(chunks)
+            if size >= settings.index_batch_chunks:
+                batches.append(batch)
+                batch, size = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+class _Embedding:
+    """Embeds the planned batches in a thread, in order, at most ``_EMBED_AHEAD`` ahead of
+    ``take``: the model's runtime leaves the interpreter free, so each batch is embedded
+    while the one before is written and its articles' entities tagged. The thread only
+    computes. Its time is the "embedding" step; "embedding wait" is the part the run
+    waited for it."""
+
+    def __init__(self, embedder: Embedder, batches: list[list[_Planned]], summary: IndexSummary):
+        self.summary = summary
+        self.queue: queue.Queue[np.ndarray | BaseException] = queue.Queue(_EMBED_AHEAD)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(embedder, batches), name="rag-embedding", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, embedder: Embedder, batches: list[list[_Planned]]) -> None:
+        try:
+            for batch in batches:
+                with self.summary.timed("embedding"):
+                    vectors = embedder.embed([c.embed_text for _, cs in batch for c in cs])
+                if not self._put(vectors):
+                    return
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._put(exc)
+
+    def _put(self, item: np.ndarray | BaseException) -> bool:
+        while not self.stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self.queue.put(item, timeout=0.1)
+                return True
+        return False
+
+    def take(self) -> np.ndarray:
+        """The next batch's vectors."""
+        with self.summary.timed("embedding wait"):
+            item = self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def __enter__(self) -> _Embedding:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def _apply(
     settings: Settings,
     scan: FolderScan,
     store: ChunkStore,
     manifest: Manifest,
     summary: IndexSummary,
-    embedder: Embedder | None,
+    planned: list[list[_Planned]],
+    embedding: _Embedding | None,
     tagger: _Tagger,
     progress: Progress | None,
     *,
@@ -521,17 +678,11 @@ def _apply(
                 manifest.set_path(a, scan.paths[a])
         summary.renamed = sorted(f"{indexed[a]} -> {scan.paths[a]}" for a in moved)
 
+    if planned and embedding is not None:
+        texts = [article.text for batch in planned for article, _ in batch]
+        with tagger.ahead(texts) as ahead:
+            _write_batches(planned, embedding, store, manifest, summary, tagger, ahead, progress)
     if new:
-        _embed_new(
-            settings,
-            [scan.articles[a] for a in new],
-            store,
-            manifest,
-            summary,
-            embedder or Embedder(settings),
-            tagger,
-            progress,
-        )
         summary.updated = sorted(scan.paths[a] for a in new if scan.paths[a] in replaced)
         summary.added = sorted(scan.paths[a] for a in new if scan.paths[a] not in replaced)
     if new or removed or force_clusters or manifest.undeduped():
@@ -541,46 +692,23 @@ def _apply(
         manifest.replace_files(scan.files)
 
 
-def _embed_new(
-    settings: Settings,
-    articles: list[Article | None],
+def _write_batches(
+    planned: list[list[_Planned]],
+    embedding: _Embedding,
     store: ChunkStore,
     manifest: Manifest,
     summary: IndexSummary,
-    embedder: Embedder,
-    tagger: _Tagger,
-    progress: Progress | None,
-) -> None:
-    split = chunker(settings)
-    with summary.timed("chunking"):
-        planned = [(a, split.chunk(a)) for a in articles if a is not None]
-    summary.embedding = embedder.describe()
-    with tagger.ahead([article.text for article, _ in planned]) as ahead:
-        _embed_batches(
-            settings, planned, store, manifest, summary, embedder, tagger, ahead, progress
-        )
-
-
-def _embed_batches(
-    settings: Settings,
-    planned: list[tuple[Article, list[Any]]],
-    store: ChunkStore,
-    manifest: Manifest,
-    summary: IndexSummary,
-    embedder: Embedder,
     tagger: _Tagger,
     ahead: _Ahead,
     progress: Progress | None,
 ) -> None:
-    total = sum(len(chunks) for _, chunks in planned)
+    """Write each batch as its vectors come: chunks into Chroma, then the articles with
+    their entities into the manifest, in one transaction."""
+    total = sum(len(cs) for batch in planned for _, cs in batch)
     done = 0
-    batch: list[tuple[Article, list[Any]]] = []
-
-    def flush() -> None:
-        nonlocal done
+    for batch in planned:
         chunks = [c for _, cs in batch for c in cs]
-        with summary.timed("embedding"):
-            vectors = embedder.embed([c.embed_text for c in chunks])
+        vectors = embedding.take()
         metadatas = [
             chunk_metadata(article, c.number, c.start, c.end) for article, cs in batch for c in cs
         ]
@@ -603,11 +731,3 @@ def _embed_batches(
         summary.chunks_embedded += len(chunks)
         if progress:
             progress(done, total)
-        batch.clear()
-
-    for article, chunks in planned:
-        batch.append((article, chunks))
-        if sum(len(cs) for _, cs in batch) >= settings.index_batch_chunks:
-            flush()
-    if batch:
-        flush()

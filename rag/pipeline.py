@@ -13,6 +13,8 @@ the stream yields the answer text piece by piece first.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -31,13 +33,15 @@ from rag.relative_dates import published_day
 from rag.results import Answer, EngineResult, Filters, Passage, check_k
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings, get_settings
-from rag.store import ChunkStore
+from rag.store import ChunkStore, import_chromadb
 from rag.timeline import Timeline
 
 if TYPE_CHECKING:
     from llama_index.core.query_engine import RetrieverQueryEngine
 
     from rag.llama import NewsdeskRetriever
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -58,6 +62,10 @@ class Pipeline:
             "extractive": ExtractiveEngine(self.settings, self.embedder, self.catalog),
             "llm": LLMEngine(self.settings, self.embedder, self.catalog, llm),
         }
+        # The engines whose models this pipeline has loaded (load); a question arriving
+        # while another thread loads them waits for that load.
+        self._loaded: set[str] = set()
+        self._load_lock = threading.Lock()
 
     def as_retriever(
         self, k: int | None = None, filters: Filters | None = None
@@ -102,11 +110,39 @@ class Pipeline:
         for the extractive engine, side by side (spaCy's in a thread while onnxruntime
         builds its session, which leaves the interpreter free). About a second on first
         use, most of a cold `rag ask`; at once afterwards. :meth:`ask_stream` calls it
-        and reports its time as ``load``."""
-        if self.embedder.imports_torch():
-            self.embedder.load()  # first: spaCy's import may hide torch (rag.nlp)
-        with self.engines[engine or self.settings.engine].loading():
-            self.embedder.load()
+        and reports its time as ``load``; a load that did the work is logged (INFO,
+        ``rag.pipeline``)."""
+        engine = engine or self.settings.engine
+        if engine in self._loaded:
+            return
+        with self._load_lock:
+            if engine in self._loaded:
+                return
+            began = time.perf_counter()
+            if self.embedder.imports_torch():
+                self.embedder.load()  # first: spaCy's import may hide torch (rag.nlp)
+            with self.engines[engine].loading():
+                self.embedder.load()
+            self._loaded.add(engine)
+            log.info(
+                "loaded the models for the %s engine in %.1f s",
+                engine,
+                time.perf_counter() - began,
+            )
+
+    def loaded(self, engine: str | None = None) -> bool:
+        """Whether a question for ``engine`` (default: the setting) finds its models loaded."""
+        return (engine or self.settings.engine) in self._loaded
+
+    def warm(self, engine: str | None = None) -> None:
+        """Get ready for the first question without answering one: load the models
+        (:meth:`load`) and import Chroma, the cold part of a question's work (README,
+        "Cold start"). The app and ``rag serve`` call it in a thread as they start, so
+        that the first answer waits for none of it; a question arriving meanwhile waits
+        for what is still loading, not for a second load. Nothing is opened or written:
+        an empty index stays untouched."""
+        self.load(engine)
+        import_chromadb()
 
     def close(self) -> None:
         self.store.close()

@@ -32,7 +32,8 @@ _DAY_WORDS = {
 }
 FUTURE = re.compile(
     r"\b(?:will|would|is set to|are set to|is due to|scheduled|next|plans? to|"
-    r"is expected to|are expected to|slated|upcoming|to be held|set for|due (?:in|on|by))\b",
+    r"is expected to|are expected to|slated|upcoming|to be held|set for|due (?:in|on|by)|"
+    r"(?:is|are|looks|seems|appears) likely to|(?:is|are) going to|poised to|intends? to)\b",
     re.I,
 )
 # A span naming an explicit date needs no resolution.

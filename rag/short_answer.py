@@ -25,6 +25,7 @@ from rag.lexical import tokens
 from rag.nlp import NAMES, Entity, normalise, untitled
 from rag.query import mentioned_dates
 from rag.relative_dates import FUTURE, WEEKDAYS, before_publication
+from rag.sentences import sentence_spans
 from rag.word_forms import base
 
 # How far a sentence's score may fall below the best one and still vote.
@@ -63,6 +64,8 @@ TITLED = 2.0
 TITLE_WINDOW = 40
 # Before an office, a word that makes it another one.
 _LESSER = re.compile(r"\b(?:vice|deputy|assistant|acting|former|ex|interim)[\s-]+$", re.I)
+# Quotes an answer to "what did X say" gives, at most.
+QUOTES = 3
 # A quote answers "what did X say about T" when its sentence covers this share of T's words.
 TOPIC_SHARE = 0.5
 # A person named in a sentence whose subject is the asked-about person, described but
@@ -78,7 +81,19 @@ _SAID = re.compile(
 )
 # A reporting verb right after a name: the name is who tells, not who is told of.
 _SAYS_NEXT = re.compile(rf"\s+(?:{'|'.join(_REPORTS)}|shared|confirmed|revealed)\b", re.I)
-_PRONOUN_SAID = re.compile(r"\b(?:he|she|they)\s+(?:said|says|added|told|warned|wrote)\b", re.I)
+# Verbs that report words a pronoun said ("she joked", "he playfully added").
+_SPOKE = [
+    *_REPORTS,
+    *"warned joked quipped admitted continued insisted recalled revealed confirmed".split(),
+    *"replied argued claimed declared asked".split(),
+]
+_PRONOUN_SAID = re.compile(rf"\b(?:he|she|they)\s+(?:\w+ly\s+)?(?:{'|'.join(_SPOKE)})\b", re.I)
+# Someone else's attribution ("…,” Kelce said", "said Kelce"): a pronoun after it is theirs.
+_NAME_SAID = re.compile(
+    rf"\b[A-Z][\w’'-]+,?\s+(?:\w+ly\s+)?(?:{'|'.join(_SPOKE)})\b"
+    rf"|\b(?:{'|'.join(_SPOKE)})\s+[A-Z][\w’'-]+"
+)
+_OPENING = ("“", '"')
 _REPORTED = re.compile(r"\b(?:said|says|told \w+|warned|argued|stated|noted)\s+(?:that\s+)?", re.I)
 
 
@@ -178,6 +193,7 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
         mentions = untitled(list(mentions), {short})
     counts: dict[str, int] = {}
     shown: dict[str, str] = {}
+    first: dict[str, int] = {}
     for e in mentions:
         if (
             e.label in NAMES
@@ -186,13 +202,44 @@ def full_name(pick: Pick, mentions: Sequence[Entity]) -> str | None:
             and e.norm != short
             and same_name(short, e.norm, person)
             and _a_name(e.norm)
+            and (person or not _a_part_of(short, e.norm))
         ):
             counts[e.norm] = counts.get(e.norm, 0) + 1
             shown.setdefault(e.norm, _display(e.text))
+            first[e.norm] = min(first.get(e.norm, e.start), e.start)
     if not counts:
         return None
-    best = max(counts, key=lambda n: (counts[n], len(n)))
+    if person and _several_people(list(counts)):
+        # "Bankman-Fried" in an article naming Sam and Gabe Bankman-Fried: news names the
+        # one it is about first and calls only them by surname alone.
+        best = min(counts, key=first.__getitem__)
+    else:
+        best = max(counts, key=lambda n: (counts[n], len(n)))
     return shown[best] if shown[best] != _display(pick.text) else None
+
+
+_COMPANY = frozenset(
+    "inc inc. corp corp. corporation co co. ltd ltd. llc plc holdings group".split()
+)
+
+
+def _a_part_of(short: str, fuller: str) -> bool:
+    """Whether ``fuller`` is something of ``short``'s, not its full name: words after it
+    make a product, a unit or a form ("OpenAI Personal Data Removal Request", "Amazon
+    Echo Buds"), unless they are a company's suffix ("Tesla Inc")."""
+    if not fuller.startswith(short + " "):
+        return False
+    return not set(fuller[len(short) :].split()) <= _COMPANY
+
+
+def _several_people(names: list[str]) -> bool:
+    """Whether full names sharing a surname are of different people: one is not the
+    other with a title or an initial more ("Gina Raimondo", "Secretary Gina Raimondo")."""
+    return any(
+        not (set(a.split()) <= set(b.split()) or set(b.split()) <= set(a.split()))
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    )
 
 
 def _display(text: str) -> str:
@@ -668,59 +715,111 @@ def topic_words(question: str) -> set[str]:
 def quotes(
     speaker: str,
     ranked: Sequence[Sentence],
-    previous: dict[int, str],
-    limit: int = 3,
+    before: Mapping[int, str],
+    limit: int = QUOTES,
     topic: set[str] | frozenset[str] = frozenset(),
     headlines: Mapping[int, str] | None = None,
 ) -> list[Pick]:
     """The speaker's quoted (or reported) words in the best sentences.
 
-    ``previous`` maps a sentence's start offset to the sentence before it in its
-    passage, for attributions by pronoun ("…," he said). With ``topic`` (stems, see
-    :func:`topic_words`), only words said where the sentence, the one before it or
-    its article's headline (``headlines``, by start offset) mention at least
-    :data:`TOPIC_SHARE` of the topic's words count: a quote about something else
-    does not answer ("Taiwan" alone is not "Taiwan's presidential election"), and
-    what Merrick Garland says in an article headed "Binance to pay $4.3B in fines"
-    is said about Binance.
+    ``before`` maps a sentence's start offset to its passage's text before it. A
+    sentence that does not name the speaker is theirs when the speaker is the last
+    person that text names before anyone else is quoted (:func:`_last_speaker`) and it
+    attributes by pronoun ("…,” she joked", "She playfully added: “…") or goes on with
+    a quote ("“I want to give credit to the All Blacks." after "“…,” Kolisi said.", or
+    a sentence inside a quote the paragraph opened). With ``topic`` (stems, see
+    :func:`topic_words`), only words said where the sentence, the one before it or its
+    article's headline (``headlines``, by start offset) mention at least
+    :data:`TOPIC_SHARE` of the topic's words count: a quote about something else does
+    not answer ("Taiwan" alone is not "Taiwan's presidential election"), and what
+    Merrick Garland says in an article headed "Binance to pay $4.3B in fines" is said
+    about Binance.
     """
     wanted = _speaker_words(speaker)
     picks: list[Pick] = []
     for sentence in ranked:
-        before = previous.get(sentence.start, "")
+        context = before.get(sentence.start, "")
         named = wanted <= set(tokens(sentence.text))
-        by_pronoun = (
-            not named
-            and _PRONOUN_SAID.search(sentence.text) is not None
-            and wanted <= set(tokens(before))
-        )
-        if not (named or by_pronoun):
+        pronoun = _PRONOUN_SAID.search(sentence.text) is not None
+        own = pronoun or _SAID.search(sentence.text) is not None
+        going_on = not own and continues_quote(sentence.text, context)
+        if not named and not ((pronoun or going_on) and _last_speaker(wanted, context)):
             continue
         if topic:
             headline = (headlines or {}).get(sentence.start, "")
-            if len(topic & stems(f"{headline} {before} {sentence.text}")) < TOPIC_SHARE * len(
-                topic
+            if len(topic & stems(f"{headline} {_last_sentence(context)} {sentence.text}")) < (
+                TOPIC_SHARE * len(topic)
             ):
                 continue
-        found = False
-        for match in _QUOTE.finditer(sentence.text):
-            found = True
-            a, b = match.span(1)
-            b = a + len(match.group(1).rstrip(" ,;:"))
-            picks.append(
-                Pick(sentence, sentence.start + a, sentence.start + b, sentence.text[a:b], "QUOTE")
-            )
-            break
-        if not found and named and _SAID.search(sentence.text):
-            said = _REPORTED.search(sentence.text)
-            if said:
-                a = said.end()
-                b = len(sentence.text.rstrip().rstrip(".!"))
-                if b - a > 12:
-                    text = sentence.text[a:b]
-                    picks.append(
-                        Pick(sentence, sentence.start + a, sentence.start + b, text, "QUOTE")
-                    )
+        pick = quoted(sentence, going_on and not named)
+        if pick is None and named and _SAID.search(sentence.text):
+            pick = _reported(sentence)
+        if pick is not None:
+            picks.append(pick)
         if len(picks) >= limit:
             break
     return picks
+
+
+def quoted(sentence: Sentence, going_on: bool) -> Pick | None:
+    """The first quotation in the sentence; else the rest of the sentence after a
+    quotation mark that it opens and does not close (“She added: “Football is …"), or
+    when it goes on with a quote (``going_on``), all of it."""
+    text = sentence.text
+    match = _QUOTE.search(text)
+    if match:
+        a, b = match.span(1)
+        b = a + len(match.group(1).rstrip(" ,;:"))
+    else:
+        opened = max(text.rfind("“"), text.rfind('"') if text.count('"') % 2 else -1)
+        if opened >= 0 and "”" not in text[opened:]:
+            a = opened + 1
+        elif going_on:
+            a = len(text) - len(text.lstrip())
+        else:
+            return None
+        b = len(text.rstrip().rstrip('”"').rstrip(" ,;:"))
+        if b - a < 12:
+            return None
+    return Pick(sentence, sentence.start + a, sentence.start + b, text[a:b], "QUOTE")
+
+
+def _reported(sentence: Sentence) -> Pick | None:
+    """What the sentence reports the speaker said, unquoted ("…, said that …")."""
+    said = _REPORTED.search(sentence.text)
+    if not said:
+        return None
+    a = said.end()
+    b = len(sentence.text.rstrip().rstrip(".!"))
+    if b - a <= 12:
+        return None
+    return Pick(sentence, sentence.start + a, sentence.start + b, sentence.text[a:b], "QUOTE")
+
+
+def continues_quote(text: str, context: str) -> bool:
+    """Whether a sentence is more of a quote: it opens with a quotation mark, or its
+    paragraph opened a quote before it that has not closed."""
+    if text.lstrip().startswith(_OPENING):
+        return True
+    paragraph = context[context.rfind("\n") + 1 :]
+    return paragraph.count("“") > paragraph.count("”") or paragraph.count('"') % 2 == 1
+
+
+def _last_speaker(wanted: set[str], context: str) -> bool:
+    """Whether the speaker (``wanted``: :func:`_speaker_words`) is named in ``context``
+    (the passage before a sentence) after anyone else is last quoted there: walking
+    back sentence by sentence, their name comes before another name's attribution."""
+    if not wanted:
+        return False
+    for a, b in reversed(sentence_spans(context)):
+        sentence = context[a:b]
+        if wanted <= set(tokens(sentence)):
+            return True
+        if _NAME_SAID.search(sentence):
+            return False
+    return False
+
+
+def _last_sentence(context: str) -> str:
+    spans = sentence_spans(context)
+    return context[slice(*spans[-1])] if spans else ""

@@ -8,8 +8,11 @@ Chroma's default embedding function would download a model.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
 import threading
+from collections import UserDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
@@ -35,13 +38,67 @@ def _marked(method: Any = None, **_: Any) -> Any:
     return method
 
 
+class _Known(UserDict[str, Any]):
+    """Stands in for ``known_embedding_functions`` while chromadb imports: the real
+    table (of the real module, imported on first use), read and written through."""
+
+    def __init__(self) -> None:  # no table of its own
+        pass
+
+    @property
+    def data(self) -> dict[str, Any]:  # type: ignore[override]
+        from chromadb.utils import embedding_functions
+
+        table: dict[str, Any] = embedding_functions.known_embedding_functions
+        return table
+
+
+def _register_embedding_function(*args: Any, **kwargs: Any) -> Any:
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    return register_embedding_function(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def _otlp_span_exporter(*args: Any, **kwargs: Any) -> Any:
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(*args, **kwargs)
+
+
+def _stand_ins() -> dict[str, ModuleType]:
+    """Modules chromadb imports at once but uses only for features we never turn on:
+
+    - ``chromadb.utils.embedding_functions``: 25 embedding functions for other
+      providers (and jsonschema, to check their settings); we pass our own vectors.
+      chromadb's import takes two names from it, the table of known functions and
+      the decorator that fills it, which stand in for the real ones (imported on
+      first use: a collection whose configuration names an embedding function);
+    - the OpenTelemetry exporter over gRPC (grpc, protobuf), which sends traces only
+      when ``chroma_otel_granularity`` is set.
+
+    Together 0.3 s of CPU, half of chromadb's import (README, "Cold start")."""
+    spec = importlib.util.find_spec("chromadb")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    folder = os.path.join(next(iter(spec.submodule_search_locations)), "utils")
+    functions = ModuleType("chromadb.utils.embedding_functions")
+    functions.__path__ = [os.path.join(folder, "embedding_functions")]
+    functions.known_embedding_functions = _Known()  # type: ignore[attr-defined]
+    functions.register_embedding_function = _register_embedding_function  # type: ignore[attr-defined]
+    exporter = ModuleType("opentelemetry.exporter.otlp.proto.grpc.trace_exporter")
+    exporter.OTLPSpanExporter = _otlp_span_exporter  # type: ignore[attr-defined]
+    return {module.__name__: module for module in (functions, exporter)}
+
+
 def import_chromadb() -> ModuleType:
-    """``chromadb``, imported with its ``@override`` decorators only marking methods.
+    """``chromadb``, imported with its ``@override`` decorators only marking methods and
+    without the modules :func:`_stand_ins` names.
 
     Those decorators check each method's signature against its base class as the class
     is defined, a development-time check of Chroma's own code that is a fifth of its
-    import time (0.3 of 1.5 s of CPU; README, "Cold start"). The check is skipped only
-    while chromadb's modules load; ``overrides`` is restored after.
+    import time (0.3 of 1.5 s of CPU; README, "Cold start"). The check is skipped, and
+    the stand-ins are in place, only while chromadb's modules load; ``overrides`` is
+    restored after, and a later import of a stood-in module imports the real one.
     """
     if "chromadb" in sys.modules:
         return sys.modules["chromadb"]
@@ -50,10 +107,18 @@ def import_chromadb() -> ModuleType:
     with _import_lock:
         real = overrides.override, overrides.overrides
         overrides.override = overrides.overrides = _marked
+        stand_ins = {k: v for k, v in _stand_ins().items() if k not in sys.modules}
+        sys.modules.update(stand_ins)
         try:
             import chromadb
         finally:
             overrides.override, overrides.overrides = real
+            for name, stand_in in stand_ins.items():
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
+                parent, _, child = name.rpartition(".")
+                if getattr(sys.modules.get(parent), child, None) is stand_in:
+                    delattr(sys.modules[parent], child)
     return chromadb
 
 

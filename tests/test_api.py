@@ -6,9 +6,11 @@ against a real `rag serve` (uvicorn) on a free loopback port."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +78,66 @@ def test_health_and_openapi(server):
     paths = {"/ask", "/chat", "/timeline", "/entities", "/articles", "/articles/{article_id}"}
     assert paths | {"/health"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
+
+
+def loads(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The model loads logged so far (rag.pipeline logs each load that did the work)."""
+    return [r.getMessage() for r in caplog.records if r.name == "rag.pipeline"]
+
+
+def wait_for_models(client: TestClient) -> str:
+    deadline = time.monotonic() + 120
+    while (models := client.get("/health").json()["models"]) == "loading":
+        assert time.monotonic() < deadline, "the models never finished loading"
+        time.sleep(0.05)
+    return models
+
+
+QUESTION = "Which companies attended the Friday meeting?"
+
+
+@fast
+def test_serve_loads_the_models_as_it_starts_and_health_answers_meanwhile(
+    fake_indexed: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """`rag serve` warms up in a thread: /health answers while the models load, and the
+    first question finds them loaded and loads nothing."""
+    from rag.embed import Embedder
+
+    loading = threading.Event()
+    load = Embedder.load
+
+    def slow_load(self: Embedder) -> None:  # a model that is still loading when asked
+        loading.wait(timeout=120)
+        load(self)
+
+    monkeypatch.setattr(Embedder, "load", slow_load)
+    caplog.set_level(logging.INFO, logger="rag.pipeline")
+    with TestClient(create_app(fake_indexed, warm=True)) as client:
+        health = client.get("/health")
+        assert health.status_code == 200 and health.json()["models"] == "loading"
+        loading.set()
+        assert wait_for_models(client) == "loaded"
+        assert loads(caplog) and "extractive engine" in loads(caplog)[0]
+        caplog.clear()
+        answer = client.post("/ask", json={"question": QUESTION}).json()
+        assert "IBM, Microsoft and Pfizer" in answer["answer"]
+        assert loads(caplog) == []  # loaded before the question, not for it
+
+
+@fast
+def test_without_warming_the_first_question_loads_the_models(
+    fake_indexed: Settings, caplog: pytest.LogCaptureFixture
+):
+    """The contrast: an app not warmed (``create_app`` alone) loads on the first question."""
+    caplog.set_level(logging.INFO, logger="rag.pipeline")
+    with TestClient(create_app(fake_indexed)) as client:
+        assert client.get("/health").json()["models"] == "not loaded"
+        assert client.post("/ask", json={"question": QUESTION}).status_code == 200
+        assert len(loads(caplog)) == 1
+        assert client.get("/health").json()["models"] == "loaded"
+        client.post("/ask", json={"question": QUESTION})
+        assert len(loads(caplog)) == 1
 
 
 @fast

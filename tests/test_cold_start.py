@@ -250,15 +250,29 @@ def test_bm25_scores_equal_bm25s_scores_exactly(tmp_path: Path):
 
 
 def test_chroma_imports_with_its_override_checks_off_and_restored():
+    """Without its override checks, the other providers' embedding functions and the
+    OpenTelemetry exporter; each works as before when asked for after."""
     code = """
+        import sys
         import overrides
         before = overrides.override, overrides.overrides
         from rag.store import import_chromadb
         chromadb = import_chromadb()
+        skipped = ("chromadb.utils.embedding_functions", "jsonschema", "grpc")
+        print(sorted(m for m in skipped if m in sys.modules))
         client = chromadb.EphemeralClient()
         collection = client.create_collection("chunks", embedding_function=None)
         collection.add(ids=["x"], embeddings=[[1.0, 0.0]])
         print(collection.count(), (overrides.override, overrides.overrides) == before)
+        # A collection with Chroma's own embedding function is stored by its name in the
+        # table of known ones, and found there again.
+        client.create_collection("theirs")
+        print(type(client.get_collection("theirs")._embedding_function).__name__)
+        from chromadb.utils.embedding_functions import known_embedding_functions
+        from chromadb.api import collection_configuration
+        print(collection_configuration.known_embedding_functions.data is known_embedding_functions)
+        from opentelemetry.exporter.otlp.proto.grpc import trace_exporter
+        print(trace_exporter.OTLPSpanExporter.__name__, "grpc" in sys.modules)
         """
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -268,7 +282,13 @@ def test_chroma_imports_with_its_override_checks_off_and_restored():
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "True"]
+    assert done.stdout.splitlines() == [
+        "[]",
+        "1 True",
+        "DefaultEmbeddingFunction",
+        "True",
+        "OTLPSpanExporter True",
+    ]
 
 
 def test_the_pipeline_retrieves_without_llama_index(fake_indexed: Settings):

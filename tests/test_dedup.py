@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from rag import dedup
 
@@ -51,8 +52,11 @@ def test_alignment_is_measured_from_the_article_with_fewer_chunks():
     assert dedup.alignment(short, long) == dedup.alignment(long, short) == 1.0
 
 
-def test_find_edges_counts_shared_words_as_the_pairwise_containment_does():
-    """The block-wise sparse word counts give the edges a pair-by-pair check gives."""
+@pytest.mark.parametrize("added", [3, 30], ids=["few new: searched", "many new: sparse"])
+def test_find_edges_counts_shared_words_as_the_pairwise_containment_does(added: int):
+    """Both ways of counting shared words — a binary search per new article when a few
+    are added, the block-wise sparse product otherwise — give the edges a pair-by-pair
+    check gives."""
     rng = np.random.default_rng(3)
     ids = [f"a{i:02d}" for i in range(80)]
     words = [
@@ -61,7 +65,7 @@ def test_find_edges_counts_shared_words_as_the_pairwise_containment_does():
     vectors = rng.normal(size=(len(ids), 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     chunks = {a: vectors[i : i + 1] for i, a in enumerate(ids)}
-    new = ids[50:]
+    new = ids[-added:]
     got = dedup.find_edges(
         new,
         ids,

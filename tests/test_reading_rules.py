@@ -33,6 +33,14 @@ from rag.verdict import Evidence, decide
         ("How much does the Cybertruck cost?", "how_much", "MONEY"),
         ("What percentage of voters backed the measure?", "how_much", "PERCENT"),
         ("Which company bought Activision?", "which", "ORG"),
+        ("What institution sets US interest rates?", "which", "ORG"),
+        ("What is the name of the AI-powered chatbot that writes code?", "which", "PRODUCT"),
+        ("What is the name of the company behind the Steam Deck?", "which", "ORG"),
+        ("What is the name of his dog?", "what", None),
+        ("What is Nicki Minaj's new album called?", "which", "WORK_OF_ART"),
+        ("What was the startup called?", "which", "ORG"),
+        ("What is the new feature called?", "which", "WORK_OF_ART"),
+        ("Which company's chief executive was fired?", "which", "ORG"),
         ("Which US companies attended the Friday meeting?", "list", "ORG"),
         ("Which of the firms were fined?", "list", "ORG"),
         # a plural after a verb is its object, not what is asked
@@ -217,6 +225,57 @@ def test_quotes_of_the_speaker_named_or_by_pronoun():
     assert picks[0].start == 61
 
 
+def test_a_pronoun_or_a_quote_going_on_is_the_last_speaker_named():
+    # Written the way news attributes a run of quotes: the name once, then pronouns or
+    # nothing at all, until someone else is quoted.
+    said = "“There are no ways I can explain it,” Kolisi said. "
+    going_on = sentence("“I want to give credit to the All Blacks.", 0.9, start=len(said))
+    picks = quotes("Siya Kolisi", [going_on], {going_on.start: said})
+    assert [p.text for p in picks] == ["I want to give credit to the All Blacks."]
+    inside = sentence("They took us to the end, they took us to a dark place.", 0.8, start=90)
+    context = said + "\n\n“I want to give credit to the All Blacks. "
+    assert [p.text for p in quotes("Siya Kolisi", [inside], {90: context})] == [
+        "They took us to the end, they took us to a dark place."
+    ]
+    # A pronoun with an adverb, two sentences after the name, and a quote it opens.
+    context = "“I’m just there to support Travis,” Swift admitted. “I have no awareness.” "
+    added = sentence("She playfully added: “Football is awesome, it turns out.", 0.9, start=80)
+    assert [p.text for p in quotes("Taylor Swift", [added], {80: context})] == [
+        "Football is awesome, it turns out."
+    ]
+    # Someone else quoted in between: the pronoun is theirs.
+    context += "“We will see,” Kelce said. "
+    assert quotes("Taylor Swift", [added], {80: context}) == []
+    # Not quoted, not attributed: nobody's words.
+    plain = sentence("The crowd at the Stade de France was loud all night.", 0.9, start=90)
+    assert quotes("Siya Kolisi", [plain], {90: said}) == []
+
+
+def test_a_quote_chosen_goes_on_into_the_sentences_after_it():
+    from rag.extractive import ExtractiveEngine, _going_on
+    from rag.results import Passage
+    from rag.short_answer import quotes
+
+    text = (
+        "“There are no ways I can explain it,” Kolisi said.\n\n"
+        "“I want to give credit to the All Blacks. They took us to the end, they took us "
+        "to a dark place. It shows what kind of team they are.\n\n"
+        "Cheslin Kolbe could not watch."
+    )
+    passage = Passage("a:0", "a", text, 100, 100 + len(text), "t", None, None, None, "p", "a")
+    found = ExtractiveEngine.candidates(None, [passage])  # type: ignore[arg-type]
+    first = next(c for c in found if c.text.startswith("“I want"))
+    picks = quotes("Siya Kolisi", [first], {first.start: first.before})
+    went_on = _going_on(picks, found, 3)
+    assert [p.text for p in went_on] == [
+        "I want to give credit to the All Blacks.",
+        "They took us to the end, they took us to a dark place.",
+        "It shows what kind of team they are.",
+    ]
+    assert all(text[p.start - 100 : p.end - 100] == p.text for p in went_on)
+    assert len(_going_on(picks, found, 2)) == 2  # at most the limit
+
+
 def test_a_claim_without_evidence_cannot_be_told_and_order_decides_before():
     claims = split_claims(
         "Did TechCrunch report the deal before The Verge did?", ["TechCrunch", "The Verge"]
@@ -289,6 +348,12 @@ def test_the_answer_is_the_name_its_evidence_shares_in_its_fullest_form():
     assert pick is not None and pick.text == "Bankman-Fried"
     article = [Entity(0, 17, "PERSON", "Sam Bankman-Fried’s", "sam bankman-fried")] * 2
     assert full_name(pick, article) == "Sam Bankman-Fried"
+    # Two people of that surname: the one the article names first, however often the
+    # other is named in full.
+    gabe = Entity(900, 918, "PERSON", "Gabe Bankman-Fried", "gabe bankman-fried")
+    assert full_name(pick, [article[0], gabe, gabe]) == "Sam Bankman-Fried"
+    titled = Entity(50, 85, "PERSON", "Mr Sam Bankman-Fried", "mr sam bankman-fried")
+    assert full_name(pick, [article[0], titled, titled]) == "Mr Sam Bankman-Fried"
 
 
 def test_a_claim_naming_only_its_outlet_checks_the_whole_question():
@@ -397,6 +462,19 @@ def test_a_full_name_is_shown_without_the_dash_of_a_sign_off():
     pick = Pick(s, 0, 6, "Altman", "PERSON")
     signed = [Entity(0, 13, "PERSON", "— Sam Altman", "— sam altman")]
     assert full_name(pick, signed) == "Sam Altman"
+
+
+def test_an_organisation_is_not_given_the_name_of_something_of_its_own():
+    from rag.short_answer import Pick, full_name
+
+    s = _one_sentence("OpenAI is investing in it.", [("OpenAI", "ORG")])
+    pick = Pick(s, 0, 6, "OpenAI", "ORG")
+    form = Entity(
+        0, 36, "ORG", "OpenAI Personal Data Removal Request", "openai personal data removal request"
+    )
+    assert full_name(pick, [form]) is None
+    inc = Entity(0, 10, "ORG", "OpenAI Inc", "openai inc")
+    assert full_name(pick, [inc]) == "OpenAI Inc"
 
 
 def test_a_plain_claim_is_decided_by_its_evidence():
@@ -728,6 +806,36 @@ def test_a_description_followed_by_its_name_is_not_a_delayed_lead(text: str, per
     assert not coreference.describes("Who is the chief executive of OpenAI?", s)
 
 
+def test_a_lead_that_describes_the_asked_noun_is_named_a_sentence_later():
+    lead = sentence(
+        "A judge ruled Tuesday that Donald Trump committed fraud for years.",
+        0.95,
+        ("Donald Trump", "PERSON"),
+    )
+    named = sentence(
+        "Judge Arthur Engoron, ruling in a civil lawsuit, found that he deceived banks.",
+        0.5,
+        ("Arthur Engoron", "PERSON"),
+        start=70,
+    )
+    assert coreference.opens_with("judge", lead)
+    assert coreference.referent(lead, [], [named], True) == (named, named.entities[0])
+    assert coreference.opens_with("judge", sentence("NEW YORK — The federal judge ruled.", 0.9))
+    for text, person in [
+        (
+            "A judge, Arthur Engoron, ruled that Trump committed fraud.",
+            ("Arthur Engoron", "PERSON"),
+        ),
+        (
+            "Arthur Engoron, a judge, ruled that Trump committed fraud.",
+            ("Arthur Engoron", "PERSON"),
+        ),
+    ]:
+        assert not coreference.opens_with("judge", sentence(text, 0.9, person))
+    assert not coreference.opens_with("judge", sentence("A jury ruled on Tuesday.", 0.9))
+    assert not coreference.opens_with("", lead)
+
+
 def test_a_name_dated_to_another_day_than_the_asked_one_loses():
     question = "Who met Michael Hart on Monday?"
     ranked = [
@@ -841,6 +949,54 @@ def test_a_tag_the_index_mostly_disagrees_with_takes_the_index_label():
     assert relabelled([binance], {"binance": {"ORG": 2}}) == [binance]  # too few to tell
     mixed = {"binance": {"GPE": 14, "PERSON": 12, "ORG": 11}}  # no clear majority
     assert relabelled([binance], mixed) == [binance]
+
+
+def test_a_title_in_quotation_marks_is_a_work_the_tagger_missed():
+    from rag.nlp import quoted_titles
+
+    text = "The release of “Pink Friday 2,” Nicki Minaj’s fifth studio album, on Friday."
+    at = text.index("Friday 2")
+    date = Entity(100 + at, 100 + at + 8, "DATE", "Friday 2", "friday 2")
+    found = quoted_titles(text, 100, [date])
+    assert [(e.text, e.label) for e in found] == [("Pink Friday 2", "WORK_OF_ART")]
+    assert text[found[0].start - 100 : found[0].end - 100] == "Pink Friday 2"
+    for speech in [
+        "“I’m just there to support Travis,” she said.",
+        "“Yes,” he said.",
+        "It was “unacceptable,” he said.",
+    ]:
+        assert quoted_titles(speech, 0, []) == []
+    film = quoted_titles("The movie “The Fall of the House of Usher” premiered.", 0, [])
+    assert [e.text for e in film] == ["The Fall of the House of Usher"]
+
+
+def test_a_date_said_likely_or_going_to_come_is_one_to_come():
+    from rag.relative_dates import FUTURE
+
+    for text in [
+        "The fund looks likely to hold its vote on Thursday, October 26.",
+        "The club is going to appoint a coach in January.",
+        "The company intends to list its shares next year.",
+    ]:
+        assert FUTURE.search(text), text
+    assert not FUTURE.search("The fund held its vote on Thursday, October 26.")
+
+
+def test_a_surname_is_the_person_its_article_names_in_full():
+    from rag.nlp import surnamed
+
+    sbf = Entity(0, 13, "ORG", "Bankman-Fried", "bankman-fried")
+    ford = Entity(20, 24, "ORG", "Ford", "ford")
+    wang = Entity(30, 34, "ORG", "Wang", "wang")
+    king = Entity(40, 44, "GPE", "King", "king")
+    ftx = Entity(50, 53, "ORG", "FTX", "ftx")
+    found = surnamed(
+        [sbf, ford, wang, king, ftx],
+        {"sam bankman-fried", "gary wang", "martin luther king"},
+    )
+    assert [e.label for e in found] == ["PERSON", "ORG", "PERSON", "PERSON", "ORG"]
+    assert found[0].text == "Bankman-Fried" and (found[0].start, found[0].end) == (0, 13)
+    assert surnamed([sbf], set()) == [sbf]  # nobody named in full: left as tagged
 
 
 def test_the_name_reporting_an_office_is_not_given_it():

@@ -1,9 +1,13 @@
-"""The Streamlit app in-process (streamlit.testing AppTest), with the real model and Chroma.
+"""The Streamlit app in-process (streamlit.testing AppTest), over a real Chroma store.
 
 Every page is driven the way a person would: type a question, upload a file,
-press the buttons, run a gold set; then what the page shows is checked. The
-reading step's fields (short answers, verdicts, confidence, what an abstention
-missed) are shown from fake answers, without the model.
+press the buttons, run a gold set; then what the page shows is checked. Most tests
+run on the fake embedder of ``tests/fake_embed.py`` (the index and the app's own
+model), which finds the passages these questions ask for by their words; three of
+them (the chat's answer and verdict, the first visit) are in the fast tier, the rest
+only in the full suite, which keeps ``make test-fast`` under a minute. A test whose
+assertion rests on the real model's judgement (when to abstain) keeps the real one. The reading step's fields (short answers, verdicts, confidence,
+what an abstention missed) are shown from fake answers, without any model.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
@@ -30,8 +35,10 @@ from rag.lock import IndexLock
 from rag.settings import Settings
 from tests import fake_answers as fake
 from tests.conftest import ROOT, SAMPLE
+from tests.fake_embed import use_fake_model
 
 integration = pytest.mark.integration
+fast = pytest.mark.fast
 
 APP = ROOT / "ui" / "app.py"
 # Loading the model in the app's first run takes seconds; AppTest's default is 3 s.
@@ -58,6 +65,17 @@ def served_on(request: pytest.FixtureRequest):
     st_config.set_option("server.address", before)
 
 
+@pytest.fixture(autouse=True)
+def own_engine():
+    """The app's engine — model, Chroma handles, pipelines — is cached for the server's
+    life (``st.cache_resource``), and AppTest runs every app in this one process: each
+    test starts and ends with none cached, so that a fast test never meets the real
+    model a test before it loaded, nor a real-model test the fake one."""
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
 def index(root: Path, embedder, extra: dict[str, str] | None = None) -> Settings:
     shutil.copytree(SAMPLE, root / "articles")
     for name, text in (extra or {}).items():
@@ -68,15 +86,42 @@ def index(root: Path, embedder, extra: dict[str, str] | None = None) -> Settings
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory, embedder) -> Settings:
-    """The sample corpus plus an article quoting a <script> tag; tests only read it."""
-    return index(tmp_path_factory.mktemp("ui"), embedder, {"006_council.txt": SCRIPT_ARTICLE})
+def shared(tmp_path_factory, fake_embedder) -> Settings:
+    """The sample corpus plus an article quoting a <script> tag, embedded by the fake
+    model (the fast tier's); tests only read it."""
+    extra = {"006_council.txt": SCRIPT_ARTICLE}
+    return index(tmp_path_factory.mktemp("ui"), fake_embedder, extra)
+
+
+@pytest.fixture(scope="module")
+def shared_real(tmp_path_factory, embedder) -> Settings:
+    """The same, embedded by the real model: for the tests about its judgement."""
+    extra = {"006_council.txt": SCRIPT_ARTICLE}
+    return index(tmp_path_factory.mktemp("ui-real"), embedder, extra)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, fake_embedder) -> Path:
+    """The sample corpus indexed by the fake model once, for :func:`fresh` to copy."""
+    root = tmp_path_factory.mktemp("ui-template")
+    index(root, fake_embedder)
+    return root
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, embedder) -> Settings:
-    """A private index of the sample corpus, for tests that change it."""
-    return index(tmp_path / "fresh", embedder)
+def fresh(tmp_path: Path, template: Path) -> Settings:
+    """A private index of the sample corpus (fake model), for tests that change it: a
+    copy of :func:`template`, the index and its folder as a run of `rag index` left them."""
+    shutil.copytree(template, tmp_path / "fresh")
+    root = tmp_path / "fresh"
+    return Settings(articles_dir=root / "articles", index_dir=root / "index")
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's own model is the fake too, for a test over a fake-embedded index that
+    stays out of the fast tier (where every test has it)."""
+    use_fake_model(monkeypatch)
 
 
 def app(monkeypatch: pytest.MonkeyPatch, settings: Settings, page: str | None = None) -> AppTest:
@@ -149,7 +194,7 @@ def section(at: AppTest, key: str):
 # --- chat ---------------------------------------------------------------------------
 
 
-@integration
+@fast
 def test_chat_answers_with_citation_cards(monkeypatch, shared: Settings):
     at = ask(app(monkeypatch, shared), QUESTION)
     user, assistant = at.chat_message[0], at.chat_message[1]
@@ -173,8 +218,10 @@ def test_chat_answers_with_citation_cards(monkeypatch, shared: Settings):
 
 
 @integration
-def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared: Settings):
-    at = ask(app(monkeypatch, shared), "What did Raimondo say about de-risking?")
+def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared_real: Settings):
+    """The real model's judgement: the rewritten follow-up is answered, not declined (the
+    fake model, matching words alone, declines it)."""
+    at = ask(app(monkeypatch, shared_real), "What did Raimondo say about de-risking?")
     at = ask(at, "and what did she say about tourism?")
     follow_up = at.chat_message[2]
     assert "and what did she say about tourism?" in text_of(follow_up)
@@ -188,7 +235,6 @@ def test_a_follow_up_shows_its_standalone_question(monkeypatch, shared: Settings
     assert len(at.chat_message) == 0
 
 
-@integration
 def test_an_answer_keeps_its_place_when_the_page_runs_again(monkeypatch, shared: Settings):
     """Issue 13 item 16: the answer drawn under its streamed text sat one place lower than
     where the next run draws it, so its footer was shown twice while that run went on."""
@@ -202,8 +248,9 @@ def test_an_answer_keeps_its_place_when_the_page_runs_again(monkeypatch, shared:
 
 
 @integration
-def test_an_abstention_looks_like_one_and_lists_the_nearest_articles(monkeypatch, shared):
-    at = ask(app(monkeypatch, shared), "Who won the 2022 World Cup?")
+def test_an_abstention_looks_like_one_and_lists_the_nearest_articles(monkeypatch, shared_real):
+    """The real model's judgement: no article answers this question."""
+    at = ask(app(monkeypatch, shared_real), "Who won the 2022 World Cup?")
     assistant = at.chat_message[1]
     assert "Not found in the indexed articles." in assistant.warning[0].value
     assert "Nearest articles" in text_of(assistant)
@@ -212,8 +259,9 @@ def test_an_abstention_looks_like_one_and_lists_the_nearest_articles(monkeypatch
 
 
 @integration
-def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared: Settings):
-    at = ask(app(monkeypatch, shared), "Which ministry does Zhang Guangjun belong to?")
+def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared_real: Settings):
+    """The real model's judgement: both articles' passages rank among those answered from."""
+    at = ask(app(monkeypatch, shared_real), "Which ministry does Zhang Guangjun belong to?")
     assistant = at.chat_message[1]
     assert "The sources disagree" in assistant.info[0].value
     said = text_of(assistant)
@@ -225,7 +273,6 @@ def test_conflicting_sources_are_shown_side_by_side(monkeypatch, shared: Setting
         assert len([h for h in column.get("html") if "rag-passage" in h.value]) == 1
 
 
-@integration
 def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
     """An article quoting <script> shows the tag as text, in the answer and the cards."""
     at = ask(app(monkeypatch, shared), "What did the clerk paste into the minutes?")
@@ -244,7 +291,7 @@ def test_article_text_is_shown_never_run(monkeypatch, shared: Settings):
     assert "&lt;script&gt;" in view and "<script" not in view
 
 
-@integration
+@fast
 def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, tmp_path):
     empty = Settings(articles_dir=tmp_path / "nothing", index_dir=tmp_path / "no-index")
     at = app(monkeypatch, empty)
@@ -257,7 +304,6 @@ def test_first_visit_with_an_empty_index_says_how_to_add_articles(monkeypatch, t
     assert not at.exception
 
 
-@integration
 def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared)
     sources = at.sidebar.multiselect[0]
@@ -268,8 +314,9 @@ def test_sidebar_filters_come_from_the_index(monkeypatch, shared: Settings):
     assert cards and all("washingtontimes.com" in c or "engine" in c for c in cards)
 
 
-@integration
-def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared: Settings):
+def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared, fake_model):
+    """Not in the fast tier: importing llama-index's client (tests/test_llm.py) costs more
+    than the tier's other tests together."""
     from tests.fake_llm import FakeLLM
     from tests.test_llm import passage_number
 
@@ -297,8 +344,9 @@ def test_the_llm_engine_uses_the_endpoint_set_in_the_sidebar(monkeypatch, shared
 
 
 @integration
-def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: Settings):
-    at = app(monkeypatch, shared, "screens/library.py")
+def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared_real: Settings):
+    """The real model's judgement: which articles are copies of one story."""
+    at = app(monkeypatch, shared_real, "screens/library.py")
     table = at.dataframe[0].value
     assert len(table) == 6
     assert set(table["Duplicate cluster"]) >= {"-"}
@@ -316,7 +364,6 @@ def test_library_lists_articles_with_clusters_and_searches(monkeypatch, shared: 
     assert len(at.dataframe[0].value) == 3
 
 
-@integration
 def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, shared):
     article = next(a for a in list_articles(shared) if a["path"].startswith("000"))
     quote = "Representatives from major US companies, including IBM, Microsoft and Pfizer"
@@ -330,7 +377,6 @@ def test_library_opens_an_article_with_the_cited_span_highlighted(monkeypatch, s
     assert 'href="#cited"' in view
 
 
-@integration
 def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared, "screens/timeline.py")
     at.text_input[0].input("Michael Hart")
@@ -347,7 +393,6 @@ def test_timeline_lists_dated_events_linked_to_their_articles(monkeypatch, share
     assert any("No dated events" in i.value for i in at.info)
 
 
-@integration
 def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared, "screens/entities.py")
     table = at.dataframe[0].value
@@ -361,7 +406,6 @@ def test_whos_who_lists_people_and_shows_one(monkeypatch, shared: Settings):
     assert any(o["name"] == "China" for o in found.appears_with)
 
 
-@integration
 def test_a_timeline_link_opens_with_its_topic(monkeypatch, shared: Settings):
     at = app(monkeypatch, shared)
     at.query_params["topic"] = "Michael Hart"
@@ -372,7 +416,9 @@ def test_a_timeline_link_opens_with_its_topic(monkeypatch, shared: Settings):
 
 
 @integration
-def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
+def test_upload_then_the_index_is_updated(monkeypatch, tmp_path: Path, embedder):
+    """The real model's judgement: the uploaded article answers the question asked."""
+    fresh = index(tmp_path / "fresh", embedder)
     at = app(monkeypatch, fresh, "screens/library.py")
     text = (
         "Raimondo ends China trip\n\nCommerce Secretary Gina Raimondo said American companies "
@@ -396,7 +442,6 @@ def test_upload_then_the_index_is_updated(monkeypatch, fresh: Settings):
     assert "uninvestable" in text_of(at.chat_message[1])
 
 
-@integration
 def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "screens/library.py")
     with IndexLock(fresh.index_dir):
@@ -407,7 +452,6 @@ def test_an_update_while_another_runs_is_refused(monkeypatch, fresh: Settings):
     assert "unchanged 5" in at.success[0].value
 
 
-@integration
 def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
     at = app(monkeypatch, fresh, "screens/library.py")
     button(at, "Rebuild from scratch…").click().run()
@@ -421,7 +465,6 @@ def test_rebuild_from_scratch_asks_first(monkeypatch, fresh: Settings):
     assert len(at.dataframe[0].value) == 5
 
 
-@integration
 def test_update_and_upload_report_under_the_button_pressed(monkeypatch, fresh: Settings):
     """Issue 13 item 15: a summary, a skipped symlink loop, a refusal appear in the section
     whose button was pressed, not at the top of the page."""
@@ -457,8 +500,9 @@ def test_update_and_upload_report_under_the_button_pressed(monkeypatch, fresh: S
     assert "already exists" in section(at, "library-add").error[0].value
 
 
-@integration
-def test_the_articles_table_shows_long_titles_and_file_names_whole(monkeypatch, tmp_path, embedder):
+def test_the_articles_table_shows_long_titles_and_file_names_whole(
+    monkeypatch, tmp_path, fake_embedder
+):
     """Issue 13 item 15: rows wrap (the grid wraps text only in rows over 64 px) and the
     title and file columns are wide; the id (searchable) is not shown in place of them."""
     name = "2023-11-21-cnbc-world-business-news-leader-binance-ceo-changpeng-zhao-steps-down.txt"
@@ -466,7 +510,7 @@ def test_the_articles_table_shows_long_titles_and_file_names_whole(monkeypatch, 
         "Binance chief executive Changpeng Zhao steps down and pleads guilty as the exchange "
         "agrees to pay $4.3 billion to settle with the Justice Department"
     )
-    settings = index(tmp_path, embedder, {name: f"{title}\n\n{SCRIPT_ARTICLE}"})
+    settings = index(tmp_path, fake_embedder, {name: f"{title}\n\n{SCRIPT_ARTICLE}"})
     at = app(monkeypatch, settings, "screens/library.py")
     grid = at.dataframe[0]
     assert name in list(grid.value["File"]) and title in list(grid.value["Title"])
@@ -477,7 +521,6 @@ def test_the_articles_table_shows_long_titles_and_file_names_whole(monkeypatch, 
     assert list(at.dataframe[0].value["File"]) == [name]
 
 
-@integration
 def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings):
     """Issue 13 item 16: not the browser's "application/vnd.oasis.opendocument.text files
     are not allowed" but what the API answers (415), as soon as the file is dropped. (A .docx
@@ -499,7 +542,6 @@ def test_a_dropped_odt_is_refused_in_the_apis_words(monkeypatch, fresh: Settings
     assert not (fresh.articles_dir / "notes.odt").exists()
 
 
-@integration
 def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh: Settings):
     """Issue 13 item 16: a message or an article shown above a heading moved it, and the
     browser showed the heading twice while the next run (an update) went on."""
@@ -523,7 +565,6 @@ def test_the_library_keeps_its_headings_in_place_across_runs(monkeypatch, fresh:
     assert headings() == first
 
 
-@integration
 def test_links_and_feeds_are_added_from_the_library(monkeypatch, fresh: Settings):
     """Issue 14: a pasted link is fetched, saved and indexed; a feed is added, pulled (its
     summary shown beside it) and removed, each reported in its own section."""
@@ -598,7 +639,6 @@ def gold_subset(folder: Path, ids: set[str]) -> Path:
     return path
 
 
-@integration
 def test_eval_run_shows_metrics_charts_and_a_drill_down(monkeypatch, shared, tmp_path):
     gold = gold_subset(tmp_path, {"s03", "s09", "s37", "s40", "s44"})
     at = app(monkeypatch, shared, "screens/evaluation.py")
@@ -674,7 +714,6 @@ def store_two_runs(folder: Path) -> Path:
     return runs
 
 
-@integration
 def test_eval_compares_two_stored_runs(monkeypatch, shared, tmp_path):
     store_two_runs(tmp_path)
     at = app(monkeypatch, shared, "screens/evaluation.py")
@@ -763,7 +802,6 @@ def test_a_gold_set_with_no_evidence_in_the_index_is_refused_before_running(fake
 # --- the command and library helpers -----------------------------------------------
 
 
-@integration
 def test_rag_ui_serves_the_app_on_the_configured_address():
     command = ui_command(Settings(ui_port=8600))
     # -P: the working directory is not on the app's sys.path (its own ui.py cannot stand in).
@@ -777,7 +815,6 @@ def test_rag_ui_serves_the_app_on_the_configured_address():
     assert "gatherUsageStats = false" in config
 
 
-@integration
 def test_facets_and_cluster_labels():
     def article(aid: str, cluster: str, size: int, source: str | None, date: str | None):
         return {"id": aid, "cluster": cluster, "cluster_size": size, "source": source} | {
@@ -854,6 +891,7 @@ def test_the_short_answer_leads_and_is_marked_in_its_citation(faked):
     assert "confidence 87%" in plain(assistant.caption[-1].value)
 
 
+@fast
 def test_a_verdict_is_a_badge_with_its_claims(faked):
     faked.reply = fake.answer(
         "Did IBM and Apple attend?",

@@ -21,7 +21,7 @@ from rag.errors import IndexLockedError, RagError
 from rag.indexer import IndexSummary, Progress, sync
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
-from rag.store import ChunkStore, import_chromadb
+from rag.store import ChunkStore
 
 # Chunks embedded per batch during an update from the app: small enough that the
 # progress bar moves every few seconds on a laptop CPU.
@@ -51,13 +51,9 @@ def _pipeline(key: str, _settings: Settings) -> Pipeline:
 
 
 def _warm_up(pipe: Pipeline) -> None:
-    """Load the models and import Chroma while the page is read and the question typed,
-    so that the first answer waits for none of it (README, "Cold start"). A question
-    arriving meanwhile waits for what is still loading, not for a second load. Nothing
-    is opened or written: an empty index stays untouched."""
+    """Get ready while the page is read and the question typed (:meth:`Pipeline.warm`)."""
     try:
-        pipe.load()
-        import_chromadb()
+        pipe.warm()
     except RagError:
         return  # the first question loads again and shows the error
 
