@@ -43,6 +43,7 @@ from rag.errors import (
 
 if TYPE_CHECKING:
     from rag.ask.conversation import Conversation
+    from rag.ask.llama import NewsdeskRetriever
     from rag.ask.pipeline import Pipeline
     from rag.ask.results import Answer, Citation, Claim, Filters, Passage, ShortAnswer, Verdict
     from rag.catalog import get_article, index_status, list_articles
@@ -60,6 +61,7 @@ _LAZY = {
     "Filters": "rag.ask.results",
     "GoldQuestion": "rag.evaluation.gold",
     "IndexSummary": "rag.indexing.indexer",
+    "NewsdeskRetriever": "rag.ask.llama",  # imports llama-index: only when asked for
     "Passage": "rag.ask.results",
     "Pipeline": "rag.ask.pipeline",
     "ShortAnswer": "rag.ask.results",
@@ -86,6 +88,7 @@ __all__ = [
     "IndexSummary",
     "InvalidQuestionError",
     "ModelError",
+    "NewsdeskRetriever",
     "NotFoundError",
     "Passage",
     "Pipeline",

@@ -12,9 +12,9 @@ copy that llama-index-core ships.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -36,11 +36,13 @@ PIPELINE_VERSION = 2
 
 
 def _tiktoken_cache_dir() -> str | None:
-    spec = importlib.util.find_spec("llama_index.core")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "_static" / "tiktoken_cache"
-    return str(path) if path.is_dir() else None
+    # Looked up on sys.path, not with importlib's find_spec: that imports the
+    # llama_index package, and a question imports nothing of llama-index.
+    for entry in sys.path:
+        path = Path(entry or ".") / "llama_index" / "core" / "_static" / "tiktoken_cache"
+        if path.is_dir():
+            return str(path)
+    return None
 
 
 def _go_offline() -> None:

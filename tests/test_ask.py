@@ -18,7 +18,7 @@ import pytest
 
 from rag.ask.pipeline import Pipeline
 from rag.ask.results import Answer, Filters, Passage
-from rag.ask.retrieve import _take_turns
+from rag.ask.retrieve import take_turns
 from rag.errors import FilterError, InvalidQuestionError
 from rag.indexing.indexer import sync
 from rag.settings import Settings
@@ -327,7 +327,7 @@ def test_outlets_a_question_names_take_turns_at_the_top():
         return Passage(f"a{n}:0000", f"a{n}", "text", 0, 4, "t", source, None, None, "p", f"a{n}")
 
     ranked = [passage(1, "Guardian"), passage(2, "Guardian"), passage(3, None), passage(4, "TSN")]
-    turns = _take_turns(ranked, [{"a4"}, {"a1", "a2"}])  # TSN's and the Guardian's articles
+    turns = take_turns(ranked, [{"a4"}, {"a1", "a2"}])  # TSN's and the Guardian's articles
     assert [p.article_id for p in turns] == ["a1", "a4", "a2", "a3"]
 
 
@@ -337,7 +337,7 @@ def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
 
     import numpy as np
 
-    from rag.ask.retrieve import Retriever
+    from rag.ask.retrieve import FusionStep, OutletTurnsStep, Question, Retriever
 
     def passage(cid: str, score: float, *_: object) -> Passage:
         article = cid.split(":")[0]
@@ -350,16 +350,17 @@ def test_a_named_outlet_the_search_left_out_is_searched_on_its_own():
         return [("sn1:0000", 0.4), ("sn2:0003", 0.3)]
 
     retriever = object.__new__(Retriever)
-    retriever.settings = SimpleNamespace(dense_weight=0.3, fusion="weighted")  # type: ignore[assignment]
-    retriever._dense = dense  # type: ignore[method-assign]
+    retriever.fusion = FusionStep(dense_weight=0.3)
+    retriever.dense = SimpleNamespace(search=dense)  # type: ignore[assignment]
     retriever.lexical = SimpleNamespace(search=lambda q, n, ids: [("sn2:0003", 7.0)])  # type: ignore[assignment]
     retriever.catalog = SimpleNamespace(passage=passage, has_chunk=lambda cid: True)  # type: ignore[assignment]
     have = [passage("verge1:0000", 1.0), passage("verge2:0001", 0.9)]
     outlets = [{"verge1", "verge2"}, {"sn1", "sn2"}]  # The Verge's and Sporting News' articles
-    found = retriever._named_outlets("q", np.zeros(3), outlets, have, None)
+    turns = OutletTurnsStep(retriever.catalog, retriever.within)
+    found = turns.missing(Question("q", np.zeros(3)), outlets, have)
     assert [p.chunk_id for p in found] == ["sn2:0003", "sn1:0000"]
     assert searched == [{"sn1", "sn2"}]  # only the outlet with no passage is searched
-    assert [p.article_id for p in _take_turns(have + found, outlets)] == [
+    assert [p.article_id for p in take_turns(have + found, outlets)] == [
         "verge1",
         "sn2",
         "verge2",

@@ -292,6 +292,33 @@ def test_chroma_imports_with_its_override_checks_off_and_restored():
     ]
 
 
+def test_the_pipeline_retrieves_without_llama_index(fake_indexed: Settings):
+    """The product's retrieval is plain code (rag.ask.retrieve): a fresh interpreter that
+    answers, streams, builds a timeline and retrieves over the fast tier's index imports
+    no llama-index module (its package import alone costs about 3 s of CPU). Only
+    ``Pipeline.as_retriever`` / ``as_query_engine`` and ``rag.NewsdeskRetriever`` do."""
+    lines = in_process(
+        f"""
+        import json, sys
+        import rag
+        from rag.ask.pipeline import Pipeline
+        from tests.fake_embed import FakeEmbedder
+        pipeline = Pipeline(rag.get_settings(), embedder=FakeEmbedder())
+        answer = pipeline.ask({QUESTION!r})
+        streamed = list(pipeline.ask_stream("What did Li Qiang hope for?"))
+        events = pipeline.timeline("Li Qiang")
+        print(bool(answer.passages), bool(streamed), events.topic == "Li Qiang")
+        print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "llama_index")))
+        rag.NewsdeskRetriever  # the adapters, asked for: now llama-index is imported
+        print("llama_index.core" in sys.modules)
+        """,
+        fake_indexed,
+    )
+    assert lines[0] == "True True True"
+    assert json.loads(lines[1]) == []
+    assert lines[2] == "True"
+
+
 def test_a_thread_asking_for_chroma_while_another_imports_it_waits_for_the_whole_module():
     """The app warms up in a thread while the first question comes: the second caller
     found chromadb in sys.modules half-made ("partially initialized module 'chromadb'

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.ask.retrieve import Retriever
-from rag.settings import Settings
+from rag.ask.retrieve import DenseStep
 
 pytestmark = pytest.mark.fast
 
@@ -33,12 +32,10 @@ class Store:
         return [(CHUNKS[i], float(scores[i])) for i in order[: min(k, len(CHUNKS))]]
 
 
-def retriever() -> tuple[Retriever, Store]:
-    r = Retriever.__new__(Retriever)
-    r.settings = Settings()
-    r.store = Store()  # type: ignore[assignment]
-    r.catalog = SimpleNamespace(articles=dict.fromkeys(ARTICLES))  # type: ignore[assignment]
-    return r, r.store  # type: ignore[return-value]
+def retriever() -> tuple[DenseStep, Store]:
+    store = Store()
+    catalog = SimpleNamespace(articles=dict.fromkeys(ARTICLES))
+    return DenseStep(store, catalog), store  # type: ignore[arg-type]
 
 
 def exact(store: Store, vector: np.ndarray, n: int, allowed: set[str]) -> list[tuple[str, float]]:
@@ -49,7 +46,7 @@ def test_a_wide_filter_over_fetches_and_matches_the_filtered_search():
     r, store = retriever()
     vector = np.random.default_rng(1).normal(size=16)
     allowed = set(ARTICLES[::2])  # half the articles
-    got = r._dense(vector, 40, allowed)
+    got = r.search(vector, 40, allowed)
     assert store.calls == [(96, None)]  # one unfiltered search: 40 / 0.5 × 1.2
     assert got == exact(store, vector, 40, allowed)
 
@@ -58,7 +55,7 @@ def test_a_narrow_filter_goes_to_the_list():
     r, store = retriever()
     vector = np.random.default_rng(2).normal(size=16)
     allowed = set(ARTICLES[:5])  # 2.5 %
-    assert r._dense(vector, 20, allowed) == exact(store, vector, 20, allowed)
+    assert r.search(vector, 20, allowed) == exact(store, vector, 20, allowed)
     assert [where is not None for _, where in store.calls] == [True, True]
 
 
@@ -68,6 +65,6 @@ def test_too_few_survivors_fall_back_to_the_list():
     allowed = set(ARTICLES[:40])
     vector = np.ones(16)
     store.vectors[: 40 * 5] -= 10 * vector
-    got = r._dense(vector, 100, allowed)
+    got = r.search(vector, 100, allowed)
     assert [where is not None for _, where in store.calls] == [False, True]
     assert got == exact(store, vector, 100, allowed)[:100]

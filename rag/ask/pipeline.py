@@ -2,6 +2,11 @@
 
     question → embed → retrieve (dense + BM25, fused, boosted, collapsed) → answer → cite
 
+Retrieval is :class:`~rag.ask.retrieve.Retriever` (plain steps: no llama-index on this
+path); :meth:`Pipeline.as_retriever` and :meth:`Pipeline.as_query_engine` hand the same
+steps (and the extractive engine) to llama-index code through :mod:`rag.ask.llama`,
+imported only then.
+
 Both ``ask`` and ``ask_stream`` return the same :class:`~rag.ask.results.Answer`;
 the stream yields the answer text piece by piece first.
 """
@@ -13,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag import timeline
 from rag.ask.answer_type import question_parts
@@ -30,6 +35,11 @@ from rag.indexing.embed import Embedder
 from rag.indexing.store import ChunkStore, import_chromadb
 from rag.settings import Settings, get_settings
 from rag.timeline import Timeline
+
+if TYPE_CHECKING:
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
+    from rag.ask.llama import NewsdeskRetriever
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +66,35 @@ class Pipeline:
         # while another thread loads them waits for that load.
         self._loaded: set[str] = set()
         self._load_lock = threading.Lock()
+
+    def as_retriever(
+        self, k: int | None = None, filters: Filters | None = None
+    ) -> NewsdeskRetriever:
+        """The pipeline's retrieval as a llama-index retriever (``BaseRetriever``) returning
+        ``k`` nodes (default RAG_TOP_K) under ``filters``; it shares the pipeline's store,
+        catalog, embedder and BM25 index, and returns what :meth:`ask` retrieves. Imports
+        llama-index (about 3 s of CPU the first time). See :mod:`rag.ask.llama`."""
+        from rag.ask.llama import NewsdeskRetriever
+
+        return NewsdeskRetriever(
+            self.settings,
+            embedder=self.embedder,
+            retriever=self.retriever,
+            similarity_top_k=check_k(k),
+            filters=filters,
+        )
+
+    def as_query_engine(
+        self, k: int | None = None, filters: Filters | None = None
+    ) -> RetrieverQueryEngine:
+        """A llama-index ``RetrieverQueryEngine``: :meth:`as_retriever`'s nodes answered by
+        the extractive engine (``query("…")`` → ``Response`` with ``source_nodes`` and the
+        citations in ``metadata``). See :mod:`rag.ask.llama`."""
+        from rag.ask.llama import query_engine
+
+        engine = self.engines["extractive"]
+        assert isinstance(engine, ExtractiveEngine)
+        return query_engine(self.as_retriever(k, filters), engine)
 
     def rewrite(self, history: list[Turn], message: str, engine: str | None) -> str:
         """A standalone question for a chat follow-up: the LLM's condense step for the llm
