@@ -214,7 +214,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description=(
-            "Answerability (the fitted model's probability, rag/abstention.json) under which "
+            "Answerability (the fitted model's probability, rag/models/reading.json) under which "
             "the answer is declined. Higher declines more unanswerable questions and more "
             "answerable ones (see README, Abstention)."
         ),

@@ -114,7 +114,8 @@ def test_the_checks_tools_are_installed_by_the_set_up():
 
 def test_the_readme_architecture_names_every_module_and_only_modules_that_exist():
     """The README's Architecture section is the map of rag/ (issue 16): every module is
-    in its table, and every rag/… path the README names is a file of the tree."""
+    in its table, and every rag/… path the documents name (the CHANGELOG tells history)
+    is a file of the tree."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
     modules = {
@@ -123,5 +124,15 @@ def test_the_readme_architecture_names_every_module_and_only_modules_that_exist(
         if path.name != "__init__.py" or path.parent == ROOT / "rag"
     }
     assert sorted(modules - set(re.findall(r"`(rag/[\w/]+\.py)`", section))) == []
-    named = set(re.findall(r"(?<![\w/.])(rag/[\w/]+\.(?:py|json))\b", readme))
-    assert sorted(name for name in named if not (ROOT / name).is_file()) == []
+    documents = subprocess.run(
+        ["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    named = {
+        (document, name)
+        for document in documents
+        if document != "CHANGELOG.md"
+        for name in re.findall(
+            r"(?<![\w/.])(rag/[\w/]+\.(?:py|json))\b", (ROOT / document).read_text("utf-8")
+        )
+    }
+    assert sorted(pair for pair in named if not (ROOT / pair[1]).is_file()) == []
