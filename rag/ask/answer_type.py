@@ -168,6 +168,11 @@ class Expected:
         return bool(self.labels) and self.kind not in ("what_said", "yes_no")
 
 
+def _labels_of(noun: str) -> tuple[str, ...]:
+    """The labels that answer "which <noun>" (its singular's too), or ()."""
+    return _HEAD_LABELS.get(noun) or _HEAD_LABELS.get(noun.rstrip("s")) or ()
+
+
 # "What is the name of the AI-powered chatbot …": the noun named.
 _NAME_OF = re.compile(
     r"^what\s+(?:is|was|are|were)\s+the\s+names?\s+of\s+(?:the|a|an|this|that)\s+"
@@ -184,7 +189,7 @@ def _head_noun(question: str) -> tuple[str | None, tuple[str, ...]]:
         if words and words[0] in ("the", "a", "an", "one", "two", "three"):
             words = words[1:]
         for word in words:
-            labels = _HEAD_LABELS.get(word) or _HEAD_LABELS.get(word.rstrip("s"))
+            labels = _labels_of(word)
             if labels:
                 return word, labels
     return None, ()
@@ -278,7 +283,7 @@ def expected_answer(question: str) -> Expected:
     if called and not labels:
         # "What is Nicki Minaj's new album called?": a title or a name
         head = called.group(1).lower()
-        labels = _HEAD_LABELS.get(head) or _HEAD_LABELS.get(head.rstrip("s")) or NAMED
+        labels = _labels_of(head) or NAMED
     is_list = kind == "list" or asks_for_list(q)
     if _HOW_MUCH.search(q):
         labels = AMOUNTS

@@ -89,11 +89,7 @@ def describes(question: str, sentence: Sentence) -> bool:
     lead = _DATELINE.sub("", text[:begin], count=1)
     if len(lead.split()) > 2:
         return False  # the description is not where a subject goes
-    people = sorted((e for e in sentence.entities if e.label == "PERSON"), key=lambda e: e.start)
-    if any(e.start - sentence.start < end for e in people):
-        return False  # someone is named before or inside it
-    # "…, Sam Altman," / "… is Sam Altman": named after all
-    return not (people and _NAMING.match(text[end : people[0].start - sentence.start]))
+    return _unnamed(sentence, end)
 
 
 def opens_with(head: str, sentence: Sentence) -> bool:
@@ -110,11 +106,17 @@ def opens_with(head: str, sentence: Sentence) -> bool:
     )
     if match is None:
         return False
-    end = match.end()
+    return _unnamed(sentence, match.end())
+
+
+def _unnamed(sentence: Sentence, end: int) -> bool:
+    """Whether the description ending at ``end`` (in the sentence's text) stays unnamed:
+    no person is named before or inside it, nor right after it in apposition or by a
+    copula ("…, Sam Altman," / "… is Sam Altman")."""
     people = sorted((e for e in sentence.entities if e.label == "PERSON"), key=lambda e: e.start)
     if any(e.start - sentence.start < end for e in people):
         return False
-    return not (people and _NAMING.match(text[end : people[0].start - sentence.start]))
+    return not (people and _NAMING.match(sentence.text[end : people[0].start - sentence.start]))
 
 
 def named_first(sentence: Sentence) -> Entity | None:

@@ -743,11 +743,16 @@ def quotes(
         pronoun = _PRONOUN_SAID.search(sentence.text) is not None
         own = pronoun or _SAID.search(sentence.text) is not None
         going_on = not own and continues_quote(sentence.text, context)
-        if not named and not ((pronoun or going_on) and _last_speaker(wanted, context)):
+        if not named and not (pronoun or going_on):
+            continue
+        # the passage's sentences before it, split once, when they are read
+        earlier = [context[a:b] for a, b in sentence_spans(context)] if topic or not named else []
+        if not named and not _last_speaker(wanted, earlier):
             continue
         if topic:
             headline = (headlines or {}).get(sentence.start, "")
-            if len(topic & stems(f"{headline} {_last_sentence(context)} {sentence.text}")) < (
+            previous = earlier[-1] if earlier else ""
+            if len(topic & stems(f"{headline} {previous} {sentence.text}")) < (
                 TOPIC_SHARE * len(topic)
             ):
                 continue
@@ -805,21 +810,16 @@ def continues_quote(text: str, context: str) -> bool:
     return paragraph.count("“") > paragraph.count("”") or paragraph.count('"') % 2 == 1
 
 
-def _last_speaker(wanted: set[str], context: str) -> bool:
-    """Whether the speaker (``wanted``: :func:`_speaker_words`) is named in ``context``
-    (the passage before a sentence) after anyone else is last quoted there: walking
-    back sentence by sentence, their name comes before another name's attribution."""
+def _last_speaker(wanted: set[str], earlier: list[str]) -> bool:
+    """Whether the speaker (``wanted``: :func:`_speaker_words`) is named in ``earlier``
+    (the passage's sentences before a sentence) after anyone else is last quoted there:
+    walking back sentence by sentence, their name comes before another name's
+    attribution."""
     if not wanted:
         return False
-    for a, b in reversed(sentence_spans(context)):
-        sentence = context[a:b]
+    for sentence in reversed(earlier):
         if wanted <= set(tokens(sentence)):
             return True
         if _NAME_SAID.search(sentence):
             return False
     return False
-
-
-def _last_sentence(context: str) -> str:
-    spans = sentence_spans(context)
-    return context[slice(*spans[-1])] if spans else ""
